@@ -1,0 +1,47 @@
+# engagestats: the two commands are `make report` and `make test`.
+# Both create .venv on first use and reinstall when pyproject.toml changes.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+OUT    ?= report
+
+.PHONY: help setup report test lint format sample bench clean
+
+help:
+	@echo "make report  - set up .venv, install, run the main job on the sample data"
+	@echo "make test    - set up .venv, install, lint and run the full test suite"
+	@echo "make sample  - regenerate data/sample/ byte for byte from the simulator"
+	@echo "make bench   - run the benchmarks in benchmarks/"
+	@echo "make format  - apply ruff formatting and safe fixes"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+report: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m engagestats report --out $(OUT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+test: lint
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+sample: $(STAMP)
+	$(BIN)/python -m engagestats.simulate --write-sample data/sample
+
+bench: $(STAMP)
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist $(OUT)

@@ -1,0 +1,130 @@
+"""Exceptions and warnings raised by engagestats.
+
+Every error that engagestats raises on purpose derives from
+:class:`EngageStatsError`, so ``except es.EngageStatsError`` catches all of
+them. The concrete classes also derive from the matching built-in
+(``ValueError``, ``KeyError``) so generic handlers keep working.
+
+Hierarchy::
+
+    EngageStatsError
+    ├── DataValidationError   (ValueError; .problems DataFrame)
+    ├── InstrumentError       (ValueError)
+    └── ModelSpecError        (ValueError)
+        └── FormulaError
+
+    EngageStatsWarning (UserWarning)
+    ├── ConvergenceWarning
+    ├── SingularFitWarning
+    └── DataWarning
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "PROBLEM_COLUMNS",
+    "ConvergenceWarning",
+    "DataValidationError",
+    "DataWarning",
+    "EngageStatsError",
+    "EngageStatsWarning",
+    "FormulaError",
+    "InstrumentError",
+    "ModelSpecError",
+    "SingularFitWarning",
+]
+
+#: Columns of :attr:`DataValidationError.problems`.
+PROBLEM_COLUMNS = ("file", "row", "column", "value", "problem")
+
+
+class EngageStatsError(Exception):
+    """Base class of every error raised by engagestats."""
+
+
+class DataValidationError(EngageStatsError, ValueError):
+    """Input data failed validation.
+
+    All problems found are collected before raising, so one run shows
+    everything that needs fixing.
+
+    Parameters
+    ----------
+    problems : DataFrame or iterable of mappings
+        One row per problem with the columns ``file`` (file name, or the
+        table name for in-memory data), ``row`` (the line number in the file,
+        the header being line 1; for in-memory data the index label),
+        ``column``, ``value`` (the offending value, as text) and ``problem``
+        (what was expected).
+    message : str, optional
+        A headline; by default it counts the problems.
+
+    Attributes
+    ----------
+    problems : DataFrame
+        The problems, one per row, in the columns listed above.
+    """
+
+    max_shown = 10
+
+    def __init__(
+        self,
+        problems: pd.DataFrame | Iterable[Mapping[str, Any]],
+        message: str | None = None,
+    ) -> None:
+        frame = pd.DataFrame(list(problems) if not isinstance(problems, pd.DataFrame) else problems)
+        for col in PROBLEM_COLUMNS:
+            if col not in frame.columns:
+                frame[col] = None
+        self.problems = frame.loc[:, list(PROBLEM_COLUMNS)].reset_index(drop=True)
+        n = len(self.problems)
+        head = message or f"{n} problem{'s' if n != 1 else ''} found in the input data"
+        super().__init__(self._format(head))
+
+    def _format(self, head: str) -> str:
+        lines = [head + ":"]
+        for rec in self.problems.head(self.max_shown).itertuples(index=False):
+            where = [str(rec.file)] if rec.file is not None else []
+            if rec.row is not None and not (isinstance(rec.row, float) and pd.isna(rec.row)):
+                where.append(f"row {rec.row}")
+            if rec.column is not None:
+                where.append(f"column {rec.column!r}")
+            value = "" if rec.value is None else f" (value {rec.value!r})"
+            lines.append(f"  - {', '.join(where)}: {rec.problem}{value}")
+        extra = len(self.problems) - self.max_shown
+        if extra > 0:
+            lines.append(f"  ... and {extra} more (see the .problems DataFrame)")
+        return "\n".join(lines)
+
+
+class InstrumentError(EngageStatsError, ValueError):
+    """An instrument definition is invalid, unknown, or does not fit the data."""
+
+
+class ModelSpecError(EngageStatsError, ValueError):
+    """A model cannot be built from the given formula and data."""
+
+
+class FormulaError(ModelSpecError):
+    """A model formula could not be parsed."""
+
+
+class EngageStatsWarning(UserWarning):
+    """Base class of every warning issued by engagestats."""
+
+
+class ConvergenceWarning(EngageStatsWarning):
+    """An optimiser stopped without meeting its convergence criteria."""
+
+
+class SingularFitWarning(EngageStatsWarning):
+    """A variance component was estimated on its boundary (a singular fit)."""
+
+
+class DataWarning(EngageStatsWarning):
+    """Data were usable but something deserves the user's attention."""

@@ -1,0 +1,246 @@
+"""The :class:`Study`: the three tidy tables of a psychotherapy study."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataValidationError
+
+__all__ = ["CLIENT", "EXCLUDED_COLUMNS", "SESSION", "THERAPIST", "Study"]
+
+THERAPIST = "therapist_id"
+CLIENT = "client_id"
+SESSION = "session"
+
+#: Columns of :attr:`Study.excluded`.
+EXCLUDED_COLUMNS = ("table", "file", "row", "column", "value", "problem")
+
+_ITEM = re.compile(r"^(?P<instrument>[a-z][a-z0-9_]*?)_(?P<item>\d+)$")
+
+
+def _empty_excluded() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in EXCLUDED_COLUMNS})
+
+
+def item_blocks(columns: pd.Index | list[str]) -> dict[str, list[str]]:
+    """Group item columns named ``<instrument>_<number>`` by instrument.
+
+    Examples
+    --------
+    >>> item_blocks(["client_id", "phq9_1", "phq9_2", "wai_sr_1"])
+    {'phq9': ['phq9_1', 'phq9_2'], 'wai_sr': ['wai_sr_1']}
+    """
+    blocks: dict[str, list[str]] = {}
+    for col in columns:
+        m = _ITEM.match(str(col))
+        if m:
+            blocks.setdefault(m["instrument"], []).append(str(col))
+    return blocks
+
+
+@dataclass(frozen=True, eq=False)
+class Study:
+    """A psychotherapy study as three tidy tables.
+
+    Parameters
+    ----------
+    therapists : DataFrame
+        One row per therapist, keyed by ``therapist_id``.
+    clients : DataFrame
+        One row per client, keyed by ``client_id``, with ``therapist_id``
+        and intake questionnaires as item columns (``urica_1`` ...).
+    sessions : DataFrame
+        One row per client and session, keyed by ``client_id`` and
+        ``session``, with session questionnaires as item columns
+        (``phq9_1`` ...).
+    excluded : DataFrame, optional
+        Rows left out when the study was loaded, one per problem, with the
+        columns ``table, file, row, column, value, problem``. Empty when
+        nothing was excluded.
+    source : str, optional
+        Where the data came from (a folder, or ``"simulate_study(seed=...)"``).
+
+    Notes
+    -----
+    A ``Study`` checks only that the key columns exist; :func:`load_study`
+    performs the full validation. Build one from files with
+    :func:`engagestats.load_study`, from the bundled sample with
+    :func:`engagestats.load_sample`, or by simulation with
+    :func:`engagestats.simulate_study`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = Study(
+    ...     therapists=pd.DataFrame({"therapist_id": ["T1"]}),
+    ...     clients=pd.DataFrame({"client_id": ["C1"], "therapist_id": ["T1"]}),
+    ...     sessions=pd.DataFrame({"client_id": ["C1", "C1"], "session": [1, 2],
+    ...                            "phq9_1": [2, 1]}),
+    ... )
+    >>> s
+    Study: 1 therapists, 1 clients, 2 session rows
+    >>> s.panel().columns.tolist()
+    ['therapist_id', 'client_id', 'session', 'phq9_1']
+    """
+
+    therapists: pd.DataFrame
+    clients: pd.DataFrame
+    sessions: pd.DataFrame
+    excluded: pd.DataFrame = field(default_factory=_empty_excluded)
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        required = {
+            "therapists": [THERAPIST],
+            "clients": [CLIENT, THERAPIST],
+            "sessions": [CLIENT, SESSION],
+        }
+        problems = []
+        for name, cols in required.items():
+            table = getattr(self, name)
+            if not isinstance(table, pd.DataFrame):
+                raise TypeError(
+                    f"Study.{name} must be a pandas DataFrame, got {type(table).__name__}"
+                )
+            problems += [
+                {
+                    "file": name,
+                    "row": None,
+                    "column": c,
+                    "value": None,
+                    "problem": f"required key column {c!r} is missing",
+                }
+                for c in cols
+                if c not in table.columns
+            ]
+        if problems:
+            raise DataValidationError(problems, "The study tables lack key columns")
+
+    # ------------------------------------------------------------------ views
+    @property
+    def n_therapists(self) -> int:
+        """Number of therapists."""
+        return int(self.therapists[THERAPIST].nunique())
+
+    @property
+    def n_clients(self) -> int:
+        """Number of clients."""
+        return int(self.clients[CLIENT].nunique())
+
+    def panel(self, *, attended_only: bool = False) -> pd.DataFrame:
+        """Sessions joined with their client's and therapist's variables.
+
+        Parameters
+        ----------
+        attended_only : bool, default False
+            Keep only attended sessions (rows whose ``attended`` column is
+            1). Ignored when the sessions table has no ``attended`` column.
+
+        Returns
+        -------
+        DataFrame
+            One row per session row, ordered by client and session, with
+            ``therapist_id, client_id, session`` first, then session, client
+            and therapist columns. Client and therapist columns whose names
+            clash with session columns get the suffix ``_client`` or
+            ``_therapist``.
+        """
+        sessions = self.sessions
+        if attended_only and "attended" in sessions.columns:
+            sessions = sessions.loc[sessions["attended"] == 1]
+        clients = self.clients
+        if THERAPIST in sessions.columns:
+            clients = clients.drop(columns=THERAPIST)
+        out = sessions.merge(
+            clients,
+            on=CLIENT,
+            how="left",
+            validate="many_to_one",
+            suffixes=("", "_client"),
+        )
+        out = out.merge(
+            self.therapists,
+            on=THERAPIST,
+            how="left",
+            validate="many_to_one",
+            suffixes=("", "_therapist"),
+        )
+        first = [THERAPIST, CLIENT, SESSION]
+        out = out[first + [c for c in out.columns if c not in first]]
+        return out.sort_values([CLIENT, SESSION], kind="stable").reset_index(drop=True)
+
+    def summary(self) -> pd.DataFrame:
+        """Counts, sessions per client and missingness, as a tidy table.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``section``, ``metric`` and ``value`` (a float).
+            Missingness rows give the share of missing answers per
+            questionnaire (item columns ``<instrument>_<number>``) in the
+            table where it is recorded; for session questionnaires only
+            attended sessions count.
+        """
+        rows: list[tuple[str, str, float]] = [
+            ("counts", "therapists", self.n_therapists),
+            ("counts", "clients", self.n_clients),
+            ("counts", "session_rows", len(self.sessions)),
+        ]
+        sessions = self.sessions
+        if "attended" in sessions.columns:
+            attended = sessions["attended"] == 1
+            rows.append(("counts", "attended_sessions", int(attended.sum())))
+            sessions = sessions.loc[attended]
+        per_client = sessions.groupby(CLIENT).size().reindex(self.clients[CLIENT], fill_value=0)
+        rows += [
+            ("sessions_per_client", "mean", float(per_client.mean())),
+            ("sessions_per_client", "median", float(per_client.median())),
+            ("sessions_per_client", "min", float(per_client.min())),
+            ("sessions_per_client", "max", float(per_client.max())),
+        ]
+        for table_name, table in (("clients", self.clients), ("sessions", sessions)):
+            for inst, cols in item_blocks(table.columns).items():
+                share = float(table[cols].isna().to_numpy().mean()) if len(table) else np.nan
+                rows.append(("missing_share", f"{table_name}.{inst}", share))
+        if len(self.excluded):
+            rows.append(("counts", "excluded_rows", float(len(self.excluded))))
+        out = pd.DataFrame(rows, columns=["section", "metric", "value"])
+        out["value"] = out["value"].astype(float)
+        return out
+
+    def equals(self, other: object) -> bool:
+        """True when both studies hold identical tables (values and dtypes)."""
+        if not isinstance(other, Study):
+            return False
+        return all(
+            getattr(self, n).equals(getattr(other, n))
+            and list(getattr(self, n).dtypes) == list(getattr(other, n).dtypes)
+            for n in ("therapists", "clients", "sessions")
+        )
+
+    # ---------------------------------------------------------------- display
+    def __repr__(self) -> str:
+        return (
+            f"Study: {self.n_therapists} therapists, {self.n_clients} clients, "
+            f"{len(self.sessions)} session rows"
+        )
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        body = "".join(
+            f"<tr><td>{html.escape(r.section)}</td><td>{html.escape(r.metric)}</td>"
+            f"<td>{r.value:.3g}</td></tr>"
+            for r in s.itertuples()
+        )
+        title = html.escape(repr(self))
+        src = f"<br><small>source: {html.escape(self.source)}</small>" if self.source else ""
+        return (
+            f"<div><strong>{title}</strong>{src}<table>"
+            "<thead><tr><th>section</th><th>metric</th><th>value</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></div>"
+        )
