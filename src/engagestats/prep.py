@@ -1,0 +1,289 @@
+"""Preparing long panels for growth models: within/between split, lags, time codes.
+
+All functions take a long DataFrame (one row per client and session) first,
+return a copy with new columns added, and keep the input's row order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataValidationError
+
+__all__ = ["lag", "time_code", "within_between"]
+
+
+def _columns(data: pd.DataFrame, columns: str | Sequence[str], *, what: str) -> list[str]:
+    cols = [columns] if isinstance(columns, str) else list(columns)
+    missing = [c for c in [*cols] if c not in data.columns]
+    if missing:
+        raise DataValidationError(
+            [
+                {
+                    "file": "data",
+                    "row": None,
+                    "column": c,
+                    "value": None,
+                    "problem": f"{what} column {c!r} is not in the data",
+                }
+                for c in missing
+            ]
+        )
+    return cols
+
+
+def within_between(
+    data: pd.DataFrame,
+    columns: str | Sequence[str],
+    *,
+    by: str = "client_id",
+    grand_mean_center: bool = False,
+) -> pd.DataFrame:
+    """Split time-varying predictors into between- and within-person parts.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long data, one row per person and occasion.
+    columns : str or sequence of str
+        Numeric columns to split.
+    by : str, default "client_id"
+        The person (cluster) identifier.
+    grand_mean_center : bool, default False
+        Centre the between part at the grand mean of the person means (each
+        person counted once), so that it has mean zero across persons.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``data`` with ``<col>_between`` (the person mean over the
+        person's non-missing values, repeated on each row) and
+        ``<col>_within`` (the deviation from the person mean; missing where
+        ``<col>`` is missing).
+
+    Notes
+    -----
+    For person :math:`i` at occasion :math:`t`,
+    :math:`x_{ti} = \\bar x_i + (x_{ti} - \\bar x_i)`. Entering both parts in a
+    mixed model separates the between-person association (do clients with a
+    stronger alliance improve more?) from the within-person one (does a
+    client improve more after sessions with a stronger alliance than usual?);
+    a single uncentred predictor conflates them (Curran & Bauer 2011). This is
+    what ``datawizard::demean`` computes in R.
+
+    References
+    ----------
+    Curran, P. J., & Bauer, D. J. (2011). The disaggregation of within-person
+    and between-person effects in longitudinal models of change. *Annual
+    Review of Psychology*, 62, 583-619.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"client_id": [1, 1, 2, 2], "wai": [3.0, 4.0, 2.0, None]})
+    >>> within_between(df, "wai")
+       client_id  wai  wai_between  wai_within
+    0          1  3.0          3.5        -0.5
+    1          1  4.0          3.5         0.5
+    2          2  2.0          2.0         0.0
+    3          2  NaN          2.0         NaN
+    """
+    cols = _columns(data, columns, what="predictor")
+    _columns(data, by, what="grouping")
+    out = data.copy()
+    person_means = data.groupby(by, sort=False)[cols].transform("mean")
+    between = person_means
+    if grand_mean_center:
+        between = person_means - data.groupby(by, sort=False)[cols].mean().mean()
+    for col in cols:
+        out[f"{col}_between"] = between[col]
+        out[f"{col}_within"] = data[col] - person_means[col]
+    return out
+
+
+def lag(
+    data: pd.DataFrame,
+    columns: str | Sequence[str],
+    *,
+    by: str = "client_id",
+    order: str = "session",
+    k: int = 1,
+    method: Literal["row", "value"] = "row",
+    suffix: str | None = None,
+) -> pd.DataFrame:
+    """Lag columns within person, never across persons.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long data.
+    columns : str or sequence of str
+        Columns to lag.
+    by : str, default "client_id"
+        The person identifier; lags never cross persons.
+    order : str, default "session"
+        The occasion column that orders rows within person. Values must be
+        unique within person.
+    k : int, default 1
+        The lag (a positive integer).
+    method : {"row", "value"}, default "row"
+        ``"row"`` takes the value ``k`` rows earlier in ``order`` within the
+        person (so in a panel of attended sessions, the previous attended
+        session). ``"value"`` takes the value at the occasion whose ``order``
+        equals the current one minus ``k``, and is missing when that
+        occasion is absent.
+    suffix : str, optional
+        Suffix of the new columns; ``"_lag<k>"`` by default.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``data`` with ``<col><suffix>`` for each column, in the
+        input's row order. The first ``k`` occasions of each person are
+        missing.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"client_id": [1, 1, 1, 2, 2], "session": [1, 2, 4, 1, 2],
+    ...                    "wai": [3.0, 4.0, 5.0, 2.0, 3.0]})
+    >>> lag(df, "wai")["wai_lag1"].tolist()
+    [nan, 3.0, 4.0, nan, 2.0]
+    >>> lag(df, "wai", method="value")["wai_lag1"].tolist()
+    [nan, 3.0, nan, nan, 2.0]
+    """
+    cols = _columns(data, columns, what="lagged")
+    _columns(data, [by, order], what="key")
+    if not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if method not in ("row", "value"):
+        raise ValueError(f"method must be 'row' or 'value', got {method!r}")
+    dup = data.duplicated([by, order], keep=False)
+    if dup.any():
+        raise DataValidationError(
+            [
+                {
+                    "file": "data",
+                    "row": idx,
+                    "column": order,
+                    "value": str(data.at[idx, order]),
+                    "problem": f"{order!r} is not unique within {by!r}",
+                }
+                for idx in data.index[dup]
+            ]
+        )
+    suffix = f"_lag{k}" if suffix is None else suffix
+    out = data.copy()
+    if method == "row":
+        ordered = data.sort_values([by, order], kind="stable")
+        shifted = ordered.groupby(by, sort=False)[cols].shift(k)
+        for col in cols:
+            out[f"{col}{suffix}"] = shifted[col].reindex(data.index)
+    else:
+        source = data[[by, order, *cols]].copy()
+        source[order] = source[order] + k
+        merged = data[[by, order]].merge(source, on=[by, order], how="left")
+        for col in cols:
+            out[f"{col}{suffix}"] = merged[col].to_numpy()
+    return out
+
+
+def time_code(
+    data: pd.DataFrame,
+    *,
+    time: str = "session",
+    method: Literal["session", "weeks", "log", "piecewise"] = "session",
+    center: Literal["intake", "final"] | float = "intake",
+    by: str = "client_id",
+    date: str = "date",
+    knots: Sequence[float] = (),
+    name: str = "time",
+) -> pd.DataFrame:
+    """Code time for growth models.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long data.
+    time : str, default "session"
+        The session-number column (``method`` "session", "log", "piecewise").
+    method : {"session", "weeks", "log", "piecewise"}, default "session"
+        ``"session"``: sessions since the person's first occasion.
+        ``"weeks"``: weeks since the person's first dated occasion, from the
+        ``date`` column. ``"log"``: ``log(1 + t)`` with ``t`` the sessions
+        since the first occasion. ``"piecewise"``: one column per segment
+        (``<name>_p1`` … ``<name>_p<m+1>`` for ``m`` knots), each counting
+        sessions within its segment, so each gets its own slope.
+    center : {"intake", "final"} or float, default "intake"
+        Where time is zero. ``"intake"``: at each person's first occasion,
+        so the intercept is the expected score at intake. ``"final"``: at the
+        largest coded time in the data (a study-wide constant), so the
+        intercept is the expected score at the end. A number subtracts that
+        constant from the intake-centred code. Piecewise codes are always
+        intake-centred.
+    by : str, default "client_id"
+        The person identifier.
+    date : str, default "date"
+        The date column for ``method="weeks"``.
+    knots : sequence of float
+        Change points (sessions since intake) for ``method="piecewise"``.
+    name : str, default "time"
+        Name of the new column (the prefix for piecewise columns).
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``data`` with the new time column(s).
+
+    Notes
+    -----
+    With :math:`t_{ti} = s_{ti} - \\min_t s_{ti}` the sessions since intake,
+    a piecewise code with one knot :math:`\\kappa` is
+    :math:`p_1 = \\min(t, \\kappa)` and :math:`p_2 = \\max(t - \\kappa, 0)`
+    (Singer & Willett 2003, ch. 6).
+
+    References
+    ----------
+    Singer, J. D., & Willett, J. B. (2003). *Applied Longitudinal Data
+    Analysis*. Oxford University Press.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"client_id": [1, 1, 1, 2, 2], "session": [1, 2, 5, 2, 3]})
+    >>> time_code(df)["time"].tolist()
+    [0, 1, 4, 0, 1]
+    >>> time_code(df, center="final")["time"].tolist()
+    [-4, -3, 0, -4, -3]
+    >>> time_code(df, method="piecewise", knots=[2])[["time_p1", "time_p2"]].values.tolist()
+    [[0, 0], [1, 0], [2, 2], [0, 0], [1, 0]]
+    """
+    out = data.copy()
+    if method == "weeks":
+        _columns(data, [by, date], what="key")
+        when = pd.to_datetime(data[date])
+        t = (when - when.groupby(data[by]).transform("min")).dt.days / 7.0
+    elif method in ("session", "log", "piecewise"):
+        _columns(data, [by, time], what="key")
+        t = data[time] - data.groupby(by)[time].transform("min")
+    else:
+        raise ValueError(f"unknown method {method!r}; use session, weeks, log or piecewise")
+    if method == "piecewise":
+        if not knots:
+            raise ValueError("method='piecewise' needs at least one knot")
+        edges = [0.0, *sorted(float(x) for x in knots)]
+        keep_int = pd.api.types.is_integer_dtype(t) and all(float(e).is_integer() for e in edges)
+        for j, lo in enumerate(edges, start=1):
+            hi = edges[j] if j < len(edges) else np.inf
+            seg = (t - lo).clip(lower=0, upper=hi - lo)
+            out[f"{name}_p{j}"] = seg.astype(t.dtype) if keep_int else seg
+        return out
+    if method == "log":
+        t = np.log1p(t)
+    if center == "final":
+        t = t - t.max()
+    elif center != "intake":
+        t = t - float(center)
+    out[name] = t
+    return out

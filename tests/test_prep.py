@@ -1,0 +1,101 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import engagestats as es
+from engagestats.prep import lag, time_code, within_between
+
+
+@pytest.fixture
+def panel(rng):
+    n_clients, n_sessions = 7, 6
+    df = pd.DataFrame(
+        {
+            "client_id": np.repeat([f"C{i}" for i in range(n_clients)], n_sessions),
+            "session": np.tile(np.arange(1, n_sessions + 1), n_clients),
+            "wai": rng.normal(3.5, 0.6, n_clients * n_sessions),
+        }
+    )
+    df.loc[[3, 10, 20], "wai"] = np.nan
+    # shuffle so functions must not rely on row order
+    return df.sample(frac=1.0, random_state=3)
+
+
+def test_within_between_matches_hand_computation(panel):
+    out = within_between(panel, "wai")
+    for _cid, grp in panel.groupby("client_id"):
+        m = np.nanmean(grp["wai"].to_numpy())
+        got = out.loc[grp.index]
+        np.testing.assert_allclose(got["wai_between"], m, rtol=1e-12)
+        np.testing.assert_allclose(got["wai_within"], grp["wai"] - m, rtol=1e-12)
+    assert out.index.equals(panel.index)
+    # within parts average to zero within each person
+    sums = out.groupby("client_id")["wai_within"].sum()
+    np.testing.assert_allclose(sums, 0.0, atol=1e-12)
+
+
+def test_within_between_grand_mean_centering(panel):
+    out = within_between(panel, ["wai"], grand_mean_center=True)
+    person = out.groupby("client_id")["wai_between"].first()
+    np.testing.assert_allclose(person.mean(), 0.0, atol=1e-12)
+    raw = within_between(panel, ["wai"])
+    np.testing.assert_allclose(out["wai_within"], raw["wai_within"], equal_nan=True)
+
+
+def test_lag_never_crosses_clients(panel):
+    out = lag(panel, "wai")
+    first = out.sort_values(["client_id", "session"]).groupby("client_id").head(1)
+    assert first["wai_lag1"].isna().all()
+    for _, grp in out.groupby("client_id"):
+        grp = grp.sort_values("session")
+        np.testing.assert_array_equal(grp["wai_lag1"].to_numpy()[1:], grp["wai"].to_numpy()[:-1])
+
+
+def test_lag_k2_and_value_method():
+    df = pd.DataFrame(
+        {
+            "client_id": ["a"] * 4 + ["b"] * 2,
+            "session": [1, 2, 3, 5, 1, 3],
+            "x": [1.0, 2, 3, 5, 7, 9],
+        }
+    )
+    assert lag(df, "x", k=2)["x_lag2"].tolist()[2:4] == [1.0, 2.0]
+    by_value = lag(df, "x", method="value")["x_lag1"]
+    assert by_value.isna().tolist() == [True, False, False, True, True, True]
+    assert by_value.iloc[1:3].tolist() == [1.0, 2.0]
+
+
+def test_lag_errors():
+    df = pd.DataFrame({"client_id": ["a", "a"], "session": [1, 1], "x": [1.0, 2.0]})
+    with pytest.raises(es.DataValidationError, match="not unique"):
+        lag(df, "x")
+    with pytest.raises(es.DataValidationError, match="'y'"):
+        lag(df, "y")
+    with pytest.raises(ValueError, match="positive integer"):
+        lag(df.assign(session=[1, 2]), "x", k=0)
+
+
+def test_time_code_methods():
+    df = pd.DataFrame(
+        {
+            "client_id": ["a", "a", "a", "b", "b"],
+            "session": [1, 2, 6, 3, 4],
+            "date": ["2024-01-01", "2024-01-08", "2024-02-05", "2024-03-01", "2024-03-15"],
+        }
+    )
+    assert time_code(df)["time"].tolist() == [0, 1, 5, 0, 1]
+    assert time_code(df, center=2)["time"].tolist() == [-2, -1, 3, -2, -1]
+    np.testing.assert_allclose(time_code(df, method="weeks")["time"], [0, 1, 5, 0, 2])
+    np.testing.assert_allclose(time_code(df, method="log")["time"], np.log1p([0, 1, 5, 0, 1]))
+    pw = time_code(df, method="piecewise", knots=[1, 3])
+    assert pw[["time_p1", "time_p2", "time_p3"]].to_numpy().tolist() == [
+        [0, 0, 0],
+        [1, 0, 0],
+        [1, 2, 2],
+        [0, 0, 0],
+        [1, 0, 0],
+    ]
+    # the segments add back to intake-centred time
+    assert pw.filter(like="time_p").sum(axis=1).tolist() == [0, 1, 5, 0, 1]
+    with pytest.raises(ValueError, match="knot"):
+        time_code(df, method="piecewise")
