@@ -38,7 +38,7 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks
 
 sample: $(STAMP)
-	$(BIN)/python -m engagestats.simulate --write-sample data/sample
+	$(BIN)/python -m engagestats sample data/sample
 
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

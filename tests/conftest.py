@@ -21,3 +21,8 @@ def rng() -> np.random.Generator:
 def _close_figures():
     yield
     plt.close("all")
+
+
+# Scripts that generate reference fixtures are not tests (and --doctest-modules
+# would import them).
+collect_ignore_glob = ["reference/*"]

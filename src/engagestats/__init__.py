@@ -1,11 +1,31 @@
 """engagestats: motivation, readiness, alliance and outcome analyses for psychotherapy research.
 
-The public API is flat: ``import engagestats as es`` and call ``es.load_sample()``,
-``es.load_study(...)``, ``es.simulate_study(...)`` and so on.
+The public API is flat::
+
+    import engagestats as es
+
+    study = es.load_sample()                    # or es.load_study("my_export/")
+    scored = es.score(study)                    # every known questionnaire
+    outcomes = es.talking_therapies_outcomes(scored)
+    fit = es.lmm("phq9_total ~ session + (1 + session | client_id)", scored.panel())
+
+Topic modules (``es.instruments``, ``es.reliability``, ``es.plots``, ``es.models``,
+``es.prep``, ``es.simulate``) hold the rest.
 """
 
 from __future__ import annotations
 
+from . import instruments, models, plots, prep, reliability
+from .change import (
+    clinical_cutoffs,
+    clinical_significance,
+    rates,
+    reliable_change,
+    reliable_change_threshold,
+)
+from .classify import motivation_type, readiness_stage
+from .datasets import load_sample
+from .engagement import engagement
 from .errors import (
     ConvergenceWarning,
     DataValidationError,
@@ -17,7 +37,13 @@ from .errors import (
     ModelSpecError,
     SingularFitWarning,
 )
+from .io import codebook, load_study, wide_to_long, write_study
+from .models import LmmResult, compare, lmm
+from .prep import lag, time_code, within_between
+from .scoring import Instrument, load_instrument, score, scoring_summary
+from .simulate import SimulationParams, SimulationTruth, simulate_study
 from .study import Study
+from .talking_therapies import instrument_change, talking_therapies_outcomes
 
 __version__ = "0.1.0"
 
@@ -28,9 +54,42 @@ __all__ = [
     "EngageStatsError",
     "EngageStatsWarning",
     "FormulaError",
+    "Instrument",
     "InstrumentError",
+    "LmmResult",
     "ModelSpecError",
+    "SimulationParams",
+    "SimulationTruth",
     "SingularFitWarning",
     "Study",
     "__version__",
+    "clinical_cutoffs",
+    "clinical_significance",
+    "codebook",
+    "compare",
+    "engagement",
+    "instrument_change",
+    "instruments",
+    "lag",
+    "lmm",
+    "load_instrument",
+    "load_sample",
+    "load_study",
+    "models",
+    "motivation_type",
+    "plots",
+    "prep",
+    "rates",
+    "readiness_stage",
+    "reliability",
+    "reliable_change",
+    "reliable_change_threshold",
+    "score",
+    "scoring_summary",
+    "simulate_study",
+    "talking_therapies_outcomes",
+    "time_code",
+    "wide_to_long",
+    "within_between",
+    "write_study",
 ]

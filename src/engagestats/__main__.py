@@ -18,6 +18,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help="a study folder (default: the bundled sample)",
     )
     rep.add_argument("--out", default="report", help="output folder (default: report)")
+    smp = sub.add_parser("sample", help="regenerate the bundled sample study (make sample)")
+    smp.add_argument("folder", help="where to write it (data/sample in the repository)")
     return parser
 
 
@@ -31,6 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .report import run_report
 
             return run_report(args.data, out=args.out)
+        if args.command == "sample":
+            from .simulate import write_sample
+
+            for path in write_sample(args.folder):
+                print(path)
+            return 0
     except EngageStatsError as err:
         print(f"engagestats: {err}", file=sys.stderr)
         return 2

@@ -1,0 +1,287 @@
+"""Engagement per client: attendance, homework, time in treatment, early change, dropout."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._change_utils import _check_columns, _ensure_scores, _first_last
+from .errors import DataValidationError
+
+__all__ = ["DROPOUT_DEFINITIONS", "engagement"]
+
+#: Dropout definitions accepted by :func:`engagement`.
+DROPOUT_DEFINITIONS = ("planned_end", "min_sessions", "min_dose")
+
+
+def _bad(column: str, value: Any, problem: str) -> DataValidationError:
+    return DataValidationError(
+        [{"file": "argument", "column": column, "value": str(value), "problem": problem}],
+        f"Invalid argument {column!r}",
+    )
+
+
+def engagement(
+    study_or_sessions: Any,
+    *,
+    clients: pd.DataFrame | None = None,
+    client: str = "client_id",
+    session: str = "session",
+    score: str | None = None,
+    early_change_session: int = 4,
+    dropout: Literal["planned_end", "min_sessions", "min_dose"] = "planned_end",
+    min_sessions: int | None = None,
+    min_dose: float | None = None,
+) -> pd.DataFrame:
+    """Engagement metrics, one row per client.
+
+    Parameters
+    ----------
+    study_or_sessions : Study or DataFrame
+        A :class:`~engagestats.Study`, or a sessions table with one row per
+        client and offered session (columns as in ``docs/data-format.md``:
+        ``attended``, and optionally ``date`` and ``homework``).
+    clients : DataFrame, optional
+        The clients table (``client_id``, optionally ``planned_sessions`` and
+        ``end_reason``) when a sessions table is given; taken from the study
+        otherwise. Every client in it gets a row, with or without sessions.
+    client, session : str
+        Key column names.
+    score : str, optional
+        Outcome score for first/last scored session and early change.
+        Default ``phq9_total`` when present (or scorable from ``phq9_*`` items
+        through :func:`engagestats.score`); without one those columns are
+        missing.
+    early_change_session : int, default 4
+        Early change is measured at the last scored session numbered
+        ``<= early_change_session``.
+    dropout : {"planned_end", "min_sessions", "min_dose"}, default "planned_end"
+        Dropout definition (see Notes); recorded in ``attrs["dropout"]``.
+    min_sessions : int, optional
+        Required for ``dropout="min_sessions"``.
+    min_dose : float, optional
+        Required for ``dropout="min_dose"``: the share of the planned sessions
+        (in (0, 1]) a client must attend.
+
+    Returns
+    -------
+    DataFrame
+        One row per client: ``client_id``, ``sessions_offered``,
+        ``sessions_attended``, ``attendance_rate`` (attended / offered),
+        ``homework_set`` (attended sessions with homework recorded),
+        ``homework_completed``, ``homework_rate`` (completed / set),
+        ``first_date``, ``last_date`` (first and last attended), ``weeks_in_treatment``,
+        ``first_scored_session``, ``last_scored_session``, ``score_first``,
+        ``score_last``, ``early_change``, ``planned_sessions``,
+        ``end_reason``, ``dropout`` (nullable bool) and ``reason`` (why
+        values are missing: ``"no sessions"``, ``"no attended sessions"``).
+        ``attrs`` records ``dropout`` (the definition, in words), ``score``
+        and ``early_change_session``.
+
+    Notes
+    -----
+    * ``attendance_rate = attended / offered``; ``homework_rate =
+      completed / set``, over sessions whose ``homework`` is not empty
+      (homework is only recorded when it was set).
+    * ``weeks_in_treatment = (last attended date - first attended date) / 7``.
+    * ``early_change = y(s*) - y(first)``, with :math:`s^*` the last scored
+      session numbered ``<= early_change_session``; missing when no scored
+      session other than the first lies in that window.
+    * Dropout:
+
+      - ``"planned_end"`` (default): unilateral ending before the planned
+        end, i.e. ``end_reason == "dropout"``; when ``end_reason`` is empty
+        or absent, attending fewer than ``planned_sessions``. This follows the
+        most common definition in the meta-analysis of Swift & Greenberg
+        (2012): the client's unilateral decision to stop before the planned
+        end;
+      - ``"min_sessions"``: fewer than ``min_sessions`` attended sessions;
+      - ``"min_dose"``: attending fewer than ``min_dose * planned_sessions``.
+
+    References
+    ----------
+    Swift, J. K., & Greenberg, R. P. (2012). Premature discontinuation in
+    adult psychotherapy: a meta-analysis. *Journal of Consulting and Clinical
+    Psychology, 80*(4), 547-559.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sessions = pd.DataFrame({
+    ...     "client_id": ["a", "a", "a", "b"], "session": [1, 2, 3, 1],
+    ...     "date": ["2024-01-01", "2024-01-08", "2024-01-22", "2024-02-01"],
+    ...     "attended": [1, 0, 1, 1], "homework": [1, None, 0, None],
+    ...     "phq9_total": [15, None, 9, 12]})
+    >>> clients = pd.DataFrame({"client_id": ["a", "b"], "planned_sessions": [3, 8],
+    ...                         "end_reason": ["completed", "dropout"]})
+    >>> out = engagement(sessions, clients=clients)
+    >>> out[["client_id", "attendance_rate", "homework_rate", "weeks_in_treatment"]]
+      client_id  attendance_rate  homework_rate  weeks_in_treatment
+    0         a         0.666667            0.5                 3.0
+    1         b         1.000000            NaN                 0.0
+    >>> out[["client_id", "early_change", "dropout"]]
+      client_id  early_change  dropout
+    0         a          -6.0    False
+    1         b           NaN     True
+    """
+    from .study import Study
+
+    if isinstance(study_or_sessions, Study):
+        sessions = study_or_sessions.sessions
+        clients = study_or_sessions.clients if clients is None else clients
+    elif isinstance(study_or_sessions, pd.DataFrame):
+        sessions = study_or_sessions
+    else:
+        raise TypeError(
+            f"expected a Study or a sessions DataFrame, got {type(study_or_sessions).__name__}"
+        )
+    if dropout not in DROPOUT_DEFINITIONS:
+        raise _bad("dropout", dropout, f"must be one of {DROPOUT_DEFINITIONS}")
+    if dropout == "min_sessions" and (min_sessions is None or min_sessions < 1):
+        raise _bad("min_sessions", min_sessions, "a positive integer is needed")
+    if dropout == "min_dose" and (min_dose is None or not 0 < min_dose <= 1):
+        raise _bad("min_dose", min_dose, "a share in (0, 1] is needed")
+    if early_change_session < 1:
+        raise _bad("early_change_session", early_change_session, "must be >= 1")
+    _check_columns(sessions, [client, session], "sessions")
+    if clients is not None:
+        _check_columns(clients, [client], "clients")
+        ids = pd.Index(pd.unique(clients[client]), name=client)
+        extra = ~sessions[client].isin(ids)
+        if extra.any():
+            raise DataValidationError(
+                [
+                    {
+                        "file": "sessions",
+                        "row": int(i),
+                        "column": client,
+                        "value": str(v),
+                        "problem": "client not in the clients table",
+                    }
+                    for i, v in sessions.loc[extra, client].items()
+                ],
+                "Sessions of unknown clients",
+            )
+    else:
+        ids = pd.Index(pd.unique(sessions[client]), name=client)
+
+    att = (
+        sessions["attended"].fillna(0).astype(float) == 1
+        if "attended" in sessions.columns
+        else pd.Series(True, index=sessions.index)
+    )
+    g_all = sessions.groupby(client, sort=False)
+    attended = sessions.loc[att]
+    g_att = attended.groupby(client, sort=False)
+    out = pd.DataFrame(index=ids)
+    out["sessions_offered"] = g_all.size().reindex(ids).fillna(0).astype(int)
+    out["sessions_attended"] = g_att.size().reindex(ids).fillna(0).astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        offered = out["sessions_offered"].to_numpy(dtype=float)
+        out["attendance_rate"] = np.where(
+            offered > 0, out["sessions_attended"] / np.where(offered > 0, offered, 1), np.nan
+        )
+    if "homework" in sessions.columns:
+        hw = attended["homework"].astype(float)
+        set_ = hw.notna().groupby(attended[client]).sum()
+        done = (hw == 1).groupby(attended[client]).sum()
+        out["homework_set"] = set_.reindex(ids).fillna(0).astype(int)
+        out["homework_completed"] = done.reindex(ids).fillna(0).astype(int)
+        n_set = out["homework_set"].to_numpy(dtype=float)
+        out["homework_rate"] = np.where(
+            n_set > 0, out["homework_completed"] / np.where(n_set > 0, n_set, 1), np.nan
+        )
+    else:
+        out["homework_set"] = 0
+        out["homework_completed"] = 0
+        out["homework_rate"] = np.nan
+    if "date" in sessions.columns:
+        dates = pd.to_datetime(attended["date"])
+        first = dates.groupby(attended[client]).min().reindex(ids)
+        last = dates.groupby(attended[client]).max().reindex(ids)
+        out["first_date"] = first
+        out["last_date"] = last
+        out["weeks_in_treatment"] = (last - first).dt.days / 7.0
+    else:
+        out["first_date"] = pd.NaT
+        out["last_date"] = pd.NaT
+        out["weeks_in_treatment"] = np.nan
+
+    # ------------------------------------------------------ scores
+    if score is None:
+        if "phq9_total" in sessions.columns or any(
+            str(c).startswith("phq9_") and str(c)[5:].isdigit() for c in sessions.columns
+        ):
+            score = "phq9_total"
+    if score is not None:
+        scored = _ensure_scores(study_or_sessions, attended, [score])
+        fl = _first_last(scored, [score], client=client, session=session, clients=list(ids))
+        out["first_scored_session"] = fl["first_session"].to_numpy()
+        out["last_scored_session"] = fl["last_session"].to_numpy()
+        out["score_first"] = fl[f"{score}_first"].to_numpy()
+        out["score_last"] = fl[f"{score}_last"].to_numpy()
+        early = scored.loc[scored[score].notna() & (scored[session] <= early_change_session)]
+        early = early.sort_values([client, session], kind="stable").groupby(client).tail(1)
+        early = early.set_index(client)
+        e_session = early[session].reindex(ids).to_numpy(dtype=float)
+        e_score = early[score].reindex(ids).to_numpy(dtype=float)
+        later = e_session > out["first_scored_session"].to_numpy(dtype=float)
+        out["early_change"] = np.where(later, e_score - out["score_first"].to_numpy(), np.nan)
+    else:
+        for col in (
+            "first_scored_session",
+            "last_scored_session",
+            "score_first",
+            "score_last",
+            "early_change",
+        ):
+            out[col] = np.nan
+
+    # ------------------------------------------------------ dropout
+    info = clients.set_index(client) if clients is not None else pd.DataFrame(index=ids)
+    planned = (
+        info["planned_sessions"].reindex(ids).astype(float)
+        if "planned_sessions" in info.columns
+        else pd.Series(np.nan, index=ids)
+    )
+    end_reason = (
+        info["end_reason"].reindex(ids).astype(object)
+        if "end_reason" in info.columns
+        else pd.Series(np.nan, index=ids, dtype=object)
+    )
+    out["planned_sessions"] = planned.to_numpy()
+    out["end_reason"] = end_reason.to_numpy()
+    n_att = out["sessions_attended"].to_numpy(dtype=float)
+    if dropout == "planned_end":
+        has_reason = end_reason.notna().to_numpy()
+        by_reason = (end_reason == "dropout").to_numpy()
+        by_count = n_att < planned.to_numpy()
+        value = np.where(has_reason, by_reason, by_count)
+        known = has_reason | planned.notna().to_numpy()
+        words = (
+            "unilateral ending before the planned end: end_reason == 'dropout'; "
+            "without end_reason, attended < planned_sessions"
+        )
+    elif dropout == "min_sessions":
+        value = n_att < float(min_sessions)
+        known = np.ones(len(ids), dtype=bool)
+        words = f"fewer than {min_sessions} attended sessions"
+    else:
+        value = n_att < float(min_dose) * planned.to_numpy()
+        known = planned.notna().to_numpy()
+        words = f"attended fewer than {min_dose:g} x planned_sessions"
+    out["dropout"] = pd.array(np.where(known, value, None), dtype="boolean")
+
+    reason = np.full(len(ids), np.nan, dtype=object)
+    reason[out["sessions_attended"].to_numpy() == 0] = "no attended sessions"
+    reason[out["sessions_offered"].to_numpy() == 0] = "no sessions"
+    out["reason"] = reason
+    out = out.reset_index()
+    out.attrs.update(
+        dropout=f"{dropout}: {words}",
+        score=score,
+        early_change_session=early_change_session,
+    )
+    return out

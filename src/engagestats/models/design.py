@@ -1,0 +1,420 @@
+"""Fixed and random design matrices of a linear mixed model, with lme4 names.
+
+:func:`build_design` turns an lme4 formula and a DataFrame into a
+:class:`~engagestats.models._types.Design`: the response, the fixed-effects
+matrix ``X`` (built by patsy, columns renamed and ordered as R names and
+orders them) and one :class:`~engagestats.models._types.RandomTerm` per
+random-effects term (raw model matrix, grouping codes and levels).
+:func:`new_fixed` and :func:`new_random` rebuild ``X`` and ``Z`` for new data.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import difflib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import patsy
+import patsy.builtins
+import scipy.linalg
+
+from ..errors import ModelSpecError
+from ._types import Design, RandomTerm
+from .formula import ParsedFormula, parse_formula
+
+__all__ = ["DesignSpec", "build_design", "new_fixed", "new_random"]
+
+#: Relative tolerance on the pivoted-QR diagonal for rank deficiency (lme4's default 1e-7).
+RANK_TOL = 1e-7
+
+_ENV_NAMES = {"np": np, "log": np.log, "exp": np.exp, "sqrt": np.sqrt}
+
+
+@dataclass(frozen=True)
+class _TermSpec:
+    lhs: str
+    lhs_info: patsy.DesignInfo | None  # None for an intercept-only term
+    factors: tuple[str, ...]
+    keys: pd.Index | pd.MultiIndex  # factor values of each level, in code order
+
+
+@dataclass(frozen=True)
+class DesignSpec:
+    """What is needed to rebuild ``X`` and ``Z`` for new data (``Design.spec``).
+
+    Attributes
+    ----------
+    parsed : ParsedFormula
+    fixed_info : patsy.DesignInfo
+        patsy's description of the fixed part (contrasts and levels included).
+    fixed_order : ndarray of int
+        Permutation from patsy's column order to R's.
+    terms : tuple
+        Per random term (aligned with ``Design.terms``): the left-side design
+        info, the grouping columns and the level keys.
+    """
+
+    parsed: ParsedFormula
+    fixed_info: patsy.DesignInfo
+    fixed_order: np.ndarray
+    terms: tuple[_TermSpec, ...]
+
+
+def _split_colon(name: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(name):
+        depth += ch in "(["
+        depth -= ch in ")]"
+        if ch == ":" and depth == 0:
+            parts.append(name[start:i])
+            start = i + 1
+    parts.append(name[start:])
+    return parts
+
+
+def _lme4_piece(piece: str) -> str:
+    if piece == "Intercept":
+        return "(Intercept)"
+    m = re.match(r"^(.*)\[(?:T\.)?(.*)\]$", piece)
+    if m:
+        level = {"True": "TRUE", "False": "FALSE"}.get(m.group(2), m.group(2))
+        return m.group(1) + level
+    return piece
+
+
+def lme4_name(patsy_name: str) -> str:
+    """Translate a patsy column name to lme4's.
+
+    Examples
+    --------
+    >>> [lme4_name(n) for n in ["Intercept", "stage[T.action]", "session:stage[T.action]"]]
+    ['(Intercept)', 'stageaction', 'session:stageaction']
+    """
+    return ":".join(_lme4_piece(p) for p in _split_colon(patsy_name))
+
+
+def _names_in(code: str) -> set[str]:
+    try:
+        tree = ast.parse(code.strip(), mode="eval")
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "Q"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            names.add(str(node.args[0].value))
+    return names
+
+
+def _check_names(names: set[str], data: pd.DataFrame, formula: str) -> None:
+    known = set(data.columns)
+    for name in sorted(names):
+        if name in known or name in _ENV_NAMES or hasattr(patsy.builtins, name):
+            continue
+        if hasattr(builtins, name):
+            continue
+        close = difflib.get_close_matches(name, [str(c) for c in data.columns], n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ModelSpecError(f"column {name!r} used in {formula!r} is not in the data{hint}")
+
+
+def _codes(
+    frame: pd.DataFrame, factors: tuple[str, ...]
+) -> tuple[np.ndarray, pd.Index | pd.MultiIndex]:
+    """Integer codes of the (interaction) grouping factor, levels in R's order."""
+    if len(factors) == 1:
+        codes, uniques = pd.factorize(frame[factors[0]], sort=True)
+        return codes.astype(np.intp), pd.Index(uniques, name=factors[0])
+    parts = [pd.factorize(frame[f], sort=True) for f in factors]
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for codes, uniques in parts:  # the first factor varies slowest, as in R's a:b
+        combined = combined * len(uniques) + codes
+    used, inverse = np.unique(combined, return_inverse=True)
+    arrays = []
+    for codes, uniques in reversed(parts):
+        arrays.append(np.asarray(uniques)[used % len(uniques)])
+        used = used // len(uniques)
+    keys = pd.MultiIndex.from_arrays(arrays[::-1], names=list(factors))
+    return inverse.astype(np.intp), keys
+
+
+def _labels(keys: pd.Index | pd.MultiIndex) -> pd.Index:
+    if isinstance(keys, pd.MultiIndex):
+        return pd.Index([":".join(str(v) for v in tup) for tup in keys], name=":".join(keys.names))
+    return keys
+
+
+def _r_order(info: patsy.DesignInfo, desc: patsy.ModelDesc) -> np.ndarray:
+    """Column permutation putting patsy's terms in R's order (by degree, then formula order)."""
+    rank = {term: i for i, term in enumerate(desc.rhs_termlist)}
+    terms = sorted(info.terms, key=lambda t: (len(t.factors), rank.get(t, len(rank))))
+    cols = [np.arange(info.slice(t).start, info.slice(t).stop) for t in terms]
+    return np.concatenate(cols) if cols else np.arange(0)
+
+
+def _patsy(formula: str, data: pd.DataFrame, what: str, full: str) -> np.ndarray:
+    env = patsy.EvalEnvironment([_ENV_NAMES])
+    try:
+        return patsy.dmatrix(formula, data, eval_env=env, NA_action="raise", return_type="matrix")
+    except patsy.PatsyError as exc:
+        raise ModelSpecError(f"cannot build the {what} of {full!r}: {exc}") from None
+
+
+def _response(parsed: ParsedFormula, data: pd.DataFrame) -> np.ndarray:
+    name = parsed.response
+    if name in data.columns:
+        col = data[name]
+        if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            raise ModelSpecError(
+                f"the response {name!r} must be numeric, got dtype {col.dtype} "
+                f"(convert it, e.g. with pd.to_numeric)"
+            )
+        return col.to_numpy(dtype=float)
+    mat = _patsy(f"0 + {name}", data, "response", parsed.formula)
+    if mat.shape[1] != 1:
+        raise ModelSpecError(f"the response {name!r} must be numeric (one column)")
+    return np.asarray(mat, dtype=float)[:, 0]
+
+
+def _check_rank(X: np.ndarray, names: tuple[str, ...]) -> None:
+    if X.shape[1] == 0:
+        return
+    if X.shape[0] < X.shape[1]:
+        raise ModelSpecError(f"{X.shape[0]} observations for {X.shape[1]} fixed effects")
+    scale = np.sqrt((X**2).sum(axis=0))
+    scale[scale == 0] = 1.0
+    r, piv = scipy.linalg.qr(X / scale, mode="r", pivoting=True)
+    diag = np.abs(np.diag(r))
+    rank = int(np.sum(diag > RANK_TOL * diag[0])) if diag.size and diag[0] > 0 else 0
+    if rank < X.shape[1]:
+        aliased = [names[i] for i in sorted(piv[rank:])]
+        raise ModelSpecError(
+            f"the fixed-effects matrix is rank deficient (rank {rank} of {X.shape[1]}): "
+            f"{', '.join(repr(a) for a in aliased)} aliased with other columns; drop or recode them"
+        )
+
+
+def build_design(formula: str, data: pd.DataFrame) -> Design:
+    """Build the response, fixed and random design of an lme4 formula.
+
+    Parameters
+    ----------
+    formula : str
+        lme4 syntax, e.g. ``"y ~ time * group + (1 + time | client) + (1 | therapist)"``.
+    data : DataFrame
+        One row per observation.
+
+    Returns
+    -------
+    Design
+        ``y``, ``X`` with lme4 column names (``fixed_names``), the random terms in
+        lme4's order, ``row_index`` (labels of the rows used), ``n_dropped`` and
+        ``spec`` for :func:`new_fixed`/:func:`new_random`.
+
+    Raises
+    ------
+    FormulaError
+        The formula cannot be parsed.
+    ModelSpecError
+        Unknown column, non-numeric response, grouping factor with one level,
+        too few observations for the random effects, rank-deficient ``X``.
+
+    Notes
+    -----
+    Rows with a missing value in any column the formula uses are dropped and
+    counted in ``n_dropped``. Character and categorical predictors get
+    treatment contrasts with the first level (sorted, or the categorical's
+    order) as reference, as in R. Random terms are ordered by decreasing
+    number of levels of their grouping factor (stable), as lme4 orders them.
+
+    References
+    ----------
+    Bates, D., Maechler, M., Bolker, B. & Walker, S. (2015). Fitting linear
+    mixed-effects models using lme4. *Journal of Statistical Software*, 67(1), 1-48.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 5.1, 5.8, None],
+    ...                   "stage": ["a", "b", "a", "b", "a", "b", "a"],
+    ...                   "g": ["x", "x", "y", "y", "z", "z", "z"]})
+    >>> des = build_design("y ~ stage + (1 | g)", d)
+    >>> des.fixed_names, des.n, des.n_dropped
+    (('(Intercept)', 'stageb'), 6, 1)
+    >>> des.terms[0].group, list(des.terms[0].levels)
+    ('g', ['x', 'y', 'z'])
+    """
+    parsed = parse_formula(formula)
+    if not isinstance(data, pd.DataFrame):
+        raise ModelSpecError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    fixed_desc = patsy.ModelDesc.from_formula(parsed.fixed)
+    lhs_descs = [patsy.ModelDesc.from_formula(r.lhs) for r in parsed.random]
+    codes_text = [parsed.response]
+    for desc in [fixed_desc, *lhs_descs]:
+        codes_text += [f.code for t in desc.rhs_termlist for f in t.factors]
+    names: set[str] = set()
+    for code in codes_text:
+        names |= _names_in(code)
+    if parsed.response in data.columns:
+        names.add(parsed.response)
+    group_cols = {f for r in parsed.random for f in r.factors}
+    _check_names(names | group_cols, data, formula)
+    used = [c for c in data.columns if c in names or c in group_cols]
+    missing = data[used].isna().any(axis=1).to_numpy()
+    n_dropped = int(missing.sum())
+    frame = data.loc[~missing, used] if n_dropped else data[used]
+    n = len(frame)
+    if n == 0:
+        raise ModelSpecError(f"no complete rows for {formula!r} ({n_dropped} dropped as missing)")
+
+    y = _response(parsed, frame)
+    fixed = _patsy(parsed.fixed, frame, "fixed-effects matrix", formula)
+    order = _r_order(fixed.design_info, fixed_desc)
+    X = np.ascontiguousarray(np.asarray(fixed, dtype=float)[:, order])
+    fixed_names = tuple(lme4_name(fixed.design_info.column_names[i]) for i in order)
+    if not np.all(np.isfinite(y)) or not np.all(np.isfinite(X)):
+        raise ModelSpecError(f"infinite values in the response or fixed effects of {formula!r}")
+    _check_rank(X, fixed_names)
+
+    built: list[tuple[RandomTerm, _TermSpec]] = []
+    for part in parsed.random:
+        if part.lhs == "1":
+            Z, info, cols = np.ones((n, 1)), None, ("(Intercept)",)
+        else:
+            mat = _patsy(part.lhs, frame, f"random term ({part.lhs} | {part.group})", formula)
+            info = mat.design_info
+            Z = np.ascontiguousarray(np.asarray(mat, dtype=float))
+            cols = tuple(lme4_name(c) for c in info.column_names)
+        codes, keys = _codes(frame, part.factors)
+        n_levels = len(keys)
+        term_txt = f"({part.lhs} | {part.group})"
+        if n_levels < 2:
+            raise ModelSpecError(
+                f"grouping factor {part.group!r} has {n_levels} level in the data used; "
+                "a random effect needs at least 2"
+            )
+        if n_levels >= n:
+            raise ModelSpecError(
+                f"the number of levels of {part.group!r} ({n_levels}) must be smaller than "
+                f"the number of observations ({n})"
+            )
+        if n_levels * Z.shape[1] >= n:
+            raise ModelSpecError(
+                f"number of observations ({n}) <= number of random effects "
+                f"({n_levels * Z.shape[1]}) for term {term_txt}; the model is unidentifiable"
+            )
+        term = RandomTerm(group=part.group, columns=cols, Z=Z, codes=codes, levels=_labels(keys))
+        built.append((term, _TermSpec(part.lhs, info, part.factors, keys)))
+    built.sort(key=lambda tb: -tb[0].n_levels)  # stable, like lme4's order(nl, decreasing=TRUE)
+    spec = DesignSpec(parsed, fixed.design_info, order, tuple(s for _, s in built))
+    return Design(
+        formula=formula,
+        response=parsed.response,
+        y=y,
+        X=X,
+        fixed_names=fixed_names,
+        terms=tuple(t for t, _ in built),
+        row_index=data.index[~missing],
+        n_dropped=n_dropped,
+        spec=spec,
+    )
+
+
+def _spec(design: Design) -> DesignSpec:
+    if not isinstance(design.spec, DesignSpec):
+        raise ModelSpecError("this design was not made by build_design; cannot rebuild it")
+    return design.spec
+
+
+def new_fixed(design: Design, newdata: pd.DataFrame) -> np.ndarray:
+    """Fixed-effects matrix of ``newdata`` with the columns of ``design.X``.
+
+    Parameters
+    ----------
+    design : Design
+        From :func:`build_design`.
+    newdata : DataFrame
+        Must hold the predictors (not the response); no missing values.
+
+    Returns
+    -------
+    ndarray, shape (len(newdata), p)
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.5, 5.0, 6.5], "x": [0, 1, 2, 3, 4, 5],
+    ...                   "g": ["a", "a", "b", "b", "c", "c"]})
+    >>> des = build_design("y ~ x + (1 | g)", d)
+    >>> new_fixed(des, pd.DataFrame({"x": [10.0]}))
+    array([[ 1., 10.]])
+    """
+    spec = _spec(design)
+    try:
+        (mat,) = patsy.build_design_matrices(
+            [spec.fixed_info], newdata, NA_action="raise", return_type="matrix"
+        )
+    except patsy.PatsyError as exc:
+        raise ModelSpecError(f"cannot build the fixed effects for new data: {exc}") from None
+    return np.asarray(mat, dtype=float)[:, spec.fixed_order]
+
+
+def new_random(design: Design, newdata: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Random-effects model matrices and group codes of ``newdata``.
+
+    Parameters
+    ----------
+    design : Design
+        From :func:`build_design`.
+    newdata : DataFrame
+        Must hold the columns of the random terms and the grouping columns.
+
+    Returns
+    -------
+    list of (Z, codes)
+        One pair per term of ``design.terms``: ``Z`` of shape (m, k) and the
+        level code of each row, ``-1`` for a level not seen in the fit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.5, 5.0, 6.5], "x": [0, 1, 2, 3, 4, 5],
+    ...                   "g": ["a", "a", "b", "b", "c", "c"]})
+    >>> des = build_design("y ~ x + (1 | g)", d)
+    >>> [codes for _, codes in new_random(des, pd.DataFrame({"x": [1, 2], "g": ["c", "new"]}))]
+    [array([ 2, -1])]
+    """
+    spec = _spec(design)
+    out = []
+    for ts in spec.terms:
+        m = len(newdata)
+        missing = [f for f in ts.factors if f not in newdata.columns]
+        if missing:
+            raise ModelSpecError(f"newdata lacks the grouping column(s) {missing}")
+        if ts.lhs_info is None:
+            Z = np.ones((m, 1))
+        else:
+            try:
+                (mat,) = patsy.build_design_matrices(
+                    [ts.lhs_info], newdata, NA_action="raise", return_type="matrix"
+                )
+            except patsy.PatsyError as exc:
+                raise ModelSpecError(f"cannot build random term ({ts.lhs}|...): {exc}") from None
+            Z = np.asarray(mat, dtype=float)
+        if isinstance(ts.keys, pd.MultiIndex):
+            probe = pd.MultiIndex.from_arrays([newdata[f].to_numpy() for f in ts.factors])
+        else:
+            probe = pd.Index(newdata[ts.factors[0]].to_numpy())
+        out.append((Z, ts.keys.get_indexer(probe).astype(np.intp)))
+    return out

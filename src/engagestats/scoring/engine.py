@@ -1,0 +1,357 @@
+"""The vectorised scoring engine: :func:`score`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InstrumentError
+from ..study import Study, item_blocks
+from ._items import item_columns_for, read_items
+from .instrument import Instrument
+
+__all__ = ["UNSCORABLE_COLUMNS", "ScoringReport", "resolve_instrument", "score", "scoring_summary"]
+
+#: Columns of :attr:`ScoringReport.unscorable`.
+UNSCORABLE_COLUMNS = ("score", "n_rows", "n_scored", "n_prorated", "n_empty", "n_too_few")
+
+
+@dataclass(frozen=True, eq=False)
+class ScoringReport:
+    """What happened when one instrument was scored (kept in ``result.attrs["scoring"]``).
+
+    Attributes
+    ----------
+    instrument : str
+        The stem of the score columns.
+    n_rows : int
+        Rows scored.
+    invalid : DataFrame
+        Answers set missing because they were invalid (``invalid="nan"``), one
+        per row with ``file, row, column, value, problem``.
+    unscorable : DataFrame
+        One row per score: ``score, n_rows, n_scored, n_prorated, n_empty``
+        (no item answered) and ``n_too_few`` (fewer answered than required).
+    """
+
+    instrument: str
+    n_rows: int
+    invalid: pd.DataFrame
+    unscorable: pd.DataFrame
+
+    def __eq__(self, other: object) -> bool:
+        # pandas compares attrs with ==; keep that a plain bool.
+        return (
+            isinstance(other, ScoringReport)
+            and self.instrument == other.instrument
+            and self.n_rows == other.n_rows
+            and self.invalid.equals(other.invalid)
+            and self.unscorable.equals(other.unscorable)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _Context:
+    """What derived scores may look at: the (reversed) item matrix and the data."""
+
+    def __init__(self, items: np.ndarray, data: pd.DataFrame, stem: str, inst: Instrument):
+        self.items, self.data, self.stem, self.inst = items, data, stem, inst
+
+    def gas_weights(self, weight_stem: str | None) -> np.ndarray:
+        from ..errors import DataValidationError
+
+        ws = weight_stem or f"{self.stem}_weight"
+        cols = [f"{ws}_{i}" for i in range(1, self.items.shape[1] + 1)]
+        if not all(c in self.data.columns for c in cols):
+            return np.ones_like(self.items)
+        w = self.data[cols].apply(pd.to_numeric, errors="coerce").to_numpy(float, na_value=np.nan)
+        bad = ~np.isnan(self.items) & ~(w > 0)
+        if bad.any():
+            r, c = np.nonzero(bad)
+            raise DataValidationError(
+                [
+                    {
+                        "file": "data",
+                        "row": self.data.index[i],
+                        "column": cols[j],
+                        "value": str(self.data[cols[j]].iloc[i]),
+                        "problem": "goal is rated but its weight is missing or not positive",
+                    }
+                    for i, j in zip(r, c, strict=True)
+                ]
+            )
+        return w
+
+
+def resolve_instrument(instrument: str | Instrument) -> Instrument:
+    """An :class:`Instrument` from an instrument or a registry name."""
+    if isinstance(instrument, Instrument):
+        return instrument
+    if isinstance(instrument, str):
+        from ..instruments import get
+
+        return get(instrument)
+    raise TypeError(f"instrument must be a name or an Instrument, got {type(instrument).__name__}")
+
+
+def _score_frame(
+    data: pd.DataFrame,
+    inst: Instrument,
+    *,
+    prefix: str | None,
+    item_columns: Sequence[str] | Mapping[str, str] | None,
+    keep_items: bool,
+    invalid: str,
+    table: str = "data",
+) -> pd.DataFrame:
+    stem = prefix or inst.name
+    cols = item_columns_for(inst, prefix=prefix, item_columns=item_columns)
+    m = read_items(data, inst, cols, invalid=invalid, table=table)
+    raw = m.values
+    x = raw
+    pos = {item: j for j, item in enumerate(inst.items)}
+    if inst.reverse:
+        x = raw.copy()
+        rev = [pos[i] for i in inst.reverse]
+        lo, hi = inst.response_range
+        x[:, rev] = lo + hi - x[:, rev]
+    answered = ~np.isnan(x)
+    filled = np.where(answered, x, 0.0)
+    n = len(x)
+    out: dict[str, Any] = {}
+    scores: dict[str, np.ndarray] = {}
+    prorated = np.zeros(n, dtype=bool)
+    summary = []
+    for sub, items in inst.subscales.items():
+        idx = [pos[i] for i in items]
+        k = len(idx)
+        n_ans = np.zeros(n, dtype=np.int64)
+        total = np.zeros(n)
+        for j in idx:  # add contiguous columns: faster than fancy indexing rows
+            n_ans += answered[:, j]
+            total += filled[:, j]
+        ok = n_ans >= inst.min_required[sub]
+        part = ok & (n_ans < k)
+        if inst.aggregate[sub] == "mean":
+            val = total / np.where(ok, n_ans, 1)
+        elif part.any():
+            val = np.where(part, total / np.where(ok, n_ans, 1) * k, total)
+            if inst.round_prorated:
+                val = np.where(part, np.floor(val + 0.5), val)
+        else:
+            val = total
+        val = np.where(ok, val, np.nan)
+        scores[sub] = val
+        prorated |= part
+        summary.append(
+            (sub, n, int(ok.sum()), int(part.sum()), int((n_ans == 0).sum()),
+             int((~ok & (n_ans > 0)).sum()))
+        )  # fmt: skip
+    ctx = _Context(x, data, stem, inst)
+    for dname, d in (inst.derived or {}).items():
+        val = d.compute(scores, ctx)
+        scores[dname] = val
+        ok = ~np.isnan(val)
+        empty = int((~answered.any(axis=1)).sum()) if n else 0
+        summary.append((dname, n, int(ok.sum()), 0, empty, int((~ok).sum()) - empty))
+    for name, val in scores.items():
+        out[f"{stem}_{name}"] = val
+    n_answered = np.zeros(n, dtype=np.int64)
+    for j in range(answered.shape[1]):
+        n_answered += answered[:, j]
+    out[f"{stem}_n_answered"] = n_answered
+    out[f"{stem}_prorated"] = prorated
+    bands = inst.active_bands
+    if bands is not None:
+        out[f"{stem}_band"] = bands.assign(scores[bands.score])
+    for fname, (item, thr) in (inst.flags or {}).items():
+        v = raw[:, pos[item]]
+        out[f"{stem}_{fname}"] = pd.arrays.BooleanArray(v >= thr, np.isnan(v))
+    result = pd.DataFrame(out, index=data.index)
+    if keep_items:
+        result = pd.concat([data.loc[:, cols], result], axis=1)
+    result.attrs["scoring"] = ScoringReport(
+        instrument=stem,
+        n_rows=n,
+        invalid=m.invalid,
+        unscorable=pd.DataFrame(summary, columns=list(UNSCORABLE_COLUMNS)),
+    )
+    return result
+
+
+def _score_study(study: Study, instrument: Any, *, invalid: str, keep_items: bool) -> Study:
+    from ..instruments import available, for_block
+
+    if instrument is None:
+        wanted: list[Instrument] | None = None
+    elif isinstance(instrument, str | Instrument):
+        wanted = [resolve_instrument(instrument)]
+    else:
+        wanted = [resolve_instrument(i) for i in instrument]
+    known = set(available())
+    tables = {}
+    for tname in ("clients", "sessions"):
+        table = getattr(study, tname)
+        blocks = item_blocks(table.columns)
+        if wanted is None:
+            todo = [for_block(b, len(cols)) for b, cols in blocks.items() if b in known]
+        else:
+            todo = [i for i in wanted if i.name in blocks]
+        reports = dict(table.attrs.get("scoring", {}))
+        for inst in todo:
+            res = _score_frame(
+                table, inst, prefix=None, item_columns=None, keep_items=False,
+                invalid=invalid, table=tname,
+            )  # fmt: skip
+            reports[inst.name] = res.attrs.pop("scoring")
+            table = table.drop(columns=[c for c in res.columns if c in table.columns])
+            last = max(table.columns.get_loc(c) for c in inst.items)
+            cols = list(table.columns)
+            order = [*cols[: last + 1], *res.columns, *cols[last + 1 :]]
+            table = pd.concat([table, res], axis=1)[order]
+        table.attrs["scoring"] = reports
+        tables[tname] = table
+    if wanted is not None:
+        found = {n for t in tables.values() for n in t.attrs["scoring"]}
+        lost = [i.name for i in wanted if i.name not in found]
+        if lost:
+            raise InstrumentError(f"no item columns of {lost} in the clients or sessions table")
+    return dataclasses.replace(study, **tables)
+
+
+def score(
+    data: pd.DataFrame | Study,
+    instrument: str | Instrument | Sequence[str | Instrument] | None = None,
+    *,
+    prefix: str | None = None,
+    item_columns: Sequence[str] | Mapping[str, str] | None = None,
+    keep_items: bool = False,
+    invalid: Literal["raise", "nan"] = "raise",
+) -> pd.DataFrame | Study:
+    """Score a questionnaire, vectorised over rows.
+
+    Parameters
+    ----------
+    data : DataFrame or Study
+        Item answers, one row per administration. A :class:`~engagestats.Study`
+        is scored table by table (see Returns).
+    instrument : str, Instrument, list of them, or None
+        The instrument (or its registry name, e.g. ``"phq9"``). For a Study, a
+        list, or None for every registered instrument whose item columns
+        (``<name>_<number>``) appear in a table.
+    prefix : str, optional
+        Stem of the item and score columns when it differs from the
+        instrument name (``prefix="pre_phq9"`` reads ``pre_phq9_1`` ... and
+        writes ``pre_phq9_total``).
+    item_columns : sequence or mapping of str, optional
+        The data columns holding the items, in item order (or item -> column).
+    keep_items : bool, default False
+        Return the item columns before the scores.
+    invalid : {"raise", "nan"}, default "raise"
+        What to do with text, out-of-range or fractional answers: raise a
+        :class:`~engagestats.DataValidationError` listing every one (row =
+        index label), or set them missing and list them in the report.
+
+    Returns
+    -------
+    DataFrame or Study
+        For a DataFrame: the same index, with ``<stem>_<score>`` for each
+        subscale and derived score (float, NaN when unscorable),
+        ``<stem>_n_answered`` (int), ``<stem>_prorated`` (bool), ``<stem>_band``
+        (ordered Categorical) when the instrument has bands and a nullable
+        boolean column per flag (``phq9_item9_flag``).
+        ``result.attrs["scoring"]`` is a :class:`ScoringReport` with the
+        invalid answers and the unscorable counts per score.
+        For a Study: a new Study whose tables carry the score columns after
+        each instrument's last item, and ``table.attrs["scoring"]`` a dict of
+        reports by instrument (see :func:`scoring_summary`).
+
+    Raises
+    ------
+    InstrumentError
+        When item columns are missing (they are named).
+    DataValidationError
+        For invalid answers when ``invalid="raise"``.
+
+    Notes
+    -----
+    Reverse-keyed items are rescored ``min + max - x`` first. A subscale with
+    ``n`` of its ``k`` items answered scores the mean of the answered items
+    (``aggregate="mean"``), or their sum when ``n = k`` and ``k`` times their
+    mean (proration) when ``min_answered <= n < k`` (``"sum"``); below
+    ``min_answered`` it is NaN. Bands are assigned with inclusive lower edges.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({f"gad7_{i}": [3, 0] for i in range(1, 8)})
+    >>> d.loc[1, "gad7_7"] = None
+    >>> out = score(d, "gad7")
+    >>> out[["gad7_total", "gad7_n_answered", "gad7_band"]]
+       gad7_total  gad7_n_answered gad7_band
+    0        21.0                7    severe
+    1         NaN                6       NaN
+    """
+    if isinstance(data, Study):
+        if prefix is not None or item_columns is not None:
+            raise InstrumentError("prefix and item_columns apply to a DataFrame, not a Study")
+        return _score_study(data, instrument, invalid=invalid, keep_items=keep_items)
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a DataFrame or a Study, got {type(data).__name__}")
+    if instrument is None or not isinstance(instrument, str | Instrument):
+        raise TypeError("score a DataFrame with one instrument (a name or an Instrument)")
+    return _score_frame(
+        data,
+        resolve_instrument(instrument),
+        prefix=prefix,
+        item_columns=item_columns,
+        keep_items=keep_items,
+        invalid=invalid,
+    )
+
+
+def scoring_summary(scored: pd.DataFrame | Study) -> pd.DataFrame:
+    """Scored, prorated, unscorable and invalid counts as one tidy table.
+
+    Parameters
+    ----------
+    scored : DataFrame or Study
+        A result of :func:`score`.
+
+    Returns
+    -------
+    DataFrame
+        One row per table and score: ``table, instrument, score, n_rows,
+        n_scored, n_prorated, n_empty, n_too_few, n_invalid`` (invalid answers
+        set missing for the instrument).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({f"gad7_{i}": [1, 9] for i in range(1, 8)})
+    >>> scoring_summary(score(d, "gad7", invalid="nan"))[["score", "n_scored", "n_invalid"]]
+      score  n_scored  n_invalid
+    0 total         1          7
+    """
+    if isinstance(scored, Study):
+        parts = [(t, getattr(scored, t).attrs.get("scoring", {})) for t in ("clients", "sessions")]
+    else:
+        rep = scored.attrs.get("scoring")
+        parts = [("data", {rep.instrument: rep} if rep is not None else {})]
+    frames = []
+    for table, reports in parts:
+        for name, rep in reports.items():
+            f = rep.unscorable.copy()
+            f.insert(0, "instrument", name)
+            f.insert(0, "table", table)
+            f["n_invalid"] = len(rep.invalid)
+            frames.append(f)
+    cols = ["table", "instrument", *UNSCORABLE_COLUMNS, "n_invalid"]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    return pd.concat(frames, ignore_index=True)[cols]

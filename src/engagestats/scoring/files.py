@@ -1,0 +1,75 @@
+"""Load user-defined instruments from JSON, YAML or TOML files."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ..errors import InstrumentError
+from .instrument import Instrument, instrument_from_dict
+
+__all__ = ["load_instrument"]
+
+
+def load_instrument(path: str | Path) -> Instrument:
+    """Read an :class:`Instrument` definition from a JSON, YAML or TOML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file. Its fields are those of :class:`Instrument`; items in
+        subscales and ``reverse`` may be names or 1-based numbers; ``bands``
+        is ``{"cuts": [...], "labels": [...]}`` or a mapping of such band sets;
+        ``derived`` maps a score name to ``{subscale: weight}``.
+
+    Returns
+    -------
+    Instrument
+
+    Raises
+    ------
+    InstrumentError
+        When the file cannot be parsed or the definition is invalid (unknown
+        fields or items, repeated reverse items, a bad range, bands not
+        increasing).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "mood.json"
+    >>> _ = p.write_text('{"name": "mood", "items": 4, "response_range": [1, 5], "reverse": [2]}')
+    >>> load_instrument(p).reverse
+    ('mood_2',)
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InstrumentError(f"no instrument file at {p}")
+    text = p.read_text(encoding="utf-8")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".json":
+            spec: Any = json.loads(text)
+        elif suffix == ".toml":
+            spec = tomllib.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            try:
+                import yaml
+            except ImportError:  # pragma: no cover - pyyaml is a dependency
+                raise InstrumentError("reading YAML instrument files needs pyyaml") from None
+            spec = yaml.safe_load(text)
+        else:
+            raise InstrumentError(f"unknown instrument file type {suffix!r} (json, yaml, toml)")
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InstrumentError(f"cannot parse {p.name}: {exc}") from None
+    except InstrumentError:
+        raise
+    except Exception as exc:  # yaml.YAMLError without importing yaml at module level
+        raise InstrumentError(f"cannot parse {p.name}: {exc}") from None
+    try:
+        return instrument_from_dict(spec)
+    except InstrumentError as exc:
+        raise InstrumentError(f"{p.name}: {exc}") from None
+    except TypeError as exc:
+        raise InstrumentError(f"{p.name}: {exc}") from None

@@ -1,0 +1,270 @@
+"""Loading valid studies from every supported format, the column map and SPSS labels."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from iotest_builders import TEXTS, assert_study_equal, expected_study, write_tables
+
+from engagestats.errors import DataValidationError
+from engagestats.io import load_study
+
+
+def _frames() -> dict[str, pd.DataFrame]:
+    return {t: pd.read_csv(io.StringIO(text), dtype=object) for t, text in TEXTS.items()}
+
+
+def test_csv_loads_with_dtype_contract(tmp_path):
+    study = load_study(write_tables(tmp_path))
+    assert_study_equal(study, expected_study())
+    assert study.excluded.empty
+    assert list(study.excluded.columns) == ["table", "file", "row", "column", "value", "problem"]
+    assert isinstance(study.clients["client_id"].iloc[0], str)
+
+
+def test_bom_is_stripped_silently(tmp_path):
+    folder = write_tables(tmp_path)
+    (folder / "clients.csv").write_bytes(b"\xef\xbb\xbf" + TEXTS["clients"].encode())
+    study = load_study(folder)
+    assert "client_id" in study.clients.columns
+    assert_study_equal(study, expected_study())
+
+
+def test_crlf_line_endings(tmp_path):
+    folder = write_tables(tmp_path)
+    (folder / "sessions.csv").write_bytes(TEXTS["sessions"].replace("\n", "\r\n").encode())
+    assert_study_equal(load_study(folder), expected_study())
+
+
+def test_tsv_loads(tmp_path):
+    tsv = {t: text.replace(",", "\t") for t, text in TEXTS.items()}
+    folder = write_tables(tmp_path, ".tsv", **tsv)
+    assert_study_equal(load_study(folder), expected_study())
+
+
+def test_txt_sniffs_semicolon(tmp_path):
+    txt = {t: text.replace(",", ";") for t, text in TEXTS.items()}
+    folder = write_tables(tmp_path, ".txt", **txt)
+    assert_study_equal(load_study(folder), expected_study())
+
+
+def test_xlsx_loads(tmp_path):
+    for table, df in _frames().items():
+        df.to_excel(tmp_path / f"{table}.xlsx", index=False)
+    assert_study_equal(load_study(tmp_path), expected_study())
+
+
+def test_xlsx_typed_cells_load(tmp_path):
+    """Numbers and dates stored as Excel numbers and dates, not text."""
+    want = expected_study()
+    for table in ("therapists", "clients", "sessions"):
+        getattr(want, table).to_excel(tmp_path / f"{table}.xlsx", index=False)
+    assert_study_equal(load_study(tmp_path), want)
+
+
+def test_xlsx_rows_are_sheet_rows(tmp_path):
+    frames = _frames()
+    frames["sessions"].loc[3, "phq9_1"] = 9
+    for table, df in frames.items():
+        df.to_excel(tmp_path / f"{table}.xlsx", index=False)
+    with pytest.raises(DataValidationError, match=r"sessions\.xlsx") as info:
+        load_study(tmp_path)
+    p = info.value.problems
+    assert p[["file", "row", "column"]].to_dict("records") == [
+        {"file": "sessions.xlsx", "row": 5, "column": "phq9_1"}
+    ]
+
+
+def test_parquet_loads(tmp_path):
+    want = expected_study()
+    for table in ("therapists", "clients", "sessions"):
+        getattr(want, table).to_parquet(tmp_path / f"{table}.parquet", index=False)
+    assert_study_equal(load_study(tmp_path), want)
+
+
+def test_mixed_formats_and_explicit_paths(tmp_path):
+    folder = write_tables(tmp_path / "a")
+    other = tmp_path / "b"
+    other.mkdir()
+    (folder / "sessions.csv").rename(other / "visits.csv")
+    study = load_study(folder, sessions=other / "visits.csv")
+    assert_study_equal(study, expected_study())
+    study = load_study(
+        None,
+        therapists=folder / "therapists.csv",
+        clients=folder / "clients.csv",
+        sessions=other / "visits.csv",
+    )
+    assert_study_equal(study, expected_study())
+
+
+def test_sav_with_value_labels_reads_codes(tmp_path):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    folder = write_tables(tmp_path)
+    (folder / "sessions.csv").unlink()
+    sessions = _frames()["sessions"]
+    numeric = ["session", "attended", "homework", "phq9_1", "phq9_2"]
+    sav = sessions.drop(columns="date").copy()
+    sav[numeric] = sav[numeric].astype(float)
+    sav["client_id"] = sav["client_id"].astype(str)
+    labels = {
+        0: "not at all",
+        1: "several days",
+        2: "more than half the days",
+        3: "nearly every day",
+    }
+    pyreadstat.write_sav(
+        sav,
+        str(folder / "sessions.sav"),
+        column_labels=["Client", "Session", "Attended", "Homework", "PHQ-9 item 1", "PHQ-9 item 2"],
+        variable_value_labels={"phq9_1": labels, "phq9_2": labels, "attended": {0: "no", 1: "yes"}},
+    )
+    study = load_study(folder)
+    want = expected_study().sessions.drop(columns="date")
+    pd.testing.assert_frame_equal(study.sessions, want, check_exact=True)
+    assert study.sessions.attrs["value_labels"]["phq9_1"][3] == "nearly every day"
+    assert study.sessions.attrs["column_labels"]["phq9_2"] == "PHQ-9 item 2"
+
+
+def test_sav_with_labels_out_of_range_code_is_reported(tmp_path):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    folder = write_tables(tmp_path)
+    (folder / "clients.csv").unlink()
+    clients = _frames()["clients"].drop(columns="intake_date")
+    clients["age"] = clients["age"].astype(float)
+    clients["urica_1"] = [4.0, 9.0, 2.0]  # 9 = a "refused" code, outside 1-5
+    pyreadstat.write_sav(
+        clients,
+        str(folder / "clients.sav"),
+        variable_value_labels={
+            "urica_1": {1: "strongly disagree", 5: "strongly agree", 9: "refused"}
+        },
+    )
+    with pytest.raises(DataValidationError, match=r"clients\.sav") as info:
+        load_study(folder)
+    p = info.value.problems
+    assert p[["row", "column", "value"]].to_dict("records") == [
+        {"row": 3, "column": "urica_1", "value": "9"}
+    ]
+    assert "expected an integer from 1 to 5" in p["problem"].iloc[0]
+
+
+def test_columns_map_shared(tmp_path):
+    renamed = {t: text.replace("client_id", "ClientID") for t, text in TEXTS.items()}
+    renamed["sessions"] = renamed["sessions"].replace("session,", "Visit,", 1)
+    folder = write_tables(tmp_path, **renamed)
+    study = load_study(folder, columns={"ClientID": "client_id", "Visit": "session"})
+    assert_study_equal(study, expected_study())
+
+
+def test_columns_map_per_table_and_problem_names_file_column(tmp_path):
+    sessions = (
+        TEXTS["sessions"]
+        .replace("phq9_1", "PHQ_a")
+        .replace("C3,1,2024-03-17,1,1,0,0", "C3,1,2024-03-17,1,1,7,0")
+    )
+    folder = write_tables(tmp_path, sessions=sessions)
+    with pytest.raises(DataValidationError) as info:
+        load_study(folder, columns={"sessions": {"PHQ_a": "phq9_1"}})
+    p = info.value.problems
+    assert p[["file", "row", "column"]].to_dict("records") == [
+        {"file": "sessions.csv", "row": 6, "column": "PHQ_a"}
+    ]
+
+
+def test_columns_map_unknown_name_raises(tmp_path):
+    folder = write_tables(tmp_path)
+    with pytest.raises(DataValidationError, match="not found in any table") as info:
+        load_study(folder, columns={"ClientNr": "client_id"})
+    assert info.value.problems["column"].tolist() == ["ClientNr"]
+
+
+def test_columns_map_bad_shape(tmp_path):
+    folder = write_tables(tmp_path)
+    with pytest.raises(ValueError, match="per-table map"):
+        load_study(folder, columns={"visits": {"a": "b"}})
+
+
+def test_schema_argument_adds_constraints(tmp_path):
+    folder = write_tables(tmp_path)
+    schema = {
+        "clients": {
+            "fields": [{"name": "site", "type": "string", "constraints": {"enum": ["north"]}}]
+        }
+    }
+    with pytest.raises(DataValidationError) as info:
+        load_study(folder, schema=schema)
+    p = info.value.problems
+    assert p[["file", "row", "column", "value"]].to_dict("records") == [
+        {"file": "clients.csv", "row": 3, "column": "site", "value": "south"}
+    ]
+
+
+def test_header_only_tables_are_valid_and_empty(tmp_path):
+    header = TEXTS["sessions"].splitlines()[0] + "\n"
+    study = load_study(write_tables(tmp_path, sessions=header))
+    assert len(study.sessions) == 0
+    assert study.sessions["session"].dtype == np.int64
+    assert study.sessions["phq9_1"].dtype == np.float64
+    assert study.sessions["date"].dtype == "datetime64[ns]"
+    assert study.sessions["client_id"].dtype == object
+
+
+def test_missing_table_file(tmp_path):
+    folder = write_tables(tmp_path)
+    (folder / "therapists.csv").unlink()
+    with pytest.raises(DataValidationError, match=r"therapists\.\*") as info:
+        load_study(folder)
+    assert "no file for the therapists table" in info.value.problems["problem"].iloc[0]
+
+
+def test_two_files_for_one_table(tmp_path):
+    folder = write_tables(tmp_path)
+    (folder / "clients.tsv").write_text(TEXTS["clients"].replace(",", "\t"))
+    with pytest.raises(DataValidationError, match="several files for the clients table"):
+        load_study(folder)
+
+
+def test_unsupported_extension(tmp_path):
+    folder = write_tables(tmp_path)
+    (folder / "visits.json").write_text("{}")
+    with pytest.raises(DataValidationError, match=r"visits\.json.*unsupported file type"):
+        load_study(folder, sessions="visits.json")
+
+
+def test_unreadable_excel(tmp_path):
+    folder = write_tables(tmp_path)
+    (folder / "fake.xlsx").write_bytes(b"this is not a zip file")
+    with pytest.raises(DataValidationError, match=r"fake\.xlsx.*unreadable Excel"):
+        load_study(folder, clients="fake.xlsx")
+
+
+def test_missing_optional_dependency(tmp_path, monkeypatch):
+    import builtins
+
+    folder = write_tables(tmp_path)
+    pd.read_csv(io.StringIO(TEXTS["clients"])).to_parquet(folder / "c.parquet")
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "pyarrow":
+            raise ImportError("No module named 'pyarrow'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.raises(DataValidationError, match=r"pip install engagestats\[io\]") as info:
+        load_study(folder, clients="c.parquet")
+    assert info.value.problems["file"].tolist() == ["c.parquet"]
+
+
+def test_not_a_folder(tmp_path):
+    with pytest.raises(DataValidationError, match="not a folder"):
+        load_study(tmp_path / "nowhere")
+
+
+def test_on_invalid_must_be_known(tmp_path):
+    with pytest.raises(ValueError, match="on_invalid"):
+        load_study(write_tables(tmp_path), on_invalid="ignore")

@@ -1,0 +1,102 @@
+"""write_study: deterministic bytes, a Frictionless codebook, and an exact round trip."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from iotest_builders import assert_study_equal, expected_study, write_tables
+
+from engagestats import Study
+from engagestats.io import load_study, write_study
+
+
+def _awkward_study() -> Study:
+    """Floats that do not print short, text needing quotes, unknown columns of each type."""
+    base = expected_study()
+    clients = base.clients.assign(
+        weight=[0.1 + 0.2, 1e-17, np.nan],  # 0.30000000000000004 must survive
+        note=pd.Series(['says "hi", twice', "line\nbreak", "ünïcödé"], dtype=object),
+        visits=np.array([3, 0, 12], dtype=np.int64),
+        big=[2.0**60, -1.5, 7.0],
+    )
+    return Study(base.therapists, clients, base.sessions)
+
+
+def test_round_trip_equals(tmp_path):
+    study = _awkward_study()
+    write_study(study, tmp_path)
+    back = load_study(tmp_path)
+    assert_study_equal(back, study)
+    assert back.clients["weight"].iloc[0] == 0.1 + 0.2
+    assert back.clients["big"].iloc[0] == 2.0**60
+
+
+def test_writing_twice_gives_identical_bytes(tmp_path):
+    study = _awkward_study()
+    write_study(study, tmp_path / "a")
+    write_study(load_study(tmp_path / "a"), tmp_path / "b")
+    names = ["therapists.csv", "clients.csv", "sessions.csv", "datapackage.json"]
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(names)
+
+
+def test_file_format(tmp_path):
+    write_study(expected_study(), tmp_path)
+    raw = (tmp_path / "sessions.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    assert b"\r" not in raw
+    lines = raw.decode().split("\n")
+    assert lines[0] == "client_id,session,date,attended,homework,phq9_1,phq9_2"
+    assert lines[1] == "C1,1,2024-01-22,1,1,2,3"  # whole floats without ".0"
+    assert lines[2] == "C1,2,2024-01-29,0,,,"
+    assert lines[-1] == ""
+
+
+def test_round_trip_of_loaded_files_is_byte_identical(tmp_path):
+    """Writing what was loaded reproduces the hand-written CSV files exactly."""
+    src = write_tables(tmp_path / "src")
+    write_study(load_study(src), tmp_path / "out")
+    for name in ("therapists.csv", "clients.csv", "sessions.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == (src / name).read_bytes(), name
+
+
+def test_datapackage_lists_every_column(tmp_path):
+    study = _awkward_study()
+    write_study(study, tmp_path)
+    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["profile"] == "tabular-data-package"
+    resources = {r["name"]: r for r in package["resources"]}
+    assert list(resources) == ["therapists", "clients", "sessions"]
+    for name in resources:
+        fields = resources[name]["schema"]["fields"]
+        assert [f["name"] for f in fields] == list(getattr(study, name).columns)
+        assert resources[name]["path"] == f"{name}.csv"
+    clients = {f["name"]: f for f in resources["clients"]["schema"]["fields"]}
+    assert clients["age"]["constraints"] == {"minimum": 16, "maximum": 99}
+    assert clients["urica_1"]["type"] == "integer"
+    assert clients["intake_date"]["type"] == "date"
+    assert {k: clients[k]["type"] for k in ("weight", "note", "visits", "big")} == {
+        "weight": "number",
+        "note": "string",
+        "visits": "integer",
+        "big": "number",
+    }
+    sessions = resources["sessions"]["schema"]
+    assert sessions["primaryKey"] == ["client_id", "session"]
+    assert sessions["foreignKeys"][0]["reference"] == {
+        "resource": "clients",
+        "fields": ["client_id"],
+    }
+    assert "time" not in (tmp_path / "datapackage.json").read_text()  # no timestamps
+
+
+def test_round_trip_with_datetimes_and_empty_sessions(tmp_path):
+    base = expected_study()
+    sessions = base.sessions.iloc[:0]
+    study = Study(base.therapists, base.clients, sessions)
+    write_study(study, tmp_path)
+    assert (tmp_path / "sessions.csv").read_text() == ",".join(sessions.columns) + "\n"
+    assert_study_equal(load_study(tmp_path), study)
