@@ -117,7 +117,9 @@ def _mixedlm(data: pd.DataFrame, out: mp.Queue) -> None:
 
     t0 = time.perf_counter()
     res = mixedlm.lmer(FORMULA, data)
-    out.put({"seconds": time.perf_counter() - t0, "deviance": float(res.deviance)})
+    seconds = time.perf_counter() - t0
+    crit = res.REMLcrit() if callable(res.REMLcrit) else res.REMLcrit
+    out.put({"seconds": seconds, "deviance": float(crit)})
 
 
 def timeboxed(target, data: pd.DataFrame, timeout: float) -> dict:
@@ -158,7 +160,10 @@ def run_lme4(data: pd.DataFrame, timeout: float) -> dict:
         except subprocess.CalledProcessError as exc:
             return {"skipped": f"failed: {exc.stderr.strip()[-200:]}"}
     res = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {"seconds": float(np.ravel(res["seconds"])[0]), "deviance": float(np.ravel(res["deviance"])[0])}
+    return {
+        "seconds": float(np.ravel(res["seconds"])[0]),
+        "deviance": float(np.ravel(res["deviance"])[0]),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

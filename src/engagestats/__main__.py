@@ -18,6 +18,11 @@ def _build_parser() -> argparse.ArgumentParser:
         help="a study folder (default: the bundled sample)",
     )
     rep.add_argument("--out", default="report", help="output folder (default: report)")
+    rep.add_argument(
+        "--check",
+        action="store_true",
+        help="compare the regenerated tables with docs/report/tables; exit 1 on a difference",
+    )
     smp = sub.add_parser("sample", help="regenerate the bundled sample study (make sample)")
     smp.add_argument("folder", help="where to write it (data/sample in the repository)")
     return parser
@@ -32,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             from .report import run_report
 
-            return run_report(args.data, out=args.out)
+            return run_report(args.data, out=args.out, check=args.check)
         if args.command == "sample":
             from .simulate import write_sample
 

@@ -33,7 +33,8 @@ def data(rng) -> pd.DataFrame:
 
 def test_lme4_names_and_order(data):
     # lme4: names(fixef(lmer(y ~ time*f + (0+f|therapist) + (1+time|client), d)))
-    #   "(Intercept)" "time" "fb" "fc" "time:fb" "time:fc"; getME(fit, "cnms")$therapist "fa" "fb" "fc"
+    #   "(Intercept)" "time" "fb" "fc" "time:fb" "time:fc"
+    # getME(fit, "cnms")$therapist: "fa" "fb" "fc"
     des = build_design("y ~ time*f + (0+f|therapist) + (1 + time | client)", data)
     assert des.fixed_names == ("(Intercept)", "time", "fb", "fc", "time:fb", "time:fc")
     assert [t.group for t in des.terms] == ["client", "therapist"]  # decreasing levels
@@ -43,7 +44,13 @@ def test_lme4_names_and_order(data):
     #   "(Intercept)" "fb" "fc" "time" "I(time^2)" "fb:time" "fc:time"
     des = build_design("y ~ f + time + f:time + I(time**2) + (1 | therapist)", data)
     assert des.fixed_names == (
-        "(Intercept)", "fb", "fc", "time", "I(time ** 2)", "fb:time", "fc:time"
+        "(Intercept)",
+        "fb",
+        "fc",
+        "time",
+        "I(time ** 2)",
+        "fb:time",
+        "fc:time",
     )
     np.testing.assert_allclose(des.X[:, 4], data["time"] ** 2, rtol=0, atol=0)
     np.testing.assert_allclose(des.X[:, 5], data["time"] * (data["f"] == "b"), rtol=0, atol=0)
@@ -55,22 +62,23 @@ def test_nested_group_levels_named_like_lme4(data):
     assert (inner.group, outer.group) == ("client:therapist", "therapist")
     # lme4: head(levels(getME(fit, "flist")[[1]])) "C1:T1" "C1:T2" ... (first factor slowest)
     assert list(inner.levels[:3]) == ["C0:T0", "C1:T1", "C10:T4"]
-    assert inner.n_levels == 72 and outer.n_levels == 6
+    assert inner.n_levels == 72
+    assert outer.n_levels == 6
     labels = data["client"] + ":" + data["therapist"]
     np.testing.assert_array_equal(inner.levels[inner.codes], labels)
 
 
 def test_categorical_reference_and_bool(data):
-    d = data.assign(
-        f=pd.Categorical(data["f"], categories=["c", "a", "b"]), flag=data["time"] > 2
-    )
+    d = data.assign(f=pd.Categorical(data["f"], categories=["c", "a", "b"]), flag=data["time"] > 2)
     des = build_design("y ~ f + flag + (1 | client)", d)
     assert des.fixed_names == ("(Intercept)", "fa", "fb", "flagTRUE")
     assert lme4_name("C(x)[T.b]:z") == "C(x)b:z"
 
 
-@pytest.mark.parametrize("theta_key", ["sleep_corr", "sleep_uncorr", "threelevel_crossed",
-                                       "threelevel_nested", "growth", "stages"])
+@pytest.mark.parametrize(
+    "theta_key",
+    ["sleep_corr", "sleep_uncorr", "threelevel_crossed", "threelevel_nested", "growth", "stages"],
+)
 def test_theta_order_matches_lme4(theta_key):
     ref = json.loads((REF / "reference.json").read_text())["models"][theta_key]
     fit = ref["lmer(formula, data, REML = TRUE, control = ctl)"]
@@ -148,7 +156,7 @@ def test_new_data_rebuilds_matrices(data):
     new = pd.DataFrame(
         {"time": [1.0, 2.0], "f": ["c", "a"], "client": ["C5", "NEW"], "therapist": ["T1", "T1"]}
     )
-    (z0, c0), (z1, c1) = new_random(des, new)
+    (z0, c0), (_, c1) = new_random(des, new)
     assert list(c0) == [list(des.terms[0].levels).index("C5"), -1]
     assert list(c1) == [1, 1]
     np.testing.assert_array_equal(z0, [[1.0, 1.0], [1.0, 2.0]])

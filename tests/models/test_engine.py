@@ -27,12 +27,15 @@ def simulate(rng, n_ther=8, per_ther=6, n_sess=6, ther_sd=0.7, crossed=False) ->
     u = rng.multivariate_normal([0, 0], [[1.0, -0.1], [-0.1, 0.09]], n_cli)
     x = rng.normal(size=n_cli)
     y = (
-        5 - 0.3 * time + 0.4 * x[client] + u[client, 0] + u[client, 1] * time
-        + rng.normal(0, ther_sd, n_ther)[ther] + rng.normal(size=client.size)
+        5
+        - 0.3 * time
+        + 0.4 * x[client]
+        + u[client, 0]
+        + u[client, 1] * time
+        + rng.normal(0, ther_sd, n_ther)[ther]
+        + rng.normal(size=client.size)
     )
-    return pd.DataFrame(
-        {"y": y, "time": time, "x": x[client], "client": client, "therapist": ther}
-    )
+    return pd.DataFrame({"y": y, "time": time, "x": x[client], "client": client, "therapist": ther})
 
 
 def brute_force(design, theta, reml):
@@ -79,8 +82,9 @@ def test_deviance_matches_brute_force(rng, reml, crossed):
         pls = make_pls(des, method=method)
         assert pls.solver.path == method
         state = pls(theta)
-        np.testing.assert_allclose(profiled_deviance(state, des.n, des.p, reml=reml), dev0,
-                                   rtol=1e-11)
+        np.testing.assert_allclose(
+            profiled_deviance(state, des.n, des.p, reml=reml), dev0, rtol=1e-11
+        )
         np.testing.assert_allclose(state.beta, beta0, rtol=1e-9, atol=1e-11)
         np.testing.assert_allclose(state.RXinv_RXinvT, inv0, rtol=1e-8, atol=1e-13)
         b = np.concatenate([m.ravel() for m in pls.solver.modes(theta)])
@@ -117,8 +121,10 @@ def test_paths_agree_on_fit(rng):
     des = build_design(FORMULA_3L, d)
     a = fit(des, method="nested")
     b = fit(des, method="general")
-    assert a.optimizer_info["path"] == "nested" and b.optimizer_info["path"] == "general"
-    assert a.converged and b.converged
+    assert a.optimizer_info["path"] == "nested"
+    assert b.optimizer_info["path"] == "general"
+    assert a.converged
+    assert b.converged
     np.testing.assert_allclose(a.deviance, b.deviance, rtol=1e-10)
     np.testing.assert_allclose(a.theta, b.theta, atol=1e-5)
     np.testing.assert_allclose(a.beta, b.beta, rtol=1e-6)
@@ -148,8 +154,14 @@ def _ref(model, reml):
 
 @pytest.mark.parametrize(
     ("model", "reml"),
-    [("sleep_corr", True), ("sleep_corr", False), ("threelevel_nested", True),
-     ("threelevel_nested", False), ("threelevel_crossed", True), ("sleep_uncorr", True)],
+    [
+        ("sleep_corr", True),
+        ("sleep_corr", False),
+        ("threelevel_nested", True),
+        ("threelevel_nested", False),
+        ("threelevel_crossed", True),
+        ("sleep_uncorr", True),
+    ],
 )
 def test_optimum_matches_lme4(model, reml):
     formula, data, r = _ref(model, reml)

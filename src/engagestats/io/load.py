@@ -258,6 +258,8 @@ def load_study(
         files_named = ", ".join(dict.fromkeys(p["file"] for p in structural))
         raise DataValidationError(structural, f"Cannot use {files_named}")
     tables, report = validate_tables(raws, schemas, on_invalid=on_invalid)
+    # column-by-column typing leaves many internal blocks; consolidate once
+    tables = {t: frame.copy() for t, frame in tables.items()}
     for t in TABLES:
         for key in ("value_labels", "column_labels"):
             if raws[t].attrs.get(key):

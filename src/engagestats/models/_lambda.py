@@ -67,7 +67,7 @@ def finish(M: np.ndarray, p: int) -> tuple[float, float, np.ndarray, np.ndarray]
     LX = L[:p, :p]
     dX = np.diag(LX)
     pw = float(L[p, p] ** 2)
-    if p and np.any(dX <= 0) or not pw > 0:
+    if (p and np.any(dX <= 0)) or not pw > 0:
         return None
     ldRX2 = float(2.0 * np.sum(np.log(dX))) if p else 0.0
     if p:

@@ -18,6 +18,8 @@ the rows. This is block Gaussian elimination of the PLS system of Bates et al.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -85,7 +87,7 @@ def nested_levels(design: Design) -> list[dict] | None:
             }
         )
     levels.sort(key=lambda lv: -lv["G"])
-    for inner, outer in zip(levels[:-1], levels[1:], strict=True):
+    for inner, outer in itertools.pairwise(levels):
         parent = np.zeros(inner["G"], dtype=np.intp)
         parent[inner["codes"]] = outer["codes"]
         if not np.array_equal(parent[inner["codes"]], outer["codes"]):
@@ -145,10 +147,10 @@ class NestedPLS:
         ia, ib = np.triu_indices(k1)
         iu = np.triu_indices(r)
         F = self.F
-        O = F[:, ia, :, None] * F[:, ib, None, :]  # (G1, kk, r, r)
-        O = O + np.where((ia != ib)[None, :, None, None], O.transpose(0, 1, 3, 2), 0.0)
+        outer = F[:, ia, :, None] * F[:, ib, None, :]  # (G1, kk, r, r): F_a' F_b
+        outer = outer + np.where((ia != ib)[None, :, None, None], outer.transpose(0, 1, 3, 2), 0.0)
         kk = ia.size
-        self.O = np.ascontiguousarray(O[:, :, iu[0], iu[1]].reshape(G1 * kk, -1))
+        self.O = np.ascontiguousarray(outer[:, :, iu[0], iu[1]].reshape(G1 * kk, -1))
         self.tri1 = (ia, ib)
         rows = np.repeat(parent0, kk)
         cols = np.arange(G1 * kk)

@@ -142,7 +142,7 @@ def _codes(
         combined = combined * len(uniques) + codes
     used, inverse = np.unique(combined, return_inverse=True)
     arrays = []
-    for codes, uniques in reversed(parts):
+    for _, uniques in reversed(parts):
         arrays.append(np.asarray(uniques)[used % len(uniques)])
         used = used // len(uniques)
     keys = pd.MultiIndex.from_arrays(arrays[::-1], names=list(factors))

@@ -113,7 +113,7 @@ def make_pls(design: Design, *, method: str = "auto") -> Callable[[np.ndarray], 
     >>> d = pd.DataFrame({"y": [1.0, 2.0, 2.5, 4.0, 3.0, 5.5], "g": list("aabbcc")})
     >>> pls = make_pls(build_design("y ~ 1 + (1 | g)", d))
     >>> round(pls(np.array([0.0])).pwrss, 6)  # theta = 0: the OLS residual sum of squares
-    12.708333
+    12.5
     """
     solver = _solver(design, method)
 
@@ -328,8 +328,8 @@ def fit(
             converged = bool(res.success) and check["ok"]
             message = "L-BFGS-B then Nelder-Mead: " + str(res.message)
     state = pls(theta)
-    sigma = float(np.sqrt(state.pwrss / (n - p if reml else n)))
     b = solver.modes(theta)
+    sigma = float(np.sqrt(state.pwrss / (n - p if reml else n)))
     names = theta_names(design.terms)
     diag = np.isfinite(lower)
     singular_idx = np.flatnonzero(diag & (theta < SINGULAR_TOL))

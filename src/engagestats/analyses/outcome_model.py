@@ -1,0 +1,413 @@
+"""The :class:`OutcomeModel`: a fitted growth model with effects, trajectories and tables."""
+
+from __future__ import annotations
+
+import html
+import itertools
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ModelSpecError
+from ..models import design as _design
+from . import _tables
+
+if TYPE_CHECKING:
+    from ..models import LmmResult
+    from ._panel import PanelSpec
+
+__all__ = ["OutcomeModel"]
+
+SD_LABELS = ("-1 SD", "mean", "+1 SD")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2f}"
+
+
+class OutcomeModel:
+    """A fitted growth model of therapy outcome (returned by :func:`growth_model`).
+
+    Attributes
+    ----------
+    fit : LmmResult
+        The fitted linear mixed model.
+    formula : str
+        The lme4 formula that was fitted.
+    data : DataFrame
+        The model frame: the rows used, with the coded columns (``time``,
+        centred predictors, ``<x>_between``, ``<x>_within_lag``).
+    exclusions : DataFrame
+        ``reason, n_rows, n_clients``: rows left out and why.
+    spec : PanelSpec
+        The coding (centring constants, SDs, levels) used for new data.
+    higher_is_worse : bool
+        Direction of the outcome, used by the interpretations.
+
+    Examples
+    --------
+    >>> import engagestats as es
+    >>> from engagestats.analyses import growth_model
+    >>> study = es.simulate_study(n_therapists=6, clients_per_therapist=6, seed=2)
+    >>> m = growth_model(study, predictors={"autonomous": "srq_autonomous"})
+    >>> m.effects()["term"].tolist()
+    ['time', 'autonomous', 'time:autonomous']
+    >>> m.trajectories(by="autonomous", times=[0, 5]).columns.tolist()
+    ['autonomous', 'time', 'estimate', 'se', 'ci_low', 'ci_high']
+    """
+
+    def __init__(
+        self,
+        *,
+        fit: LmmResult,
+        spec: PanelSpec,
+        data: pd.DataFrame,
+        exclusions: pd.DataFrame,
+        higher_is_worse: bool = True,
+    ) -> None:
+        self.fit = fit
+        self.spec = spec
+        self.data = data
+        self.exclusions = exclusions
+        self.higher_is_worse = bool(higher_is_worse)
+
+    # ------------------------------------------------------------ basics
+    @property
+    def formula(self) -> str:
+        """The lme4 formula that was fitted."""
+        return self.fit.formula
+
+    @property
+    def outcome(self) -> str:
+        """The outcome column."""
+        return self.spec.outcome
+
+    @property
+    def slope_terms(self) -> list[str]:
+        """Terms interacting with time: intake predictors and between parts."""
+        return list(self.spec.predictors) + [f"{v}_between" for v in self.spec.time_varying]
+
+    def _names(self) -> dict[frozenset[str], str]:
+        return {frozenset(n.split(":")): n for n in self.fit.fixed.index}
+
+    def _coded(self, term: str) -> list[tuple[str, str | None]]:
+        """Coded columns of a term: [(lme4 piece, level or None)]."""
+        if self.spec.kinds.get(term) == "categorical":
+            return [(f"{term}{lv}", lv) for lv in self.spec.levels[term][1:]]
+        return [(term, None)]
+
+    # ----------------------------------------------------------- effects
+    def effects(self, ci: float = 0.95) -> pd.DataFrame:
+        """The effects of interest, with plain-language interpretations.
+
+        Parameters
+        ----------
+        ci : float, default 0.95
+            Confidence level (t intervals with Satterthwaite df).
+
+        Returns
+        -------
+        DataFrame
+            One row per effect: ``term`` (lme4 name), ``effect`` (what it
+            is), ``estimate, se, df, t, p, ci_low, ci_high`` (per unit of the
+            predictor, as in ``fit.fixed``), ``sd`` (the predictor's SD over
+            clients, or of the within part over sessions; NaN for time and
+            categorical levels) and ``interpretation`` (per SD for continuous
+            predictors). Moderation terms are in :meth:`moderation`.
+
+        Notes
+        -----
+        For an outcome where higher is worse, a negative time slope (or a
+        negative interaction with time) is improvement (faster improvement).
+        """
+        names = self._names()
+        rows: list[tuple[str, str, float, str]] = []  # term, effect, sd, kind
+        rows.append(("time", "change per session (average client)", np.nan, "time"))
+        for term in self.slope_terms:
+            for piece, lv in self._coded(term):
+                sd = np.nan if lv is not None else self.spec.sds.get(term, np.nan)
+                rows.append((piece, f"{self._label(term, lv)}: level at intake", sd, "level"))
+                name = names.get(frozenset(("time", piece)))
+                if name is not None:
+                    rows.append((name, f"{self._label(term, lv)}: change per session", sd, "slope"))
+        for v in self.spec.time_varying:
+            w = self.spec.within_name(v)
+            rows.append((w, f"{v} within client, previous session", self.spec.sds[w], "within"))
+        terms = [r[0] for r in rows]
+        L = pd.DataFrame(np.eye(len(self.fit.fixed))[[self._index(t) for t in terms]],
+                         columns=self.fit.fixed.index, index=terms)
+        table = self.fit.contrast(L, level=ci).reset_index(drop=True)
+        out = pd.DataFrame({"term": terms, "effect": [r[1] for r in rows]})
+        out = pd.concat([out, table], axis=1)
+        out["sd"] = [r[2] for r in rows]
+        out["interpretation"] = [
+            self._interpret(r, est, lo, hi, ci)
+            for r, est, lo, hi in zip(rows, out["estimate"], out["ci_low"], out["ci_high"],
+                                      strict=True)
+        ]
+        return out
+
+    def _index(self, term: str) -> int:
+        try:
+            return list(self.fit.fixed.index).index(term)
+        except ValueError:
+            raise ModelSpecError(f"{term!r} is not a fixed effect of the model") from None
+
+    def _label(self, term: str, level: str | None) -> str:
+        if level is not None:
+            return f"{term} = {level} (vs {self.spec.levels[term][0]})"
+        return term
+
+    def _interpret(self, row: tuple, est: float, lo: float, hi: float, ci: float) -> str:
+        term, _, sd, kind = row
+        y = self.outcome
+        pct = f"{100 * ci:g}% CI"
+        scale = 1.0 if np.isnan(sd) else sd
+        est, lo, hi = est * scale, lo * scale, hi * scale
+        good = -1.0 if self.higher_is_worse else 1.0  # sign of improvement
+        if kind == "time":
+            word = "improved" if est * good > 0 else "worsened"
+            return (
+                f"per session, the average client {word} by {_fmt(abs(est))} {y} points "
+                f"(change {_fmt(est)}, {pct} {_fmt(lo)} to {_fmt(hi)})"
+            )
+        who = self._who(term, sd)
+        if kind == "slope":
+            faster = est * good
+            word = "faster" if faster > 0 else "more slowly"
+            a, b = sorted((lo * good, hi * good)) if faster > 0 else sorted((-hi * good, -lo * good))
+            return (f"per session, {who} improved {_fmt(abs(est))} {y} points {word} "
+                    f"({pct} {_fmt(a)} to {_fmt(b)})")
+        if kind == "within":
+            word = "higher" if est > 0 else "lower"
+            a, b = (lo, hi) if est > 0 else (-hi, -lo)
+            return (f"after a session with {term.split('_within')[0]} one SD above the client's "
+                    f"own mean, {y} at the next session was {_fmt(abs(est))} points {word} "
+                    f"({pct} {_fmt(a)} to {_fmt(b)})")
+        word = "higher" if est > 0 else "lower"
+        a, b = (lo, hi) if est > 0 else (-hi, -lo)
+        return f"at intake, {who} scored {_fmt(abs(est))} {y} points {word} ({pct} {_fmt(a)} to {_fmt(b)})"
+
+    def _who(self, piece: str, sd: float) -> str:
+        for term in self.slope_terms:
+            for p, lv in self._coded(term):
+                if piece in (p, f"time:{p}"):
+                    if lv is not None:
+                        return f"clients with {term} = {lv} (vs {self.spec.levels[term][0]})"
+                    if term.endswith("_between"):
+                        return f"clients one SD higher in mean {term[: -len('_between')]}"
+                    return f"clients one SD higher in {term}"
+        return "clients"
+
+    # ------------------------------------------------------ trajectories
+    def _design_rows(self, values: dict[str, Any], times: np.ndarray) -> np.ndarray:
+        """Fixed-effects rows at ``times``, averaging over unset categorical terms."""
+        cats = [
+            t for t in [*self.spec.predictors, *self.spec.moderators]
+            if self.spec.kinds.get(t) == "categorical" and t not in values
+        ]
+        combos = list(itertools.product(*[self.spec.levels[c] for c in cats])) or [()]
+        X = 0.0
+        for combo in combos:
+            w = float(np.prod([self.spec.shares[c][lv] for c, lv in zip(cats, combo, strict=True)]))
+            frame = pd.DataFrame({"time": times})
+            for term in self._all_terms():
+                if term in values:
+                    frame[term] = values[term]
+                elif term in cats:
+                    frame[term] = combo[cats.index(term)]
+                else:
+                    frame[term] = 0.0
+                if self.spec.kinds.get(term) == "categorical":
+                    frame[term] = pd.Categorical(frame[term], categories=self.spec.levels[term])
+            X = X + w * _design.new_fixed(self.fit._fit.design, frame)
+        return np.asarray(X)
+
+    def _all_terms(self) -> list[str]:
+        out = [*self.spec.predictors, *self.spec.moderators]
+        for v in self.spec.time_varying:
+            out += [f"{v}_between", self.spec.within_name(v)]
+        return out
+
+    def _times(self, times: Any) -> np.ndarray:
+        if times is None:
+            return np.arange(0.0, float(np.floor(self.data["time"].max())) + 1.0)
+        return np.asarray(times, dtype=float).ravel()
+
+    def _at(self, at: dict[str, Any] | None) -> dict[str, Any]:
+        """``at`` values on the data scale -> model scale."""
+        out: dict[str, Any] = {}
+        for term, value in (at or {}).items():
+            if term not in self._all_terms():
+                raise ModelSpecError(f"at: {term!r} is not a model term; use {self._all_terms()}")
+            if self.spec.kinds.get(term) == "categorical":
+                out[term] = str(value)
+            else:
+                out[term] = float(value) - self.spec.centres.get(term, 0.0)
+        return out
+
+    def trajectories(
+        self,
+        by: str | None = None,
+        *,
+        times: Any = None,
+        at: dict[str, Any] | None = None,
+        ci: float = 0.95,
+    ) -> pd.DataFrame:
+        """Model-implied mean trajectories with confidence bands.
+
+        Parameters
+        ----------
+        by : str, optional
+            A predictor term: a categorical one gives one trajectory per level;
+            a continuous one three, at the mean - 1 SD, the mean and the mean
+            + 1 SD over clients (labelled ``"-1 SD"``, ``"mean"``, ``"+1 SD"``).
+        times : array_like, optional
+            Values of ``time`` (sessions since the first); 0 to the largest
+            observed by default.
+        at : dict, optional
+            Values of other predictors on the data scale (uncentred). Unset
+            continuous predictors are held at their mean (0 after centring;
+            within-person parts at 0, the client's own mean); unset categorical
+            ones are averaged over their levels weighted by their share of
+            clients.
+        ci : float, default 0.95
+            Confidence level.
+
+        Returns
+        -------
+        DataFrame
+            ``[by], time, estimate, se, ci_low, ci_high``.
+
+        Notes
+        -----
+        The estimate is :math:`x'\\hat\\beta` with :math:`SE = \\sqrt{x' V x}`,
+        :math:`V` the covariance of the fixed effects; the band is
+        :math:`x'\\hat\\beta \\pm t_{df} SE` with the Satterthwaite df of
+        that linear combination (as ``lmerTest::contest``). It is a band for
+        the population mean, not for individual clients (see
+        :func:`expected_change`).
+        """
+        t = self._times(times)
+        base = self._at(at)
+        if by is None:
+            groups: list[tuple[Any, dict[str, Any]]] = [(None, base)]
+        elif by not in self._all_terms():
+            raise ModelSpecError(f"by: {by!r} is not a model term; use {self._all_terms()}")
+        elif self.spec.kinds.get(by) == "categorical":
+            groups = [(lv, {**base, by: lv}) for lv in self.spec.levels[by]]
+        else:
+            sd = self.spec.sds[by]
+            groups = [(lab, {**base, by: k * sd}) for lab, k in zip(SD_LABELS, (-1, 0, 1),
+                                                                     strict=True)]
+        frames = []
+        for label, values in groups:
+            X = self._design_rows(values, t)
+            res = self.fit.contrast(X, level=ci)
+            part = pd.DataFrame({"time": t})
+            if by is not None:
+                part.insert(0, by, label)
+            for col in ("estimate", "se", "ci_low", "ci_high"):
+                part[col] = res[col].to_numpy()
+            frames.append(part)
+        out = pd.concat(frames, ignore_index=True)
+        if by is not None:
+            levels = [g[0] for g in groups]
+            out[by] = pd.Categorical(out[by], categories=levels, ordered=True)
+        return out
+
+    # -------------------------------------------------------- moderation
+    def moderation(self, ci: float = 0.95) -> dict[str, pd.DataFrame]:
+        """Tests of whether each predictor's time effect differs across moderator levels.
+
+        Parameters
+        ----------
+        ci : float, default 0.95
+            Confidence level of the simple slopes.
+
+        Returns
+        -------
+        dict of DataFrame
+            ``"tests"``: one row per moderator and predictor: ``moderator,
+            predictor, num_df, den_df, f, p`` (Satterthwaite F test that all
+            predictor x time x moderator terms are zero, as
+            ``lmerTest::contest(joint = TRUE)``). ``"simple_slopes"``: one row
+            per moderator, predictor (coded column) and moderator level:
+            ``moderator, predictor, level, estimate, se, df, t, p, ci_low,
+            ci_high``, the predictor's time effect in that level.
+
+        Raises
+        ------
+        ModelSpecError
+            When the model has no moderators.
+        """
+        if not self.spec.moderators:
+            raise ModelSpecError("the model has no moderators; use growth_model(moderators=...)")
+        names = self._names()
+        cols = list(self.fit.fixed.index)
+        tests, slopes = [], []
+        for m in self.spec.moderators:
+            mlev = self.spec.levels[m]
+            for term in self.slope_terms:
+                rows = []
+                for piece, _ in self._coded(term):
+                    base = names[frozenset(("time", piece))]
+                    for lv in mlev:
+                        l_vec = np.zeros(len(cols))
+                        l_vec[cols.index(base)] = 1.0
+                        if lv != mlev[0]:
+                            inter = names[frozenset(("time", piece, f"{m}{lv}"))]
+                            l_vec[cols.index(inter)] = 1.0
+                            e = np.zeros(len(cols))
+                            e[cols.index(inter)] = 1.0
+                            rows.append(e)
+                        res = self.fit.contrast(l_vec[None, :], level=ci).iloc[0]
+                        slopes.append({"moderator": m, "predictor": piece, "level": lv,
+                                       **res.to_dict()})
+                f = self.fit.contrast(np.vstack(rows), joint=True).iloc[0]
+                tests.append({"moderator": m, "predictor": term, "num_df": int(f["num_df"]),
+                              "den_df": float(f["den_df"]), "f": float(f["f"]),
+                              "p": float(f["p"])})
+        return {"tests": pd.DataFrame(tests), "simple_slopes": pd.DataFrame(slopes)}
+
+    # ------------------------------------------------------------- tables
+    def table(
+        self,
+        style: Literal["apa"] = "apa",
+        format: Literal["dataframe", "markdown", "latex", "html"] = "dataframe",
+    ) -> pd.DataFrame | str:
+        """A publication table: fixed effects, variance components, ICC, R2 and Ns.
+
+        Parameters
+        ----------
+        style : {"apa"}
+            APA style (7th ed.): b, SE, df, t, p, 95% CI.
+        format : {"dataframe", "markdown", "latex", "html"}
+            A tidy DataFrame (``section, term, estimate, se, df, t, p,
+            ci_low, ci_high``; variance, ICC, R2 and N rows use ``estimate``
+            only), or the formatted table as text.
+
+        Returns
+        -------
+        DataFrame or str
+        """
+        return _tables.model_table(self, style=style, format=format)
+
+    def summary(self) -> str:
+        """The formula, the exclusions and the fit summary as text."""
+        excl = "none" if self.exclusions.empty else "\n" + self.exclusions.to_string(index=False)
+        return (f"Growth model of {self.outcome}\nformula: {self.formula}\n"
+                f"rows excluded: {excl}\n\n{self.fit.summary()}")
+
+    def __repr__(self) -> str:
+        n = self.fit.ngroups
+        return (f"OutcomeModel: {self.formula}\n  {self.fit.nobs} observations, "
+                + ", ".join(f"{v} {k}" for k, v in n.items()))
+
+    def _repr_html_(self) -> str:
+        excl = self.exclusions.to_html(index=False) if len(self.exclusions) else "<p>none</p>"
+        return (f"<div><strong>Growth model of {html.escape(self.outcome)}</strong><br>"
+                f"<code>{html.escape(self.formula)}</code>"
+                f"{_tables.model_table(self, format='html')}"
+                f"<p>Rows excluded:</p>{excl}</div>")

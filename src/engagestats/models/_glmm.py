@@ -1,0 +1,224 @@
+"""Fitting a logistic random-intercept GLMM: start, optimisation, Hessian, vcov.
+
+:func:`fit_glmm` maximises the Laplace or adaptive Gauss-Hermite approximation
+of the marginal likelihood (:mod:`._agq`) over ``(theta, beta)`` with bounded
+L-BFGS-B (``theta >= 0``) from a logistic GLM start, then reproduces what lme4
+does after the optimisation: the finite-difference Hessian of the deviance in
+``(theta, beta)`` (``lme4:::deriv12``, central differences with step 1e-4),
+``vcov(beta)`` as the beta block of ``2 H^{-1}`` (``vcov.merMod(use.hessian = TRUE)``,
+falling back to the ``R_X`` based matrix when that is not positive definite),
+and the scaled-gradient convergence check (``check.conv.grad``, tolerance 0.002).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+from scipy.special import expit
+
+from ..errors import ModelSpecError
+from . import _agq
+from ._types import Design
+
+__all__ = ["GRAD_TOL", "SINGULAR_TOL", "GlmmFit", "deriv12", "fit_glmm", "glm_start"]
+
+#: lme4's ``check.conv.grad`` tolerance on the scaled gradient.
+GRAD_TOL = 0.002
+#: lme4's ``isSingular`` tolerance on theta.
+SINGULAR_TOL = 1e-4
+_DELTA = 1e-4  # lme4:::deriv12 step
+_FD_STEP = 1e-5  # central-difference gradient of the AGQ deviance (optimisation only)
+
+
+@dataclass
+class GlmmFit:
+    """Output of :func:`fit_glmm` (internal)."""
+
+    design: Design
+    nagq: int
+    theta: float
+    beta: np.ndarray
+    deviance: float
+    vcov_beta: np.ndarray
+    vcov_method: str  # "hessian" or "RX"
+    u: np.ndarray
+    cond_sd: np.ndarray
+    converged: bool
+    gradient: np.ndarray
+    hessian: np.ndarray
+    message: str
+    problem: _agq.Problem
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def check_design(design: Design, nagq: int) -> None:
+    """A single scalar random intercept is required (lme4 requires it for nAGQ > 1)."""
+    terms = design.terms
+    if len(terms) == 1 and terms[0].columns == ("(Intercept)",):
+        return
+    what = ", ".join(f"({' + '.join(t.columns)} | {t.group})" for t in terms)
+    if nagq > 1:
+        raise ModelSpecError(
+            f"adaptive Gauss-Hermite quadrature (nagq={nagq}) needs a single scalar random "
+            f"intercept such as (1 | group), got {what}"
+        )
+    raise ModelSpecError(
+        f"glmm supports a single random intercept such as (1 | group), got {what}; "
+        "random slopes and several grouping factors are not implemented"
+    )
+
+
+def glm_start(y: np.ndarray, X: np.ndarray, *, max_iter: int = 50) -> np.ndarray:
+    """Logistic GLM coefficients by iteratively reweighted least squares."""
+    beta = np.zeros(X.shape[1])
+    mu = (y + 0.5) / 2.0
+    eta = np.log(mu / (1.0 - mu))
+    for _ in range(max_iter):
+        w = np.clip(mu * (1.0 - mu), 1e-10, None)
+        z = eta + (y - mu) / w
+        sw = np.sqrt(w)
+        new, *_ = np.linalg.lstsq(X * sw[:, None], z * sw, rcond=None)
+        done = np.max(np.abs(new - beta)) < 1e-10
+        beta = new
+        eta = np.clip(X @ beta, -30.0, 30.0)
+        mu = expit(eta)
+        if done:
+            break
+    return beta
+
+
+def deriv12(fun: Callable[[np.ndarray], float], x: np.ndarray, fx: float) -> tuple:
+    """Central-difference gradient and Hessian, as ``lme4:::deriv12`` (step 1e-4, no bounds)."""
+    n = x.size
+    d = _DELTA
+    H = np.empty((n, n))
+    g = np.empty(n)
+    plus, minus = [], []
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = d
+        plus.append(x + e)
+        minus.append(x - e)
+    for j in range(n):
+        fadd, fsub = fun(plus[j]), fun(minus[j])
+        H[j, j] = (fadd - 2.0 * fx + fsub) / d**2
+        g[j] = (fadd - fsub) / (2.0 * d)
+        for i in range(j):
+            e_i, e_j = np.zeros(n), np.zeros(n)
+            e_i[i], e_j[j] = d, d
+            H[i, j] = H[j, i] = (
+                fun(x + e_i + e_j) - fun(x + e_i - e_j) - fun(x - e_i + e_j) + fun(x - e_i - e_j)
+            ) / (2.0 * d) ** 2
+    return g, H
+
+
+def _rx_vcov(prob: _agq.Problem, theta: float, m: _agq.Modes) -> np.ndarray:
+    """``(R_X' R_X)^{-1}``: inverse Schur complement ``X'WX - sum_i c_i c_i' / A_i``."""
+    w = m.mu * (1.0 - m.mu)
+    X = prob.X
+    c = theta * np.stack([prob.gsum(w * X[:, j]) for j in range(X.shape[1])], axis=1)
+    schur = (X * w[:, None]).T @ X - (c / m.a[:, None]).T @ c
+    return np.linalg.inv(schur)
+
+
+def _scaled_gradient_ok(g: np.ndarray, H: np.ndarray, free: np.ndarray) -> tuple[bool, float]:
+    g, H = g[free], H[np.ix_(free, free)]
+    try:
+        scaled = np.linalg.solve(np.linalg.cholesky(H), g)
+        worst = float(np.max(np.minimum(np.abs(scaled), np.abs(g))))
+    except np.linalg.LinAlgError:
+        worst = float(np.max(np.abs(g)))
+    return worst < GRAD_TOL, worst
+
+
+def fit_glmm(design: Design, *, nagq: int) -> GlmmFit:
+    """Fit ``logit P(y = 1) = X beta + theta u_group``, ``u ~ N(0, 1)``, by Laplace or AGQ."""
+    check_design(design, nagq)
+    term = design.terms[0]
+    nodes, weights = _agq.gh_rule(nagq)
+    prob = _agq.Problem(
+        y=design.y,
+        X=design.X,
+        codes=term.codes,
+        n_groups=term.n_levels,
+        nodes=nodes,
+        weights=weights,
+    )
+    cache: dict[str, Any] = {"u": None, "evals": 0}
+
+    def dev(x: np.ndarray) -> float:
+        value, m = _agq.deviance(prob, x, cache["u"])
+        cache["u"] = m.u
+        cache["evals"] += 1
+        return value
+
+    def fun_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
+        value, m = _agq.deviance(prob, x, cache["u"])
+        cache["u"] = m.u
+        cache["evals"] += 1
+        if nagq == 1:
+            return value, _agq.laplace_gradient(prob, x, m)
+        g = np.empty_like(x)
+        for j in range(x.size):
+            h = _FD_STEP * max(1.0, abs(x[j]))
+            e = np.zeros_like(x)
+            e[j] = h
+            g[j] = (dev(x + e) - dev(x - e)) / (2.0 * h)
+        return value, g
+
+    x0 = np.concatenate([[1.0], glm_start(prob.y, prob.X)])
+    bounds = [(0.0, None)] + [(None, None)] * design.p
+    opt = scipy.optimize.minimize(
+        fun_grad,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-7, "maxcor": 20},
+    )
+    x = np.asarray(opt.x, dtype=float)
+    fx, m = _agq.deviance(prob, x)
+    cache["u"] = m.u
+    g, H = deriv12(dev, x, fx)
+    m = _agq.deviance(prob, x)[1]  # modes at the optimum, as lme4 re-evaluates there
+
+    p = design.p
+    vcov_method = "hessian"
+    try:
+        full = np.linalg.inv(H)
+        vb = full[1:, 1:]
+        vb = vb + vb.T  # 2 H^{-1}, symmetrised as lme4 does
+        if not np.all(np.isfinite(vb)) or np.min(np.linalg.eigvalsh(vb)) <= 0:
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        vb = _rx_vcov(prob, float(x[0]), m)
+        vcov_method = "RX"
+    free = np.ones(p + 1, dtype=bool)
+    free[0] = x[0] > SINGULAR_TOL
+    grad_ok, worst = _scaled_gradient_ok(g, H, free)
+    converged = bool(grad_ok and (opt.success or worst < GRAD_TOL / 100))
+    message = str(opt.message)
+    if not grad_ok:
+        message = f"max|scaled gradient| = {worst:.3g} > {GRAD_TOL} ({message})"
+    theta = float(x[0])
+    return GlmmFit(
+        design=design,
+        nagq=nagq,
+        theta=theta,
+        beta=x[1:].copy(),
+        deviance=float(fx),
+        vcov_beta=vb,
+        vcov_method=vcov_method,
+        u=m.u,
+        cond_sd=abs(theta) / np.sqrt(m.a),
+        converged=converged,
+        gradient=g,
+        hessian=H,
+        message=message,
+        problem=prob,
+        info={"n_evals": cache["evals"], "n_iter": int(opt.nit), "max_scaled_gradient": worst},
+    )

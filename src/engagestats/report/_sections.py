@@ -1,0 +1,218 @@
+"""The report's sections: each builds its tables, figures and narrative from a Study."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .. import instruments, reliability
+from ..change import rates
+from ..classify import readiness_stage
+from ..engagement import engagement
+from ..plots import jacobson_truax_plot, outcome_bars
+from ..scoring import score, scoring_summary
+from ..study import Study
+from ..talking_therapies import instrument_change, talking_therapies_outcomes
+
+__all__ = ["SECTIONS", "Context", "Section"]
+
+
+@dataclass
+class Section:
+    """One report section: narrative paragraphs, named tables and figures."""
+
+    key: str
+    title: str
+    text: list[str] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, plt.Figure] = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What the sections share: the raw and the scored study, computed once."""
+
+    study: Study
+    scored: Study
+    outcomes: pd.DataFrame
+    engagement: pd.DataFrame
+
+    @classmethod
+    def build(cls, study: Study) -> Context:
+        scored = score(score(study), [instruments.example_srq()])
+        return cls(
+            study=study,
+            scored=scored,
+            outcomes=talking_therapies_outcomes(scored),
+            engagement=engagement(scored),
+        )
+
+
+def _pct(row: pd.Series) -> str:
+    return (
+        f"{row['k']:.0f} of {row['n']:.0f} ({100 * row['rate']:.1f}%, "
+        f"95% CI {100 * row['ci_low']:.1f} to {100 * row['ci_high']:.1f})"
+    )
+
+
+def sample_section(ctx: Context) -> Section:
+    study = ctx.study
+    clients = study.clients.merge(study.therapists, on="therapist_id", how="left")
+    groups = []
+    for col in ("modality", "format", "gender"):
+        if col in clients.columns:
+            counts = clients[col].value_counts().sort_index()
+            groups.append(
+                pd.DataFrame(
+                    {"variable": col, "level": counts.index.astype(str), "clients": counts.values}
+                )
+            )
+    composition = pd.concat(groups, ignore_index=True) if groups else pd.DataFrame()
+    s = study.summary().set_index("metric")["value"]
+    text = [
+        f"The study holds {s['therapists']:.0f} therapists, {s['clients']:.0f} clients and "
+        f"{s['session_rows']:.0f} offered sessions, of which {s.get('attended_sessions', 0):.0f} "
+        f"were attended (a median of {s['median']:.0f} attended sessions per client).",
+        f"{len(study.excluded)} rows were excluded while loading.",
+    ]
+    return Section(
+        "sample",
+        "Sample description",
+        text,
+        tables={"summary": study.summary(), "composition": composition},
+        captions={
+            "summary": "Counts, sessions per client and missing answers",
+            "composition": "Clients by modality, format and gender",
+        },
+    )
+
+
+def scoring_section(ctx: Context) -> Section:
+    scored = ctx.scored
+    summary = scoring_summary(scored)
+    first = scored.sessions.sort_values(["client_id", "session"])
+    first = first.loc[first["attended"] == 1].groupby("client_id", sort=False).head(1)
+    parts = [reliability.report(first, name) for name in ("phq9", "gad7", "wai_sr")]
+    parts += [reliability.report(scored.clients, "urica")]
+    parts += [reliability.report(scored.clients, instruments.example_srq())]
+    rel = pd.concat(parts, ignore_index=True)
+    n_unscored = int(summary["n_too_few"].sum())
+    low = rel.loc[rel["alpha"].idxmin()]
+    text = [
+        f"Scores were computed from the declared keys; {n_unscored} scores could not be computed "
+        "because too few items were answered (the built-in rules need every item unless the "
+        "instrument's source gives a proration rule), and each is counted below.",
+        "Cronbach's alpha (first attended session for session measures) ranged from "
+        f"{rel['alpha'].min():.2f} ({low['instrument']} {low['scale']}) "
+        f"to {rel['alpha'].max():.2f}.",
+    ]
+    return Section(
+        "scoring",
+        "Scoring and reliability",
+        text,
+        tables={"summary": summary, "reliability": rel},
+        captions={
+            "summary": "Scores computed, prorated and left unscored",
+            "reliability": "Internal consistency: alpha (Feldt CI) and omega total",
+        },
+    )
+
+
+def change_section(ctx: Context) -> Section:
+    out = ctx.outcomes
+    metrics = ["recovery", "reliable_improvement", "reliable_deterioration", "reliable_recovery"]
+    overall = pd.concat(
+        [rates(out, outcome=m).assign(outcome=m) for m in metrics], ignore_index=True
+    )
+    overall = overall[["outcome", "n", "k", "rate", "ci_low", "ci_high", "n_missing"]]
+    by_mod = out.merge(ctx.study.clients[["client_id", "therapist_id"]], on="client_id").merge(
+        ctx.study.therapists[["therapist_id", "modality"]], on="therapist_id"
+    )
+    modality = rates(by_mod, outcome="reliable_recovery", by="modality", overall=False)
+    rec = overall.set_index("outcome").loc["reliable_recovery"]
+    kept = int(out["reason"].notna().sum())
+    text = [
+        f"By NHS Talking Therapies definitions (first and last paired PHQ-9 and GAD-7 scores), "
+        f"{_pct(rec)} clients at caseness reached reliable recovery.",
+        f"{kept} clients had fewer than two paired scores; "
+        "they are kept in the tables with a reason.",
+    ]
+    change = instrument_change(ctx.scored, instrument="phq9")
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    jacobson_truax_plot(
+        change.dropna(subset=["pre", "post"]),
+        pre="pre",
+        post="post",
+        sd=float(change["pre"].std()),
+        reliability=0.84,
+        cutoff=10,
+        ax=ax,
+    )
+    ax.set_title("PHQ-9: first vs last score")
+    stages = readiness_stage(ctx.scored)
+    merged = out.merge(stages, on="client_id").dropna(subset=["stage", "reliable_recovery"])
+    merged["reliable_recovery"] = merged["reliable_recovery"].map(
+        {True: "reliable recovery", False: "no reliable recovery"}
+    )
+    fig2, ax2 = plt.subplots(figsize=(5.5, 4))
+    outcome_bars(merged, outcome="reliable_recovery", by="stage", ax=ax2)
+    return Section(
+        "change",
+        "Clinical change (NHS Talking Therapies)",
+        text,
+        tables={"rates": overall, "by_modality": modality},
+        figures={"jacobson_truax_phq9": fig, "recovery_by_stage": fig2},
+        captions={
+            "rates": "Outcome rates with Wilson 95% CIs",
+            "by_modality": "Reliable recovery by therapy modality",
+            "jacobson_truax_phq9": "Jacobson-Truax plot, PHQ-9 (reliability .84)",
+            "recovery_by_stage": "Reliable recovery by intake readiness stage",
+        },
+    )
+
+
+def engagement_section(ctx: Context) -> Section:
+    eng = ctx.engagement
+    cols = [
+        "sessions_offered",
+        "sessions_attended",
+        "attendance_rate",
+        "homework_rate",
+        "weeks_in_treatment",
+        "early_change",
+    ]
+    desc = eng[cols].describe().T.reset_index(names="metric")
+    desc = desc[["metric", "count", "mean", "std", "min", "50%", "max"]].rename(
+        columns={"50%": "median"}
+    )
+    joined = eng.merge(ctx.study.clients[["client_id", "format"]], on="client_id")
+    dropout = rates(joined, outcome="dropout", by="format")
+    overall = dropout.loc[dropout["group"] == "all"].iloc[0]
+    text = [
+        f"{_pct(overall)} clients dropped out (a unilateral ending before the planned end); "
+        f"mean attendance was {100 * eng['attendance_rate'].mean():.1f}% of offered sessions.",
+    ]
+    lab = joined.assign(dropout=joined["dropout"].map({True: "dropped out", False: "completed"}))
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    outcome_bars(lab, outcome="dropout", by="format", ax=ax)
+    return Section(
+        "engagement",
+        "Engagement and dropout",
+        text,
+        tables={"summary": desc, "dropout_by_format": dropout},
+        figures={"dropout_by_format": fig},
+        captions={"summary": "Engagement per client", "dropout_by_format": "Dropout by format"},
+    )
+
+
+#: The sections in report order.
+SECTIONS: list[Callable[[Context], Section]] = [
+    sample_section,
+    scoring_section,
+    change_section,
+    engagement_section,
+]
