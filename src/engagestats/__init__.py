@@ -38,7 +38,7 @@ from .errors import (
     SingularFitWarning,
 )
 from .io import codebook, load_study, wide_to_long, write_study
-from .models import LmmResult, compare, lmm
+from .models import GeeResult, GlmmResult, LmmResult, compare, gee, glmm, lmm
 from .prep import lag, time_code, within_between
 from .scoring import Instrument, load_instrument, score, scoring_summary
 from .simulate import SimulationParams, SimulationTruth, simulate_study
@@ -54,6 +54,8 @@ __all__ = [
     "EngageStatsError",
     "EngageStatsWarning",
     "FormulaError",
+    "GeeResult",
+    "GlmmResult",
     "Instrument",
     "InstrumentError",
     "LmmResult",
@@ -68,6 +70,8 @@ __all__ = [
     "codebook",
     "compare",
     "engagement",
+    "gee",
+    "glmm",
     "instrument_change",
     "instruments",
     "lag",

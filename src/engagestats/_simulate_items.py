@@ -38,24 +38,33 @@ WAI_SR_KEY: dict[str, tuple[int, ...]] = {
 PHQ9_WEIGHTS = np.array([1.1, 1.2, 1.4, 1.5, 1.0, 0.9, 0.9, 0.6, 0.25])
 GAD7_WEIGHTS = np.array([1.3, 1.1, 1.3, 1.2, 0.6, 1.1, 0.5])
 
+#: Precision of the item-specific noise of each questionnaire (see
+#: ``items_from_latent``), calibrated so that Cronbach's alpha at the first
+#: administration is near the published value (see ``simulate_study``).
+ITEM_PRECISION: dict[str, float] = {
+    "srq": 6.0,
+    "urica": 25.0,
+    "wai_sr": 40.0,
+    "phq9": 10.0,
+    "gad7": 10.0,
+}
 
-def items_from_latent(
-    rng: np.random.Generator,
-    item_mean: np.ndarray,
-    weights: np.ndarray,
-    *,
-    low: int,
-    high: int,
+#: WAI-SR subscale deviations from the client's alliance level (latent item
+#: mean scale): a stable client profile and an occasion-specific part, both
+#: centred over the three subscales so that the total keeps its expectation.
+WAI_PROFILE_SD = 0.2
+WAI_OCCASION_SD = 0.28
+
+
+def item_means(
+    item_mean: np.ndarray, weights: np.ndarray, *, low: int, high: int
 ) -> np.ndarray:
-    r"""Integer item responses whose sum has the latent total as its expectation.
+    r"""Expected item scores whose sum is the latent total, shared out by weight.
 
     Parameters
     ----------
-    rng : numpy.random.Generator
-        The random generator.
     item_mean : ndarray, shape (...,)
-        Latent mean item score of each response vector (the latent scale
-        mean, or the latent total divided by the number of items).
+        Latent mean item score of each response vector.
     weights : ndarray, shape (k,) or broadcastable to (..., k)
         Positive item weights: how readily an item takes up points.
     low, high : int
@@ -64,34 +73,99 @@ def items_from_latent(
     Returns
     -------
     ndarray, shape (..., k)
-        Integer-valued floats in ``[low, high]``.
+        Item means in ``[low, high]``.
 
     Notes
     -----
     The latent sum above the floor, :math:`T = k(\mu - low)`, is clipped to
-    :math:`[0, k(high - low)]` and rounded stochastically to the integer
-    :math:`N = \lfloor T + U \rfloor`, :math:`U \sim U(0, 1)`, so
-    :math:`E[N] = T` exactly inside the range. The :math:`N` points are then
-    spread over the items: every item has :math:`high - low` slots, each slot
-    gets the key :math:`E / w_j` with :math:`E \sim Exp(1)`, and the
-    :math:`N` slots with the smallest keys are filled (weighted sampling
-    without replacement). The scale sum is therefore :math:`k \cdot low + N`
-    and tracks the latent total without bias; bias arises only where the
-    latent total lies beyond the floor or ceiling of the scale.
+    :math:`[0, k(high - low)]` and shared out in proportion to the weights,
+    :math:`m_j = low + c\,w_j`, by water-filling: items whose share would
+    pass the ceiling are fixed at :math:`high` and the rest of :math:`T` is
+    shared among the others. Hence :math:`\sum_j m_j = k\mu` exactly
+    whenever :math:`\mu` lies in :math:`[low, high]`.
     """
     mean = np.asarray(item_mean, dtype=float)
     w = np.asarray(weights, dtype=float)
     k = w.shape[-1]
-    m = high - low
-    total = np.clip(k * (mean - low), 0.0, k * m)
-    n_points = np.floor(total + rng.random(size=mean.shape)).astype(np.int64)
-    shape = (*np.broadcast_shapes((*mean.shape, 1), w.shape), m)
-    keys = rng.exponential(size=shape) / w[..., None]
-    keys = keys.reshape(*shape[:-2], k * m)
-    ordered = np.concatenate([np.full((*shape[:-2], 1), -np.inf), np.sort(keys, axis=-1)], -1)
-    threshold = np.take_along_axis(ordered, n_points[..., None], axis=-1)
-    filled = (keys <= threshold).reshape(shape).sum(axis=-1)
-    return (filled + low).astype(float)
+    span = float(high - low)
+    w = np.broadcast_to(w, (*np.broadcast_shapes(mean.shape, w.shape[:-1]), k))
+    total = np.clip(k * (mean - low), 0.0, k * span)
+    capped = np.zeros(w.shape, dtype=bool)
+    share = np.zeros(w.shape)
+    for _ in range(k):
+        free_w = np.where(capped, 0.0, w).sum(axis=-1)
+        rest = total - span * capped.sum(axis=-1)
+        scale = np.divide(rest, free_w, out=np.zeros_like(rest), where=free_w > 0)
+        share = np.where(capped, span, scale[..., None] * w)
+        over = (share > span) & ~capped
+        if not over.any():
+            break
+        capped |= over
+    return low + np.minimum(share, span)
+
+
+def items_from_latent(
+    rng: np.random.Generator,
+    item_mean: np.ndarray,
+    weights: np.ndarray,
+    *,
+    low: int,
+    high: int,
+    precision: float = np.inf,
+) -> np.ndarray:
+    r"""Integer item responses with a common factor and an unbiased expected sum.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The random generator.
+    item_mean : ndarray, shape (...,)
+        Latent mean item score of each response vector (the latent subscale
+        mean, or the latent total divided by the number of items): the
+        common factor of the items.
+    weights : ndarray, shape (k,) or broadcastable to (..., k)
+        Positive item weights: how readily an item takes up points.
+    low, high : int
+        The response range of every item.
+    precision : float, default inf
+        Precision :math:`\phi` of the item-specific noise (larger = less
+        noise, higher internal consistency); ``inf`` leaves only the noise of
+        the rounding.
+
+    Returns
+    -------
+    ndarray, shape (..., k)
+        Integer-valued floats in ``[low, high]``, conditionally independent
+        given ``item_mean``.
+
+    Notes
+    -----
+    Item *j* has the expected score :math:`m_j` of :func:`item_means`. Its
+    propensity on the unit interval is drawn from a beta distribution with
+    mean :math:`p_j = (m_j - low)/(high - low)` and precision :math:`\phi`,
+    :math:`P_j \sim Beta(p_j\phi, (1 - p_j)\phi)` (:math:`P_j = p_j` when
+    :math:`p_j` is 0 or 1), and the response is the randomised rounding
+    :math:`x_j = \lfloor low + (high - low) P_j + U_j \rfloor`,
+    :math:`U_j \sim U(0, 1)`. Both steps keep the mean, so
+    :math:`E[x_j] = m_j` and :math:`E[\sum_j x_j] = k\mu` exactly wherever
+    the latent mean :math:`\mu` lies inside the range; bias arises only when
+    the latent lies beyond the floor or ceiling. The items share the common
+    factor :math:`\mu` and carry independent noise (beta plus rounding), so
+    the internal consistency of a scale is set by the spread of :math:`\mu`
+    against :math:`\phi`.
+    """
+    if not precision > 0:
+        raise ValueError(f"precision must be positive, got {precision}")
+    means = item_means(item_mean, weights, low=low, high=high)
+    span = float(high - low)
+    p = (means - low) / span
+    if np.isfinite(precision):
+        inner = (p > 0.0) & (p < 1.0)
+        a = np.where(inner, p * precision, 1.0)
+        b = np.where(inner, (1.0 - p) * precision, 1.0)
+        p = np.where(inner, rng.beta(a, b), p)
+    x = np.floor(low + span * p + rng.random(size=p.shape))
+    return np.clip(x, low, high)
 
 
 def skip_items(rng: np.random.Generator, items: np.ndarray, rate: float) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import _simulate_items as _it
+from .errors import ModelSpecError
 
 if TYPE_CHECKING:
     from .simulate import SimulationParams
@@ -44,6 +45,7 @@ def _scale_items(
     *,
     low: int,
     high: int,
+    precision: float,
 ) -> np.ndarray:
     """Items of a multi-scale questionnaire, each subscale from its latent item mean."""
     n = len(next(iter(latent.values())))
@@ -51,9 +53,34 @@ def _scale_items(
     for name, items in key.items():
         weights = np.linspace(0.8, 1.2, len(items))
         out[:, [i - 1 for i in items]] = _it.items_from_latent(
-            rng, latent[name], weights, low=low, high=high
+            rng, latent[name], weights, low=low, high=high, precision=precision
         )
     return out
+
+
+def _allocate(
+    rng: np.random.Generator, probs: tuple[float, ...], n: int, *, what: str
+) -> np.ndarray:
+    """Category codes for ``n`` units in proportions ``probs``, in random order.
+
+    Counts are ``n * probs`` rounded by largest remainder (ties to the first
+    category); when ``n`` allows, every category of positive probability gets
+    at least one unit (taken from the category furthest above its quota).
+    """
+    prob = np.asarray(probs, dtype=float)
+    if prob.ndim != 1 or prob.size == 0 or (prob < 0).any() or abs(prob.sum() - 1.0) > 1e-9:
+        raise ModelSpecError(f"{what} must be non-negative and sum to 1, got {probs!r}")
+    quota = n * prob
+    counts = np.floor(quota).astype(np.int64)
+    order = np.argsort(-(quota - counts), kind="stable")
+    counts[order[: n - counts.sum()]] += 1
+    positive = prob > 0
+    if n >= positive.sum():
+        for j in np.flatnonzero(positive & (counts == 0)):
+            excess = np.where(counts > 1, counts - quota, -np.inf)
+            counts[int(np.argmax(excess))] -= 1
+            counts[j] = 1
+    return rng.permutation(np.repeat(np.arange(prob.size), counts))
 
 
 def generate(
@@ -71,11 +98,12 @@ def generate(
     th = np.repeat(np.arange(n_t), clients_per_therapist)
 
     # --- therapists and client background
-    modality = rng.choice(len(p.modality_probs), size=n_t, p=p.modality_probs)
+    modality = _allocate(rng, p.modality_probs, n_t, what="modality_probs")
     years = np.clip(np.rint(rng.gamma(2.2, 5.5, size=n_t)), 0, 45).astype(np.int64)
     age = np.clip(np.rint(rng.normal(36.0, 12.0, size=n)), 18, 80).astype(np.int64)
     gender = rng.choice(len(p.gender_probs), size=n, p=p.gender_probs)
-    group = rng.random(n) < p.group_share
+    share = (1.0 - p.group_share, p.group_share)
+    group = _allocate(rng, share, n, what="(1 - group_share, group_share)") == 1
     start = np.datetime64(p.first_intake, "D")
     intake = start + rng.integers(0, p.intake_span_days, size=n).astype("timedelta64[D]")
     planned = rng.integers(max(2, round(0.4 * S)), S + 1, size=n)
@@ -96,7 +124,8 @@ def generate(
         )
     }
     uri_latent["unscored"] = np.clip(3.0 + rng.normal(0.0, 0.5, size=n), 1.0, 5.0)
-    srq = _scale_items(rng, srq_latent, _it.SRQ_KEY, 15, low=1, high=7)
+    prec = _it.ITEM_PRECISION
+    srq = _scale_items(rng, srq_latent, _it.SRQ_KEY, 15, low=1, high=7, precision=prec["srq"])
     urica = _scale_items(
         rng,
         uri_latent,
@@ -104,6 +133,7 @@ def generate(
         32,
         low=1,
         high=5,
+        precision=prec["urica"],
     )
     srq = _it.skip_items(rng, srq, p.skip_rate)
     urica = _it.skip_items(rng, urica, p.skip_rate)
@@ -129,12 +159,18 @@ def generate(
     shrink = np.sqrt(1.0 - p.alliance_ar**2)
     for t in range(1, S):
         u[:, t] = p.alliance_ar * u[:, t - 1] + shrink * innov[:, t]
-    profile = rng.normal(0.0, 0.2, size=(n, 3))
-    profile -= profile.mean(axis=1, keepdims=True)
+    dev = rng.normal(0.0, _it.WAI_PROFILE_SD, size=(n, 1, 3))
+    dev = dev + rng.normal(0.0, _it.WAI_OCCASION_SD, size=(n, S, 3))
+    dev -= dev.mean(axis=-1, keepdims=True)
     wai = np.empty((n, S, 12))
     for k, items in enumerate(_it.WAI_SR_KEY.values()):
         wai[:, :, [i - 1 for i in items]] = _it.items_from_latent(
-            rng, m[:, None] + u + profile[:, [k]], np.linspace(0.9, 1.1, 4), low=1, high=5
+            rng,
+            m[:, None] + u + dev[:, :, k],
+            np.linspace(0.9, 1.1, 4),
+            low=1,
+            high=5,
+            precision=prec["wai_sr"],
         )
     wai = _it.skip_items(rng, wai, p.skip_rate)
     wai_total = _it.prorated_sum(wai)
@@ -171,8 +207,12 @@ def generate(
     gad_client = rng.normal(0.0, p.sd_gad_client, size=n)
     gad_latent = p.gad_intercept + p.gad_loading * (phq_latent - p.intercept) + gad_client[:, None]
     gad_latent += rng.normal(0.0, p.sd_gad_residual, size=(n, S))
-    phq = _it.items_from_latent(rng, phq_latent / 9.0, _it.PHQ9_WEIGHTS, low=0, high=3)
-    gad = _it.items_from_latent(rng, gad_latent / 7.0, _it.GAD7_WEIGHTS, low=0, high=3)
+    phq = _it.items_from_latent(
+        rng, phq_latent / 9.0, _it.PHQ9_WEIGHTS, low=0, high=3, precision=prec["phq9"]
+    )
+    gad = _it.items_from_latent(
+        rng, gad_latent / 7.0, _it.GAD7_WEIGHTS, low=0, high=3, precision=prec["gad7"]
+    )
     phq = _it.skip_items(rng, phq, p.skip_rate)
     gad = _it.skip_items(rng, gad, p.skip_rate)
     phq_total = _it.prorated_sum(phq)

@@ -10,7 +10,31 @@ outcomes; ``analyse_*`` run the end-to-end analyses.
 from __future__ import annotations
 
 from ._panel import PRORATION
+from .binary import BinaryModel, binary_model, client_table
+from .endtoend import (
+    AnalysisResult,
+    analyse_alliance,
+    analyse_dropout,
+    analyse_motivation,
+    analyse_readiness,
+)
 from .growth import growth_formula, growth_model
+from .monitoring import expected_change, off_track
 from .outcome_model import OutcomeModel
 
-__all__ = ["PRORATION", "OutcomeModel", "growth_formula", "growth_model"]
+__all__ = [
+    "PRORATION",
+    "AnalysisResult",
+    "BinaryModel",
+    "OutcomeModel",
+    "analyse_alliance",
+    "analyse_dropout",
+    "analyse_motivation",
+    "analyse_readiness",
+    "binary_model",
+    "client_table",
+    "expected_change",
+    "growth_formula",
+    "growth_model",
+    "off_track",
+]

@@ -113,6 +113,9 @@ def prepare(
     if isinstance(source, Study):
         scored = score_study(source)
         panel = scored.panel()
+        if "wai_sr_total" in panel.columns and "wai_sr_sum" not in panel.columns:
+            # WAI-SR total on the 12-60 sum scale (12 x mean of the answered items)
+            panel["wai_sr_sum"] = 12.0 * panel["wai_sr_total"]
         if "attended" in panel.columns:
             missed = panel["attended"] != 1
             if missed.any():

@@ -82,9 +82,7 @@ def format_table(table: pd.DataFrame, *, format: str, title: str = "") -> str:
         else:
             est = _num(r.estimate, 3 if r.section != "fixed effects" else 2)
         ci = f"[{_num(r.ci_low)}, {_num(r.ci_high)}]" if not pd.isna(r.ci_low) else ""
-        body.append(
-            [str(r.term), est, _num(r.se), _num(r.df, 1), _num(r.t), _p(r.p), ci]
-        )
+        body.append([str(r.term), est, _num(r.se), _num(r.df, 1), _num(r.t), _p(r.p), ci])
     if format == "markdown":
         lines = [f"**{title}**", ""] if title else []
         lines.append("| " + " | ".join(head) + " |")
@@ -114,7 +112,9 @@ def format_table(table: pd.DataFrame, *, format: str, title: str = "") -> str:
     trs = []
     for row in body:
         if row[0].startswith("*") and row[0].endswith("*"):
-            trs.append(f'<tr><td colspan="{len(head)}"><em>{html.escape(row[0][1:-1])}</em></td></tr>')
+            trs.append(
+                f'<tr><td colspan="{len(head)}"><em>{html.escape(row[0][1:-1])}</em></td></tr>'
+            )
         else:
             trs.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
     cap = f"<caption>{html.escape(title)}</caption>" if title else ""

@@ -199,7 +199,7 @@ def growth_model(
     'phq9_total ~ time + autonomous + time:autonomous + (1 | therapist_id) + (1 + time | client_id)'
     >>> m.exclusions["reason"].tolist()[0]
     'missed session (no questionnaires)'
-    """  # noqa: E501
+    """
     if not isinstance(lag, int) or lag < 0:
         raise ModelSpecError(f"lag must be a non-negative integer, got {lag!r}")
     if first_lag not in ("zero", "drop"):

@@ -135,16 +135,20 @@ class OutcomeModel:
             w = self.spec.within_name(v)
             rows.append((w, f"{v} within client, previous session", self.spec.sds[w], "within"))
         terms = [r[0] for r in rows]
-        L = pd.DataFrame(np.eye(len(self.fit.fixed))[[self._index(t) for t in terms]],
-                         columns=self.fit.fixed.index, index=terms)
+        L = pd.DataFrame(
+            np.eye(len(self.fit.fixed))[[self._index(t) for t in terms]],
+            columns=self.fit.fixed.index,
+            index=terms,
+        )
         table = self.fit.contrast(L, level=ci).reset_index(drop=True)
         out = pd.DataFrame({"term": terms, "effect": [r[1] for r in rows]})
         out = pd.concat([out, table], axis=1)
         out["sd"] = [r[2] for r in rows]
         out["interpretation"] = [
             self._interpret(r, est, lo, hi, ci)
-            for r, est, lo, hi in zip(rows, out["estimate"], out["ci_low"], out["ci_high"],
-                                      strict=True)
+            for r, est, lo, hi in zip(
+                rows, out["estimate"], out["ci_low"], out["ci_high"], strict=True
+            )
         ]
         return out
 
@@ -176,18 +180,27 @@ class OutcomeModel:
         if kind == "slope":
             faster = est * good
             word = "faster" if faster > 0 else "more slowly"
-            a, b = sorted((lo * good, hi * good)) if faster > 0 else sorted((-hi * good, -lo * good))
-            return (f"per session, {who} improved {_fmt(abs(est))} {y} points {word} "
-                    f"({pct} {_fmt(a)} to {_fmt(b)})")
+            a, b = (
+                sorted((lo * good, hi * good)) if faster > 0 else sorted((-hi * good, -lo * good))
+            )
+            return (
+                f"per session, {who} improved {_fmt(abs(est))} {y} points {word} "
+                f"({pct} {_fmt(a)} to {_fmt(b)})"
+            )
         if kind == "within":
             word = "higher" if est > 0 else "lower"
             a, b = (lo, hi) if est > 0 else (-hi, -lo)
-            return (f"after a session with {term.split('_within')[0]} one SD above the client's "
-                    f"own mean, {y} at the next session was {_fmt(abs(est))} points {word} "
-                    f"({pct} {_fmt(a)} to {_fmt(b)})")
+            return (
+                f"after a session with {term.split('_within')[0]} one SD above the client's "
+                f"own mean, {y} at the next session was {_fmt(abs(est))} points {word} "
+                f"({pct} {_fmt(a)} to {_fmt(b)})"
+            )
         word = "higher" if est > 0 else "lower"
         a, b = (lo, hi) if est > 0 else (-hi, -lo)
-        return f"at intake, {who} scored {_fmt(abs(est))} {y} points {word} ({pct} {_fmt(a)} to {_fmt(b)})"
+        return (
+            f"at intake, {who} scored {_fmt(abs(est))} {y} points {word} "
+            f"({pct} {_fmt(a)} to {_fmt(b)})"
+        )
 
     def _who(self, piece: str, sd: float) -> str:
         for term in self.slope_terms:
@@ -204,7 +217,8 @@ class OutcomeModel:
     def _design_rows(self, values: dict[str, Any], times: np.ndarray) -> np.ndarray:
         """Fixed-effects rows at ``times``, averaging over unset categorical terms."""
         cats = [
-            t for t in [*self.spec.predictors, *self.spec.moderators]
+            t
+            for t in [*self.spec.predictors, *self.spec.moderators]
             if self.spec.kinds.get(t) == "categorical" and t not in values
         ]
         combos = list(itertools.product(*[self.spec.levels[c] for c in cats])) or [()]
@@ -299,8 +313,9 @@ class OutcomeModel:
             groups = [(lv, {**base, by: lv}) for lv in self.spec.levels[by]]
         else:
             sd = self.spec.sds[by]
-            groups = [(lab, {**base, by: k * sd}) for lab, k in zip(SD_LABELS, (-1, 0, 1),
-                                                                     strict=True)]
+            groups = [
+                (lab, {**base, by: k * sd}) for lab, k in zip(SD_LABELS, (-1, 0, 1), strict=True)
+            ]
         frames = []
         for label, values in groups:
             X = self._design_rows(values, t)
@@ -363,12 +378,20 @@ class OutcomeModel:
                             e[cols.index(inter)] = 1.0
                             rows.append(e)
                         res = self.fit.contrast(l_vec[None, :], level=ci).iloc[0]
-                        slopes.append({"moderator": m, "predictor": piece, "level": lv,
-                                       **res.to_dict()})
+                        slopes.append(
+                            {"moderator": m, "predictor": piece, "level": lv, **res.to_dict()}
+                        )
                 f = self.fit.contrast(np.vstack(rows), joint=True).iloc[0]
-                tests.append({"moderator": m, "predictor": term, "num_df": int(f["num_df"]),
-                              "den_df": float(f["den_df"]), "f": float(f["f"]),
-                              "p": float(f["p"])})
+                tests.append(
+                    {
+                        "moderator": m,
+                        "predictor": term,
+                        "num_df": int(f["num_df"]),
+                        "den_df": float(f["den_df"]),
+                        "f": float(f["f"]),
+                        "p": float(f["p"]),
+                    }
+                )
         return {"tests": pd.DataFrame(tests), "simple_slopes": pd.DataFrame(slopes)}
 
     # ------------------------------------------------------------- tables
@@ -397,17 +420,22 @@ class OutcomeModel:
     def summary(self) -> str:
         """The formula, the exclusions and the fit summary as text."""
         excl = "none" if self.exclusions.empty else "\n" + self.exclusions.to_string(index=False)
-        return (f"Growth model of {self.outcome}\nformula: {self.formula}\n"
-                f"rows excluded: {excl}\n\n{self.fit.summary()}")
+        return (
+            f"Growth model of {self.outcome}\nformula: {self.formula}\n"
+            f"rows excluded: {excl}\n\n{self.fit.summary()}"
+        )
 
     def __repr__(self) -> str:
         n = self.fit.ngroups
-        return (f"OutcomeModel: {self.formula}\n  {self.fit.nobs} observations, "
-                + ", ".join(f"{v} {k}" for k, v in n.items()))
+        return f"OutcomeModel: {self.formula}\n  {self.fit.nobs} observations, " + ", ".join(
+            f"{v} {k}" for k, v in n.items()
+        )
 
     def _repr_html_(self) -> str:
         excl = self.exclusions.to_html(index=False) if len(self.exclusions) else "<p>none</p>"
-        return (f"<div><strong>Growth model of {html.escape(self.outcome)}</strong><br>"
-                f"<code>{html.escape(self.formula)}</code>"
-                f"{_tables.model_table(self, format='html')}"
-                f"<p>Rows excluded:</p>{excl}</div>")
+        return (
+            f"<div><strong>Growth model of {html.escape(self.outcome)}</strong><br>"
+            f"<code>{html.escape(self.formula)}</code>"
+            f"{_tables.model_table(self, format='html')}"
+            f"<p>Rows excluded:</p>{excl}</div>"
+        )

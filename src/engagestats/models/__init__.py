@@ -1,9 +1,11 @@
-"""Linear mixed models with lme4 syntax and lmerTest inference.
+"""Mixed-effects models with lme4 syntax: a general library that knows nothing about therapy.
 
 ``lmm(formula, data)`` fits ``y = X beta + Z b + e`` by REML (or ML) and
 returns an :class:`LmmResult` with Satterthwaite t tests, variance components,
 random effects, predictions, ICC and R2; ``compare(m0, m1)`` gives
-likelihood-ratio tests like lme4's ``anova``.
+likelihood-ratio tests like lme4's ``anova``. ``glmm`` fits a logistic mixed
+model (Laplace or adaptive Gauss-Hermite quadrature, as ``lme4::glmer``) and
+``gee`` a population-averaged logistic GEE.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import ModelSpecError
+from .binary import GeeResult, GlmmResult, gee, glmm
 from .compare import compare
 from .result import ENGINES, LmmResult, fit_design
 
-__all__ = ["LmmResult", "compare", "lmm"]
+__all__ = ["GeeResult", "GlmmResult", "LmmResult", "compare", "gee", "glmm", "lmm"]
 
 
 def lmm(

@@ -147,8 +147,10 @@ def deviance(
         shift = m.u[:, None] + s[:, None] * prob.nodes[None, :]  # (G, K)
         eta_k = offset[:, None] + theta * shift[prob.codes]  # (n, K)
         dres = _devres(prob.y[:, None], eta_k)
-        h_k = np.stack([prob.gsum(dres[:, k]) for k in range(prob.nodes.size)], axis=1)
-        h_k += shift**2
+        k = prob.nodes.size
+        flat = (prob.codes[:, None] * k + np.arange(k)[None, :]).ravel()
+        h_k = np.bincount(flat, weights=dres.ravel(), minlength=prob.n_groups * k)
+        h_k = h_k.reshape(prob.n_groups, k) + shift**2
         expo = -(h_k - m.h[:, None]) / 2.0 + prob.nodes[None, :] ** 2 / 2.0
         top = expo.max(axis=1, keepdims=True)
         log_mult = top[:, 0] + np.log(np.sum(prob.weights[None, :] * np.exp(expo - top), axis=1))

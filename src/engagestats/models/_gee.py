@@ -48,6 +48,8 @@ def wald_table(names: list[str], estimate: np.ndarray, se: np.ndarray) -> pd.Dat
     z = estimate / se
     q = stats.norm.ppf(0.975)
     low, high = estimate - q * se, estimate + q * se
+    with np.errstate(over="ignore"):  # exp of a huge log-odds (separation) is inf, correctly
+        odds = np.exp(np.stack([estimate, low, high]))
     table = pd.DataFrame(
         {
             "estimate": estimate,
@@ -56,9 +58,9 @@ def wald_table(names: list[str], estimate: np.ndarray, se: np.ndarray) -> pd.Dat
             "p": 2.0 * stats.norm.sf(np.abs(z)),
             "ci_low": low,
             "ci_high": high,
-            "odds_ratio": np.exp(estimate),
-            "or_ci_low": np.exp(low),
-            "or_ci_high": np.exp(high),
+            "odds_ratio": odds[0],
+            "or_ci_low": odds[1],
+            "or_ci_high": odds[2],
         },
         index=pd.Index(names, name="term"),
     )
@@ -70,6 +72,7 @@ def _fmt_p(p: float) -> str:
 
 
 def fixed_text(fixed: pd.DataFrame) -> pd.DataFrame:
+    """Display version of a Wald table (formatted strings, R-like column names)."""
     return pd.DataFrame(
         {
             "Estimate": fixed["estimate"].map(lambda v: f"{v:.4g}"),
@@ -86,7 +89,7 @@ def fixed_text(fixed: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def fit_gee(design: Design, *, cov_struct: str) -> GeeResult:
+def fit_gee(design: Design, *, cov_struct: str, formula: str) -> GeeResult:
     """Fit the GEE with robust (sandwich) covariance."""
     if cov_struct not in COV_STRUCTS:
         raise ModelSpecError(f"cov_struct must be one of {COV_STRUCTS}, got {cov_struct!r}")
@@ -125,6 +128,7 @@ def fit_gee(design: Design, *, cov_struct: str) -> GeeResult:
     cov = np.asarray(res.cov_robust, dtype=float)
     return GeeResult(
         design=design,
+        formula=formula,
         cov_struct=cov_struct,
         fixed=wald_table(names, params, np.sqrt(np.diag(cov))),
         vcov=pd.DataFrame(cov, index=names, columns=names),
@@ -157,6 +161,7 @@ class GeeResult:
         self,
         *,
         design: Design,
+        formula: str,
         cov_struct: str,
         fixed: pd.DataFrame,
         vcov: pd.DataFrame,
@@ -164,6 +169,7 @@ class GeeResult:
         converged: bool,
     ) -> None:
         self._design = design
+        self._formula = formula
         self.cov_struct = cov_struct
         self._fixed = fixed
         self.vcov = vcov
@@ -177,8 +183,8 @@ class GeeResult:
 
     @property
     def formula(self) -> str:
-        """The model formula (as given, without the grouping)."""
-        return self._design.formula.rsplit(" + (1 | ", 1)[0]
+        """The model formula as given."""
+        return self._formula
 
     @property
     def nobs(self) -> int:

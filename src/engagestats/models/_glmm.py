@@ -135,6 +135,41 @@ def _scaled_gradient_ok(g: np.ndarray, H: np.ndarray, free: np.ndarray) -> tuple
     return worst < GRAD_TOL, worst
 
 
+def _minimise(prob: _agq.Problem, x0: np.ndarray, cache: dict[str, Any]) -> Any:
+    """Bounded L-BFGS-B on the approximate deviance (exact gradient for Laplace)."""
+    laplace = prob.nodes.size == 1
+
+    def dev(x: np.ndarray) -> float:
+        value, m = _agq.deviance(prob, x, cache["u"])
+        cache["u"] = m.u
+        cache["evals"] += 1
+        return value
+
+    def fun_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
+        value, m = _agq.deviance(prob, x, cache["u"])
+        cache["u"] = m.u
+        cache["evals"] += 1
+        if laplace:
+            return value, _agq.laplace_gradient(prob, x, m)
+        g = np.empty_like(x)
+        for j in range(x.size):
+            h = _FD_STEP * max(1.0, abs(x[j]))
+            e = np.zeros_like(x)
+            e[j] = h
+            g[j] = (dev(x + e) - dev(x - e)) / (2.0 * h)
+        return value, g
+
+    bounds = [(0.0, None)] + [(None, None)] * (x0.size - 1)
+    return scipy.optimize.minimize(
+        fun_grad,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-7, "maxcor": 20},
+    )
+
+
 def fit_glmm(design: Design, *, nagq: int) -> GlmmFit:
     """Fit ``logit P(y = 1) = X beta + theta u_group``, ``u ~ N(0, 1)``, by Laplace or AGQ."""
     check_design(design, nagq)
@@ -156,30 +191,11 @@ def fit_glmm(design: Design, *, nagq: int) -> GlmmFit:
         cache["evals"] += 1
         return value
 
-    def fun_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
-        value, m = _agq.deviance(prob, x, cache["u"])
-        cache["u"] = m.u
-        cache["evals"] += 1
-        if nagq == 1:
-            return value, _agq.laplace_gradient(prob, x, m)
-        g = np.empty_like(x)
-        for j in range(x.size):
-            h = _FD_STEP * max(1.0, abs(x[j]))
-            e = np.zeros_like(x)
-            e[j] = h
-            g[j] = (dev(x + e) - dev(x - e)) / (2.0 * h)
-        return value, g
-
     x0 = np.concatenate([[1.0], glm_start(prob.y, prob.X)])
-    bounds = [(0.0, None)] + [(None, None)] * design.p
-    opt = scipy.optimize.minimize(
-        fun_grad,
-        x0,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-7, "maxcor": 20},
-    )
+    laplace = _agq.Problem(prob.y, prob.X, prob.codes, prob.n_groups, *_agq.gh_rule(1))
+    opt = _minimise(laplace, x0, cache)
+    if nagq > 1:  # from the Laplace optimum: few iterations with the costlier AGQ deviance
+        opt = _minimise(prob, np.asarray(opt.x, dtype=float), cache)
     x = np.asarray(opt.x, dtype=float)
     fx, m = _agq.deviance(prob, x)
     cache["u"] = m.u

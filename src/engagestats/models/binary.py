@@ -57,6 +57,11 @@ def _binary_design(formula: str, data: pd.DataFrame, family: str) -> Design:
             ],
             f"{int(bad.sum())} response value(s) of {des.response!r} are not 0 or 1",
         )
+    if np.all(des.y == des.y[0]):
+        raise ModelSpecError(
+            f"the response {des.response!r} is {des.y[0]:g} in all {des.n} rows used; "
+            "a logistic model needs both outcomes"
+        )
     return des
 
 
@@ -497,4 +502,4 @@ def gee(
     if isinstance(formula, str) and "|" in formula:
         raise ModelSpecError("gee formulas have no random terms; give the clusters as groups=")
     des = _binary_design(f"{formula} + (1 | {groups})", data, family)
-    return _gee.fit_gee(des, cov_struct=cov_struct)
+    return _gee.fit_gee(des, cov_struct=cov_struct, formula=formula)

@@ -23,6 +23,7 @@ LABELS: dict[str, str] = {
     "wai_sr_task": "alliance: tasks (WAI-SR)",
     "wai_sr_bond": "alliance: bond (WAI-SR)",
     "session": "session",
+    "time": "sessions since the first",
     "client_id": "client",
     "therapist_id": "therapist",
     "estimate": "estimate",

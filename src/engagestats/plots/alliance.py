@@ -169,15 +169,13 @@ def alliance_scatter(
     ...                       "wai_sr_total": [3.0, 4.0, 2.0, 3.0, 4.0, 4.5],
     ...                       "phq9_total": [14, 12, 20, 19, 8, 6]})
     >>> between, within = alliance_scatter(panel)
-    >>> line = within.get_lines()[0]
+    >>> line = next(ln for ln in within.get_lines() if ln.get_gid() == "within_fit")
     >>> x, y = line.get_xdata(), line.get_ydata()
     >>> round(float((y[1] - y[0]) / (x[1] - x[0])), 3)
-    -2.333
+    -1.778
     >>> plt.close("all")
     """
-    between, within = within_between_parts(
-        panel, alliance=alliance, outcome=outcome, client=client
-    )
+    between, within = within_between_parts(panel, alliance=alliance, outcome=outcome, client=client)
     if axes is None:
         _, pair = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
         flat = list(pair)

@@ -94,8 +94,9 @@ def forest(
     ...                      index=pd.Index(["(Intercept)", "session", "autonomy"], name="term"))
     >>> ax = forest(fixed)
     >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['autonomy', 'session']
-    >>> ax.get_lines()[0].get_xdata().tolist()
+    ['session', 'autonomy']
+    >>> points = next(ln for ln in ax.get_lines() if ln.get_gid() == "estimates")
+    >>> points.get_xdata().tolist()
     [-0.8, -1.5]
     >>> plt.close("all")
     """

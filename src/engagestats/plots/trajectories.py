@@ -71,6 +71,11 @@ def spaghetti(
     scores; the legend entry of the client lines gives the number of clients
     and of plotted scores.
 
+    ``mean`` must use the panel's time scale. For a growth model ``m``
+    (:func:`engagestats.analyses.growth_model`), whose time is coded as
+    sessions since the first, draw the model frame on that scale:
+    ``spaghetti(m.data, time="time", mean=m.trajectories())``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -153,7 +158,7 @@ def spaghetti(
 def trajectories(
     data: pd.DataFrame,
     *,
-    time: str = "session",
+    time: str | None = None,
     by: str | None = None,
     estimate: str = "estimate",
     ci_low: str | None = "ci_low",
@@ -168,8 +173,10 @@ def trajectories(
     data : DataFrame
         The tidy frame of :meth:`OutcomeModel.trajectories`: ``[by], <time>,
         estimate, se, ci_low, ci_high`` (``se`` is not used).
-    time : str, default "session"
-        The numeric time column (x axis).
+    time : str, optional
+        The numeric time column (x axis); by default ``"time"`` (the column
+        of :meth:`OutcomeModel.trajectories`, sessions since the first) if
+        present, otherwise ``"session"``.
     by : str, optional
         Grouping column, one line and band per level (categorical levels in
         their order, other values in order of appearance).
@@ -213,6 +220,8 @@ def trajectories(
     ['trajectory:group', 'trajectory:individual']
     >>> plt.close("all")
     """
+    if time is None:
+        time = "time" if isinstance(data, pd.DataFrame) and "time" in data.columns else "session"
     bands = ci_low is not None and ci_high is not None
     cols = [time, estimate] + ([ci_low, ci_high] if bands else []) + ([by] if by else [])
     require_columns(data, cols, what="trajectories")

@@ -1,0 +1,270 @@
+"""End-to-end analyses of a study: motivation, readiness, alliance and dropout."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from ..classify import motivation_type, readiness_stage
+from ..errors import EngageStatsWarning
+from ..study import Study
+from ._panel import score_study
+from .binary import BinaryModel, binary_model
+from .growth import growth_model
+from .outcome_model import OutcomeModel
+
+__all__ = [
+    "ADJUSTED_PREDICTORS",
+    "AnalysisResult",
+    "analyse_alliance",
+    "analyse_dropout",
+    "analyse_motivation",
+    "analyse_readiness",
+]
+
+#: Intake predictors of the adjusted growth model (term name -> column).
+ADJUSTED_PREDICTORS = {"autonomous": "srq_autonomous", "readiness": "urica_readiness"}
+#: Time-varying predictor of the adjusted growth model (WAI-SR total, 12-60 sum scale).
+ADJUSTED_TIME_VARYING = {"alliance": "wai_sr_sum"}
+
+
+@dataclass
+class AnalysisResult:
+    """The result of an end-to-end analysis.
+
+    Attributes
+    ----------
+    name : str
+        ``"motivation"``, ``"readiness"``, ``"alliance"`` or ``"dropout"``.
+    model : OutcomeModel or BinaryModel
+        The main (covariate-adjusted) model.
+    models : dict
+        Every fitted model by name (the main one included).
+    tables : dict of DataFrame
+        Result tables: ``"effects"`` (the focal effects with interpretations),
+        ``"model"`` (the full APA table), ``"exclusions"`` and more per analysis.
+    figure_data : dict of DataFrame
+        Inputs of the figures in :mod:`engagestats.plots`: ``"trajectories"``
+        (for ``plots.trajectories``), ``"fixed"`` (for ``plots.forest``),
+        ``"panel"`` (for ``plots.spaghetti``).
+    notes : list of str
+        Warnings raised while fitting (e.g. a singular GLMM fit), kept here
+        instead of being re-issued.
+    """
+
+    name: str
+    model: OutcomeModel | BinaryModel
+    models: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figure_data: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return (
+            f"AnalysisResult({self.name!r}: models {list(self.models)}, "
+            f"tables {list(self.tables)}, figure data {list(self.figure_data)})"
+        )
+
+
+def _adjusted(study: Study) -> OutcomeModel:
+    return growth_model(study, predictors=ADJUSTED_PREDICTORS, time_varying=ADJUSTED_TIME_VARYING)
+
+
+def _with_client_column(study: Study, column: str, values: pd.Series) -> Study:
+    clients = study.clients.copy()
+    clients[column] = values.to_numpy()
+    return replace(study, clients=clients)
+
+
+def _growth_result(name: str, focal: str, main: OutcomeModel, by: str) -> AnalysisResult:
+    effects = main.effects()
+    keep = effects["term"].str.contains(focal, regex=False)
+    return AnalysisResult(
+        name=name,
+        model=main,
+        models={"adjusted": main},
+        tables={
+            "effects": effects.loc[keep].reset_index(drop=True),
+            "all_effects": effects,
+            "model": main.table(),
+            "exclusions": main.exclusions,
+        },
+        figure_data={
+            "trajectories": main.trajectories(by=by),
+            "fixed": main.fit.fixed,
+            "panel": main.data,
+        },
+    )
+
+
+def _categorical(result: AnalysisResult, study: Study, term: str, labels: pd.Series) -> None:
+    model = growth_model(
+        _with_client_column(study, term, labels.astype(object)),
+        predictors={term: term},
+        time_varying=ADJUSTED_TIME_VARYING,
+    )
+    result.models[f"by_{term}"] = model
+    result.tables[f"effects_by_{term}"] = model.effects()
+    result.tables[f"{term}_counts"] = (
+        labels.value_counts(dropna=False).rename_axis(term).reset_index(name="n_clients")
+    )
+    result.figure_data[f"trajectories_by_{term}"] = model.trajectories(by=term)
+
+
+def analyse_motivation(study: Study) -> AnalysisResult:
+    """Does intake autonomous motivation predict the level and rate of improvement?
+
+    Fits the adjusted growth model (:data:`ADJUSTED_PREDICTORS` and the
+    alliance, split within/between) and a model by motivation type
+    (:func:`engagestats.motivation_type` of the scored intake SRQ).
+
+    Parameters
+    ----------
+    study : Study
+
+    Returns
+    -------
+    AnalysisResult
+        Models ``"adjusted"`` and ``"by_motivation_type"``; tables
+        ``"effects"`` (autonomous motivation), ``"all_effects"``, ``"model"``,
+        ``"exclusions"``, ``"effects_by_motivation_type"``,
+        ``"motivation_type_counts"``; figure data ``"trajectories"`` (by
+        autonomous motivation at -1 SD, mean, +1 SD),
+        ``"trajectories_by_motivation_type"``, ``"fixed"``, ``"panel"``.
+
+    Examples
+    --------
+    >>> import engagestats as es
+    >>> from engagestats.analyses import analyse_motivation
+    >>> res = analyse_motivation(es.simulate_study(n_therapists=6, clients_per_therapist=8))
+    >>> res.tables["effects"]["term"].tolist()
+    ['autonomous', 'time:autonomous']
+    """
+    main = _adjusted(study)
+    result = _growth_result("motivation", "autonomous", main, by="autonomous")
+    types = motivation_type(score_study(study).clients)["motivation_type"]
+    _categorical(result, study, "motivation_type", types)
+    return result
+
+
+def analyse_readiness(study: Study) -> AnalysisResult:
+    """Does readiness for change (URICA) at intake predict improvement?
+
+    Fits the adjusted growth model and a model by stage of change
+    (:func:`engagestats.readiness_stage`, centroid method).
+
+    Parameters
+    ----------
+    study : Study
+
+    Returns
+    -------
+    AnalysisResult
+        As :func:`analyse_motivation`, focused on ``readiness``, with the
+        categorical model ``"by_stage"``.
+
+    Examples
+    --------
+    >>> import engagestats as es
+    >>> from engagestats.analyses import analyse_readiness
+    >>> res = analyse_readiness(es.simulate_study(n_therapists=6, clients_per_therapist=8))
+    >>> res.tables["effects"]["term"].tolist()
+    ['readiness', 'time:readiness']
+    """
+    main = _adjusted(study)
+    result = _growth_result("readiness", "readiness", main, by="readiness")
+    stages = readiness_stage(score_study(study).clients)["stage"]
+    _categorical(result, study, "stage", stages)
+    return result
+
+
+def analyse_alliance(study: Study) -> AnalysisResult:
+    """Does the alliance predict improvement, between clients and session by session?
+
+    The WAI-SR total (12-60 sum scale) is split into the client mean
+    (``alliance_between``) and the deviation at the previous attended session
+    (``alliance_within_lag``), adjusted for intake motivation and readiness.
+
+    Parameters
+    ----------
+    study : Study
+
+    Returns
+    -------
+    AnalysisResult
+        Tables ``"effects"`` (the alliance terms), ``"all_effects"``,
+        ``"model"``, ``"exclusions"``; figure data ``"trajectories"`` (by mean
+        alliance), ``"fixed"``, ``"panel"``, ``"ranef"`` (client and
+        therapist random effects, for ``plots.caterpillar``).
+
+    Examples
+    --------
+    >>> import engagestats as es
+    >>> from engagestats.analyses import analyse_alliance
+    >>> res = analyse_alliance(es.simulate_study(n_therapists=6, clients_per_therapist=8))
+    >>> res.tables["effects"]["term"].tolist()
+    ['alliance_between', 'time:alliance_between', 'alliance_within_lag']
+    """
+    main = _adjusted(study)
+    result = _growth_result("alliance", "alliance", main, by="alliance_between")
+    result.figure_data["ranef"] = main.fit.ranef(cond_sd=True)
+    return result
+
+
+def analyse_dropout(study: Study) -> AnalysisResult:
+    """Do intake motivation and readiness predict dropout?
+
+    Fits :func:`binary_model` by GEE (population-averaged odds ratios) and as a
+    logistic GLMM with a therapist random intercept (subject-specific).
+
+    Parameters
+    ----------
+    study : Study
+
+    Returns
+    -------
+    AnalysisResult
+        Models ``"gee"`` and ``"glmm"``; tables ``"odds_ratios"`` (GEE),
+        ``"odds_ratios_glmm"``, ``"exclusions"``, ``"dropout_rate"``. A
+        singular GLMM fit (no therapist variation in dropout) is reported in
+        ``notes`` rather than as a warning.
+
+    Examples
+    --------
+    >>> import engagestats as es
+    >>> from engagestats.analyses import analyse_dropout
+    >>> res = analyse_dropout(es.simulate_study(n_therapists=10, clients_per_therapist=8))
+    >>> res.tables["odds_ratios"]["term"].tolist()
+    ['(Intercept)', 'autonomous', 'readiness']
+    """
+    gee = binary_model(study, outcome="dropout", predictors=ADJUSTED_PREDICTORS, method="gee")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EngageStatsWarning)
+        glmm = binary_model(study, outcome="dropout", predictors=ADJUSTED_PREDICTORS, method="glmm")
+    notes = [f"glmm: {w.message}" for w in caught if issubclass(w.category, EngageStatsWarning)]
+    for w in caught:
+        if not issubclass(w.category, EngageStatsWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    rate = pd.DataFrame(
+        {
+            "n_clients": [len(gee.data)],
+            "n_dropout": [int(gee.data["dropout"].sum())],
+            "dropout_rate": [float(gee.data["dropout"].mean())],
+        }
+    )
+    return AnalysisResult(
+        name="dropout",
+        model=gee,
+        models={"gee": gee, "glmm": glmm},
+        tables={
+            "odds_ratios": gee.odds_ratios,
+            "odds_ratios_glmm": glmm.odds_ratios,
+            "exclusions": gee.exclusions,
+            "dropout_rate": rate,
+        },
+        figure_data={"fixed": gee.fit.fixed},
+        notes=notes,
+    )
