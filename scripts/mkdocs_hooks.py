@@ -9,7 +9,8 @@ rendered an API page this hook turns
 * ``:func:``, ``:class:``, ``:meth:``, ``:attr:``, ``:mod:``, ``:exc:``, ``:data:``,
   ``:obj:`` references into optional cross-references, resolved by
   mkdocs-autorefs against the module of the page, then the top level
-  (``engagestats.<name>``); a reference that resolves nowhere stays plain code,
+  (``engagestats.<name>``; a full path falls back to its last part at the top
+  level); a reference that resolves nowhere stays plain code,
   without a warning.
 
 Registered in ``mkdocs.yml`` under ``hooks:``.
@@ -39,7 +40,8 @@ def _reference(match: re.Match[str], module: str) -> str:
     target = target.lstrip("~").lstrip(".")
     title = target.rsplit(".", 1)[-1] if short else target
     if target.startswith("engagestats"):
-        identifier, fallback = target, target
+        # e.g. engagestats.errors.ModelSpecError, documented as engagestats.ModelSpecError
+        identifier, fallback = target, "engagestats." + target.rsplit(".", 1)[-1]
     else:
         identifier, fallback = f"{module}.{target}", f"engagestats.{target}"
     return (

@@ -21,6 +21,9 @@ from engagestats import instruments
 from engagestats.scoring import Instrument
 
 ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import mkdocs_hooks  # noqa: E402  (scripts/ is not a package)
+
 DOCS = ROOT / "docs"
 MKDOCS_YML = ROOT / "mkdocs.yml"
 INSTRUMENT_DOCS = DOCS / "instruments"
@@ -43,6 +46,7 @@ API_MODULES = [
     "classify",
     "prep",
     "models",
+    "analyses",
     "plots",
     "simulate",
     "datasets",
@@ -193,6 +197,24 @@ def test_every_notebook_is_in_the_nav():
     assert notebooks
     for nb in notebooks:
         assert f"notebooks/{nb.name}" in nav, f"{nb.name} is not in the mkdocs.yml nav"
+
+
+def test_hook_renders_sphinx_roles():
+    page = (
+        "<p>:math:<code>x_{ti} = \\bar x_i</code> and :func:<code>load_study</code>, "
+        ":class:<code>~engagestats.errors.ModelSpecError</code>.</p>"
+    )
+    out = mkdocs_hooks.rewrite(page, "engagestats.io")
+    assert '<span class="arithmatex">\\(x_{ti} = \\bar x_i\\)</span>' in out
+    assert (
+        '<autoref optional identifier="engagestats.io.load_study" '
+        'slug="engagestats.load_study"><code>load_study</code></autoref>'
+    ) in out
+    assert 'identifier="engagestats.errors.ModelSpecError"' in out
+    assert "<code>ModelSpecError</code></autoref>" in out
+    assert ":func:" not in out
+    assert ":math:" not in out
+    assert mkdocs_hooks.rewrite("<p>plain</p>", "engagestats") == "<p>plain</p>"
 
 
 def test_getting_started_code_runs(tmp_path, monkeypatch):

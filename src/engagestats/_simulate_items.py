@@ -43,7 +43,7 @@ GAD7_WEIGHTS = np.array([1.3, 1.1, 1.3, 1.2, 0.6, 1.1, 0.5])
 #: administration is near the published value (see ``simulate_study``).
 ITEM_PRECISION: dict[str, float] = {
     "srq": 6.0,
-    "urica": 25.0,
+    "urica": 30.0,
     "wai_sr": 40.0,
     "phq9": 10.0,
     "gad7": 10.0,
@@ -56,9 +56,7 @@ WAI_PROFILE_SD = 0.2
 WAI_OCCASION_SD = 0.28
 
 
-def item_means(
-    item_mean: np.ndarray, weights: np.ndarray, *, low: int, high: int
-) -> np.ndarray:
+def item_means(item_mean: np.ndarray, weights: np.ndarray, *, low: int, high: int) -> np.ndarray:
     r"""Expected item scores whose sum is the latent total, shared out by weight.
 
     Parameters

@@ -1,4 +1,4 @@
-"""Tests for the model figures (engagestats.plots.models): the plotted data, not pixels."""
+"""Tests for the model figures (engagestats.plots): the plotted data, not pixels."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from scipy import stats
 import engagestats as es
 from engagestats.errors import DataValidationError, DataWarning
 from engagestats.models import lmm
-from engagestats.plots.models import (
+from engagestats.plots import (
     alliance_scatter,
     caterpillar,
     forest,
