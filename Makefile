@@ -28,15 +28,15 @@ report: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m engagestats report --out $(OUT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 test: lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix src tests benchmarks
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks scripts
+	$(BIN)/ruff format src tests benchmarks scripts
 
 sample: $(STAMP)
 	$(BIN)/python -m engagestats sample data/sample

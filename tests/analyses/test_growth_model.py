@@ -42,7 +42,11 @@ def test_exclusions_account_for_every_session_row(small_study):
 
 def test_first_lag_drop_excludes_first_sessions(small_study):
     m = growth_model(
-        small_study, time_varying={"alliance": "wai_sr_sum"}, first_lag="drop", therapist=None
+        small_study,
+        time_varying={"alliance": "wai_sr_sum"},
+        first_lag="drop",
+        therapist=None,
+        random_slope=False,
     )
     reasons = m.exclusions.set_index("reason")["n_rows"]
     first = [r for r in reasons.index if "first session" in r]
