@@ -49,6 +49,7 @@ API_MODULES = [
     "analyses",
     "plots",
     "simulate",
+    "power",
     "datasets",
 ]
 

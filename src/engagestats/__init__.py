@@ -15,7 +15,19 @@ Topic modules (``es.instruments``, ``es.reliability``, ``es.plots``, ``es.models
 
 from __future__ import annotations
 
-from . import instruments, models, plots, prep, reliability
+from . import analyses, instruments, models, plots, power, prep, reliability
+from .analyses import (
+    AnalysisResult,
+    OutcomeModel,
+    analyse_alliance,
+    analyse_dropout,
+    analyse_motivation,
+    analyse_readiness,
+    binary_model,
+    expected_change,
+    growth_model,
+    off_track,
+)
 from .change import (
     clinical_cutoffs,
     clinical_significance,
@@ -39,6 +51,7 @@ from .errors import (
 )
 from .io import codebook, load_study, wide_to_long, write_study
 from .models import GeeResult, GlmmResult, LmmResult, compare, gee, glmm, lmm
+from .power import power_curve
 from .prep import lag, time_code, within_between
 from .scoring import Instrument, load_instrument, score, scoring_summary
 from .simulate import SimulationParams, SimulationTruth, simulate_study
@@ -48,6 +61,7 @@ from .talking_therapies import instrument_change, talking_therapies_outcomes
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnalysisResult",
     "ConvergenceWarning",
     "DataValidationError",
     "DataWarning",
@@ -60,18 +74,27 @@ __all__ = [
     "InstrumentError",
     "LmmResult",
     "ModelSpecError",
+    "OutcomeModel",
     "SimulationParams",
     "SimulationTruth",
     "SingularFitWarning",
     "Study",
     "__version__",
+    "analyse_alliance",
+    "analyse_dropout",
+    "analyse_motivation",
+    "analyse_readiness",
+    "analyses",
+    "binary_model",
     "clinical_cutoffs",
     "clinical_significance",
     "codebook",
     "compare",
     "engagement",
+    "expected_change",
     "gee",
     "glmm",
+    "growth_model",
     "instrument_change",
     "instruments",
     "lag",
@@ -81,7 +104,10 @@ __all__ = [
     "load_study",
     "models",
     "motivation_type",
+    "off_track",
     "plots",
+    "power",
+    "power_curve",
     "prep",
     "rates",
     "readiness_stage",

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
-from iotest_builders import assert_study_equal, expected_study, write_tables
+from .iotest_builders import assert_study_equal, expected_study, write_tables
 
 from engagestats import Study
 from engagestats.io import load_study, write_study

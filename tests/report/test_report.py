@@ -140,3 +140,62 @@ def test_recovery_by_stage_figure_matches_outcomes(sections):
     for container in ax.containers:
         totals += [b.get_height() for b in container]
     np.testing.assert_allclose(totals, 1.0, rtol=1e-12)
+
+
+def _gid(ax, gid):
+    for artist in [*ax.get_lines(), *ax.collections]:
+        if artist.get_gid() == gid:
+            return artist
+    raise AssertionError(f"no artist with gid {gid!r}")
+
+
+@pytest.mark.parametrize(("key", "by"), [("motivation", "motivation_type"), ("readiness", "stage")])
+def test_trajectory_figures_show_model_trajectories(sections, key, by):
+    sec = sections[key]
+    ax = sec.figures[f"trajectories_by_{by}"].axes[0]
+    data = es.analyses.analyse_readiness if key == "readiness" else es.analyses.analyse_motivation
+    res = data(es.load_sample())
+    traj = res.figure_data[f"trajectories_by_{by}"]
+    for level, grp in traj.groupby(by, observed=True):
+        line = _gid(ax, f"trajectory:{level}")
+        np.testing.assert_allclose(line.get_xdata(), grp["time"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(line.get_ydata(), grp["estimate"], rtol=1e-12)
+
+
+def test_forest_figure_shows_the_fixed_effects(sections):
+    ax = sections["motivation"].figures["forest"].axes[0]
+    table = sections["motivation"].tables["model"]
+    fixed = table.loc[table["section"] == "fixed effects"].set_index("term")
+    fixed = fixed.drop(index="(Intercept)")
+    points = _gid(ax, "estimates").get_xdata()
+    np.testing.assert_allclose(
+        np.sort(points), np.sort(fixed["estimate"].astype(float)), rtol=1e-12
+    )
+
+
+def test_dropout_forest_shows_the_odds_ratios(sections):
+    sec = sections["dropout"]
+    ax = sec.figures["forest"].axes[0]
+    odds = sec.tables["odds_ratios_gee"].set_index("term").drop(index="(Intercept)")
+    np.testing.assert_allclose(
+        np.sort(_gid(ax, "estimates").get_xdata()), np.sort(odds["odds_ratio"]), rtol=1e-12
+    )
+    assert ax.get_xscale() == "log"
+
+
+def test_alliance_figure_shows_client_means(sections):
+    fig = sections["alliance"].figures["within_between"]
+    between = _gid(fig.axes[0], "between_points").get_offsets()
+    panel = es.analyses.analyse_alliance(es.load_sample()).figure_data["panel"]
+    both = panel.dropna(subset=["wai_sr_total", "phq9_total"])
+    means = both.groupby("client_id")[["wai_sr_total", "phq9_total"]].mean().to_numpy()
+    np.testing.assert_allclose(
+        np.sort(between, axis=0), np.sort(means, axis=0), rtol=1e-12, atol=1e-12
+    )
+
+
+def test_caterpillar_figure_shows_therapist_modes(sections):
+    ax = sections["alliance"].figures["therapists"].axes[0]
+    modes = _gid(ax, "estimates").get_xdata()
+    assert len(modes) == 30
+    assert np.all(np.diff(modes) >= 0)  # sorted

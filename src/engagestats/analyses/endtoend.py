@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..classify import motivation_type, readiness_stage
+from ..classify import MOTIVATION_TYPES, READINESS_STAGES, motivation_type, readiness_stage
 from ..errors import EngageStatsWarning
 from ..study import Study
 from ._panel import score_study
@@ -69,13 +69,23 @@ class AnalysisResult:
         )
 
 
-def _adjusted(study: Study) -> OutcomeModel:
+def adjusted_model(study: Study) -> OutcomeModel:
+    """The covariate-adjusted growth model that the ``analyse_*`` functions share.
+
+    ``growth_model(study, predictors=ADJUSTED_PREDICTORS,
+    time_varying=ADJUSTED_TIME_VARYING)``: PHQ-9 over sessions with intake
+    autonomous motivation and readiness interacting with time, and the alliance
+    split into its between-client part (interacting with time) and its lagged
+    within-client part. Fit it once and pass it as ``model=`` to
+    :func:`analyse_motivation`, :func:`analyse_readiness` and
+    :func:`analyse_alliance`.
+    """
     return growth_model(study, predictors=ADJUSTED_PREDICTORS, time_varying=ADJUSTED_TIME_VARYING)
 
 
 def _with_client_column(study: Study, column: str, values: pd.Series) -> Study:
     clients = study.clients.copy()
-    clients[column] = values.to_numpy()
+    clients[column] = values.array  # keeps a Categorical (and its reference level)
     return replace(study, clients=clients)
 
 
@@ -100,21 +110,33 @@ def _growth_result(name: str, focal: str, main: OutcomeModel, by: str) -> Analys
     )
 
 
-def _categorical(result: AnalysisResult, study: Study, term: str, labels: pd.Series) -> None:
+def _categorical(
+    result: AnalysisResult,
+    study: Study,
+    term: str,
+    labels: pd.Series,
+    *,
+    levels: tuple[str, ...],
+    reference: str,
+) -> None:
+    """Fit the growth model by a client category, contrasting each level with ``reference``."""
+    order = [reference, *(lv for lv in levels if lv != reference)]
+    coded = pd.Series(pd.Categorical(labels, categories=order), index=labels.index)
     model = growth_model(
-        _with_client_column(study, term, labels.astype(object)),
+        _with_client_column(study, term, coded),
         predictors={term: term},
         time_varying=ADJUSTED_TIME_VARYING,
     )
     result.models[f"by_{term}"] = model
     result.tables[f"effects_by_{term}"] = model.effects()
+    counts = coded.astype(object).fillna("not classified (missing score)")
     result.tables[f"{term}_counts"] = (
-        labels.value_counts(dropna=False).rename_axis(term).reset_index(name="n_clients")
+        counts.value_counts(sort=False).rename_axis(term).reset_index(name="n_clients")
     )
     result.figure_data[f"trajectories_by_{term}"] = model.trajectories(by=term)
 
 
-def analyse_motivation(study: Study) -> AnalysisResult:
+def analyse_motivation(study: Study, *, model: OutcomeModel | None = None) -> AnalysisResult:
     """Does intake autonomous motivation predict the level and rate of improvement?
 
     Fits the adjusted growth model (:data:`ADJUSTED_PREDICTORS` and the
@@ -124,6 +146,10 @@ def analyse_motivation(study: Study) -> AnalysisResult:
     Parameters
     ----------
     study : Study
+    model : OutcomeModel, optional
+        The adjusted growth model of this study, when already fitted (for
+        example by another ``analyse_*`` call: they share it), to avoid
+        fitting it again.
 
     Returns
     -------
@@ -139,18 +165,25 @@ def analyse_motivation(study: Study) -> AnalysisResult:
     --------
     >>> import engagestats as es
     >>> from engagestats.analyses import analyse_motivation
-    >>> res = analyse_motivation(es.simulate_study(n_therapists=6, clients_per_therapist=8))
+    >>> res = analyse_motivation(es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=2))
     >>> res.tables["effects"]["term"].tolist()
     ['autonomous', 'time:autonomous']
     """
-    main = _adjusted(study)
+    main = model if model is not None else adjusted_model(study)
     result = _growth_result("motivation", "autonomous", main, by="autonomous")
     types = motivation_type(score_study(study).clients)["motivation_type"]
-    _categorical(result, study, "motivation_type", types)
+    _categorical(
+        result,
+        study,
+        "motivation_type",
+        types,
+        levels=MOTIVATION_TYPES,
+        reference="autonomous_dominant",
+    )
     return result
 
 
-def analyse_readiness(study: Study) -> AnalysisResult:
+def analyse_readiness(study: Study, *, model: OutcomeModel | None = None) -> AnalysisResult:
     """Does readiness for change (URICA) at intake predict improvement?
 
     Fits the adjusted growth model and a model by stage of change
@@ -159,6 +192,10 @@ def analyse_readiness(study: Study) -> AnalysisResult:
     Parameters
     ----------
     study : Study
+    model : OutcomeModel, optional
+        The adjusted growth model of this study, when already fitted (for
+        example by another ``analyse_*`` call: they share it), to avoid
+        fitting it again.
 
     Returns
     -------
@@ -170,18 +207,20 @@ def analyse_readiness(study: Study) -> AnalysisResult:
     --------
     >>> import engagestats as es
     >>> from engagestats.analyses import analyse_readiness
-    >>> res = analyse_readiness(es.simulate_study(n_therapists=6, clients_per_therapist=8))
+    >>> res = analyse_readiness(es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=2))
     >>> res.tables["effects"]["term"].tolist()
     ['readiness', 'time:readiness']
     """
-    main = _adjusted(study)
+    main = model if model is not None else adjusted_model(study)
     result = _growth_result("readiness", "readiness", main, by="readiness")
     stages = readiness_stage(score_study(study).clients)["stage"]
-    _categorical(result, study, "stage", stages)
+    _categorical(
+        result, study, "stage", stages, levels=READINESS_STAGES, reference="precontemplation"
+    )
     return result
 
 
-def analyse_alliance(study: Study) -> AnalysisResult:
+def analyse_alliance(study: Study, *, model: OutcomeModel | None = None) -> AnalysisResult:
     """Does the alliance predict improvement, between clients and session by session?
 
     The WAI-SR total (12-60 sum scale) is split into the client mean
@@ -191,6 +230,10 @@ def analyse_alliance(study: Study) -> AnalysisResult:
     Parameters
     ----------
     study : Study
+    model : OutcomeModel, optional
+        The adjusted growth model of this study, when already fitted (for
+        example by another ``analyse_*`` call: they share it), to avoid
+        fitting it again.
 
     Returns
     -------
@@ -204,11 +247,11 @@ def analyse_alliance(study: Study) -> AnalysisResult:
     --------
     >>> import engagestats as es
     >>> from engagestats.analyses import analyse_alliance
-    >>> res = analyse_alliance(es.simulate_study(n_therapists=6, clients_per_therapist=8))
+    >>> res = analyse_alliance(es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=2))
     >>> res.tables["effects"]["term"].tolist()
     ['alliance_between', 'time:alliance_between', 'alliance_within_lag']
     """
-    main = _adjusted(study)
+    main = model if model is not None else adjusted_model(study)
     result = _growth_result("alliance", "alliance", main, by="alliance_between")
     result.figure_data["ranef"] = main.fit.ranef(cond_sd=True)
     return result

@@ -193,7 +193,7 @@ def growth_model(
     --------
     >>> import engagestats as es
     >>> from engagestats.analyses import growth_model
-    >>> study = es.simulate_study(n_therapists=6, clients_per_therapist=6, seed=2)
+    >>> study = es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=2)
     >>> m = growth_model(study, predictors={"autonomous": "srq_autonomous"})
     >>> m.formula
     'phq9_total ~ time + autonomous + time:autonomous + (1 | therapist_id) + (1 + time | client_id)'

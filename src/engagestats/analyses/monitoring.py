@@ -131,7 +131,7 @@ def expected_change(
     --------
     >>> import engagestats as es
     >>> from engagestats.analyses import expected_change, growth_model
-    >>> study = es.simulate_study(n_therapists=6, clients_per_therapist=6, seed=2)
+    >>> study = es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=2)
     >>> m = growth_model(study, predictors={"autonomous": "srq_autonomous"})
     >>> band = expected_change(m, intake={"autonomous": 6.0}, times=[0, 4, 8])
     >>> band.columns.tolist()
@@ -195,7 +195,7 @@ def off_track(
     --------
     >>> import engagestats as es
     >>> from engagestats.analyses import growth_model, off_track
-    >>> study = es.simulate_study(n_therapists=6, clients_per_therapist=6, seed=2)
+    >>> study = es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=2)
     >>> m = growth_model(study, predictors={"autonomous": "srq_autonomous"})
     >>> flags = off_track(m, es.simulate_study(n_therapists=2, clients_per_therapist=3, seed=9))
     >>> flags.columns.tolist()[-4:]

@@ -67,20 +67,22 @@ def run_report(
     """
     matplotlib.use("Agg")
     from ._check import compare_tables
+    from ._model_sections import MODEL_SECTIONS
     from ._render import write_report
     from ._sections import SECTIONS, Context
 
     stream = stream or sys.stdout
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    n = len(SECTIONS) + 2
+    builders = [*SECTIONS, *MODEL_SECTIONS]
+    n = len(builders) + 2
     label = "the bundled sample" if data is None else str(data)
     print(f"[1/{n}] loading and validating {label}", file=stream, flush=True)
     study = load_input(data)
     print(f"      {study!r}", file=stream)
     ctx = Context.build(study)
     sections = []
-    for i, build in enumerate(SECTIONS, start=2):
+    for i, build in enumerate(builders, start=2):
         sec = build(ctx)
         print(f"[{i}/{n}] {sec.title}", file=stream, flush=True)
         sections.append(sec)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from .. import instruments, reliability
+from ..analyses import OutcomeModel
+from ..analyses.endtoend import adjusted_model
 from ..change import rates
 from ..classify import readiness_stage
 from ..engagement import engagement
@@ -40,6 +43,11 @@ class Context:
     scored: Study
     outcomes: pd.DataFrame
     engagement: pd.DataFrame
+
+    @cached_property
+    def adjusted(self) -> OutcomeModel:
+        """The adjusted growth model shared by the model sections, fitted on first use."""
+        return adjusted_model(self.study)
 
     @classmethod
     def build(cls, study: Study) -> Context:

@@ -1,0 +1,172 @@
+"""Report sections for the outcome models: motivation, readiness, alliance and dropout.
+
+The three growth-model questions share one covariate-adjusted model, fitted
+once per report (:attr:`Context.adjusted`).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ..analyses import (
+    AnalysisResult,
+    analyse_alliance,
+    analyse_dropout,
+    analyse_motivation,
+    analyse_readiness,
+)
+from ..plots import alliance_scatter, caterpillar, forest, trajectories
+from ._sections import Context, Section
+
+__all__ = ["MODEL_SECTIONS"]
+
+
+def _interpretations(res: AnalysisResult) -> list[str]:
+    eff = res.tables["effects"]
+    return [f"{str(row)[:1].upper()}{str(row)[1:].rstrip('.')}." for row in eff["interpretation"]]
+
+
+def _trajectory_figure(data: pd.DataFrame, by: str, title: str) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    trajectories(data, by=by, ax=ax)
+    ax.set_title(title)
+    return fig
+
+
+def _forest_figure(fixed: pd.DataFrame, title: str, **kwargs) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    forest(fixed, ax=ax, **kwargs)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def _growth_section(
+    res: AnalysisResult, key: str, title: str, by: str, label: str, *, model_table: bool
+) -> Section:
+    adjusted = res.model
+    text = [
+        f"Model: `{adjusted.formula}` (REML; Satterthwaite df), fitted to "
+        f"{adjusted.fit.nobs} sessions of {adjusted.fit.ngroups.get('client_id', 0)} clients "
+        "(the full table is in the first model section).",
+        *_interpretations(res),
+    ]
+    counts = res.tables[f"{by}_counts"]
+    return Section(
+        key,
+        title,
+        text,
+        tables={
+            "effects": res.tables["effects"],
+            **({"model": res.tables["model"]} if model_table else {}),
+            f"effects_by_{by}": res.tables[f"effects_by_{by}"],
+            f"{by}_counts": counts,
+        },
+        figures={
+            f"trajectories_by_{by}": _trajectory_figure(
+                res.figure_data[f"trajectories_by_{by}"], by, f"PHQ-9 by {label}"
+            ),
+            "forest": _forest_figure(res.figure_data["fixed"], "Fixed effects (95% CI)"),
+        },
+        captions={
+            "effects": "Effects of interest (adjusted model)",
+            "model": "Adjusted growth model (APA style)",
+            f"effects_by_{by}": f"Growth model by {label}",
+            f"{by}_counts": f"Clients by {label}",
+            f"trajectories_by_{by}": f"Model-implied PHQ-9 trajectories by {label} (95% CI)",
+            "forest": "Fixed effects of the adjusted growth model",
+        },
+    )
+
+
+def motivation_section(ctx: Context) -> Section:
+    res = analyse_motivation(ctx.study, model=ctx.adjusted)
+    return _growth_section(
+        res,
+        "motivation",
+        "Motivation and change",
+        "motivation_type",
+        "motivation type",
+        model_table=True,
+    )
+
+
+def readiness_section(ctx: Context) -> Section:
+    res = analyse_readiness(ctx.study, model=ctx.adjusted)
+    return _growth_section(
+        res, "readiness", "Readiness for change", "stage", "stage of change", model_table=False
+    )
+
+
+def alliance_section(ctx: Context) -> Section:
+    res = analyse_alliance(ctx.study, model=ctx.adjusted)
+    panel = res.figure_data["panel"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    alliance_scatter(panel, alliance="wai_sr_total", outcome="phq9_total", axes=axes)
+    fig.tight_layout()
+    fig2, ax2 = plt.subplots(figsize=(6, 5))
+    caterpillar(res.figure_data["ranef"], group="therapist_id", ax=ax2)
+    ax2.set_title("Therapist random intercepts (95% intervals)")
+    return Section(
+        "alliance",
+        "Alliance within and between clients",
+        [
+            "The WAI-SR total is split into each client's mean (between) and the deviation at the "
+            "previous attended session (within, lagged), so a stronger-than-usual alliance at one "
+            "session predicts the outcome at the next.",
+            *_interpretations(res),
+        ],
+        tables={"effects": res.tables["effects"], "exclusions": res.tables["exclusions"]},
+        figures={"within_between": fig, "therapists": fig2},
+        captions={
+            "effects": "Alliance effects (adjusted growth model)",
+            "exclusions": "Rows excluded from the growth model, by reason",
+            "within_between": "Alliance and PHQ-9: between clients (left) and within clients "
+            "(right)",
+            "therapists": "Therapist random intercepts",
+        },
+    )
+
+
+def dropout_section(ctx: Context) -> Section:
+    res = analyse_dropout(ctx.study)
+    odds = res.tables["odds_ratios"]
+    text = [
+        "Dropout is modelled per client with clients clustered in therapists: a GEE logistic "
+        "model (exchangeable working correlation; population-averaged odds ratios) and a "
+        "logistic GLMM with a therapist random intercept (Laplace; subject-specific).",
+        *(f"Note: {n}" for n in res.notes),
+    ]
+    return Section(
+        "dropout",
+        "Dropout",
+        text,
+        tables={
+            "rate": res.tables["dropout_rate"],
+            "odds_ratios_gee": odds,
+            "odds_ratios_glmm": res.tables["odds_ratios_glmm"],
+            "exclusions": res.tables["exclusions"],
+        },
+        figures={
+            "forest": _forest_figure(
+                odds,
+                "Dropout odds ratios (GEE, 95% CI)",
+                estimate="odds_ratio",
+                ci_low="or_ci_low",
+                ci_high="or_ci_high",
+                log=True,
+            )
+        },
+        captions={
+            "rate": "Dropout rate",
+            "odds_ratios_gee": "Odds ratios of dropout (GEE)",
+            "odds_ratios_glmm": "Odds ratios of dropout (GLMM)",
+            "exclusions": "Clients excluded from the dropout models, by reason",
+            "forest": "Dropout odds ratios per SD of each intake score",
+        },
+    )
+
+
+#: Model sections in report order.
+MODEL_SECTIONS = [motivation_section, readiness_section, alliance_section, dropout_section]
