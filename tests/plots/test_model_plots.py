@@ -492,7 +492,7 @@ def test_figures_from_simulated_scored_study():
     forest(model.fixed)
     caterpillar(model, group="client_id")
     fig = residual_diagnostics(model)
-    assert len(fig.axes) == 4
+    assert len(fig.axes) == 3  # residuals vs fitted, QQ residuals, QQ client intercepts
 
 
 def test_figures_from_growth_model_output():
@@ -500,7 +500,8 @@ def test_figures_from_growth_model_output():
     from engagestats.analyses import growth_model
 
     study = es.simulate_study(n_therapists=6, clients_per_therapist=6, seed=2)
-    model = growth_model(study, predictors={"autonomous": "srq_autonomous"})
+    # no therapist level: with 6 therapists its variance is often estimated at 0 (singular)
+    model = growth_model(study, predictors={"autonomous": "srq_autonomous"}, therapist=None)
     traj = model.trajectories(by="autonomous")
     ax = trajectories(traj, by="autonomous")  # time defaults to the "time" column
     assert ax.get_xlabel() == "sessions since the first"

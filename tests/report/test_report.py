@@ -16,6 +16,7 @@ import engagestats as es
 from engagestats.__main__ import main
 from engagestats.report import REFERENCE_DIR, run_report
 from engagestats.report._check import compare_tables
+from engagestats.report._model_sections import MODEL_SECTIONS
 from engagestats.report._sections import SECTIONS, Context
 
 
@@ -29,7 +30,7 @@ def report_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def sections():
     ctx = Context.build(es.load_sample())
-    return {s.key: s for s in (build(ctx) for build in SECTIONS)}
+    return {s.key: s for s in (build(ctx) for build in [*SECTIONS, *MODEL_SECTIONS])}
 
 
 def test_report_writes_pages_tables_and_figures(report_dir):
