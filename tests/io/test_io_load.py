@@ -7,10 +7,11 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from .iotest_builders import TEXTS, assert_study_equal, expected_study, write_tables
 
 from engagestats.errors import DataValidationError
 from engagestats.io import load_study
+
+from .iotest_builders import TEXTS, assert_study_equal, expected_study, write_tables
 
 
 def _frames() -> dict[str, pd.DataFrame]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from .iotest_builders import CLIENTS, SESSIONS, THERAPISTS, expected_study, write_tables
 
 from engagestats.errors import DataValidationError
 from engagestats.io import load_study
+
+from .iotest_builders import CLIENTS, SESSIONS, THERAPISTS, expected_study, write_tables
 
 
 def _problems(folder, file: str) -> pd.DataFrame:

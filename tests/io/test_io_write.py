@@ -6,10 +6,11 @@ import json
 
 import numpy as np
 import pandas as pd
-from .iotest_builders import assert_study_equal, expected_study, write_tables
 
 from engagestats import Study
 from engagestats.io import load_study, write_study
+
+from .iotest_builders import assert_study_equal, expected_study, write_tables
 
 
 def _awkward_study() -> Study:
