@@ -25,6 +25,7 @@ from ..errors import (
 )
 from . import _gee, _glmm
 from . import design as _design
+from ._accessors import FitAccessors
 from ._gee import GeeResult, fixed_text, wald_table
 from ._types import Design
 from .formula import parse_formula
@@ -171,7 +172,7 @@ def glmm(
     return GlmmResult(fit)
 
 
-class GlmmResult:
+class GlmmResult(FitAccessors):
     """A fitted logistic mixed model (returned by :func:`glmm`).
 
     Names and conventions follow lme4: fixed-effect names (``(Intercept)``,
@@ -188,34 +189,9 @@ class GlmmResult:
         self._fit = fit
 
     @property
-    def formula(self) -> str:
-        """The model formula."""
-        return self._fit.design.formula
-
-    @property
     def nagq(self) -> int:
         """Quadrature nodes per group (1: Laplace)."""
         return self._fit.nagq
-
-    @property
-    def converged(self) -> bool:
-        """Whether the optimiser converged (lme4's scaled-gradient check passed)."""
-        return bool(self._fit.converged)
-
-    @property
-    def nobs(self) -> int:
-        """Number of observations used."""
-        return self._fit.design.n
-
-    @property
-    def n_dropped(self) -> int:
-        """Rows dropped because a column the model uses was missing."""
-        return int(self._fit.design.n_dropped)
-
-    @property
-    def ngroups(self) -> dict[str, int]:
-        """Number of levels of the grouping factor (``ngrps(fit)``)."""
-        return {t.group: t.n_levels for t in self._fit.design.terms}
 
     @property
     def theta(self) -> pd.Series:

@@ -11,6 +11,7 @@ import pandas as pd
 from ..errors import ModelSpecError
 from . import _display, inference, stats
 from . import design as _design
+from ._accessors import FitAccessors
 from ._types import Design, EngineFit
 
 __all__ = ["LmmResult", "fit_design"]
@@ -31,7 +32,7 @@ def fit_design(design: Design, *, reml: bool, engine: str) -> LmmResult:
     raise ModelSpecError(f"engine must be one of {ENGINES}, got {engine!r}")
 
 
-class LmmResult:
+class LmmResult(FitAccessors):
     """A fitted linear mixed model (returned by :func:`engagestats.lmm`).
 
     Attributes mirror lme4/lmerTest so results can be compared with R line
@@ -72,35 +73,11 @@ class LmmResult:
         self.engine = engine
 
     # ---------------------------------------------------------------- basics
-    @property
-    def formula(self) -> str:
-        """The model formula."""
-        return self._fit.design.formula
 
     @property
     def reml(self) -> bool:
         """Whether the model was fitted by REML."""
         return bool(self._fit.reml)
-
-    @property
-    def converged(self) -> bool:
-        """Whether the optimiser reported convergence."""
-        return bool(self._fit.converged)
-
-    @property
-    def nobs(self) -> int:
-        """Number of observations used."""
-        return self._fit.design.n
-
-    @property
-    def n_dropped(self) -> int:
-        """Rows dropped because a column the model uses was missing."""
-        return int(self._fit.design.n_dropped)
-
-    @property
-    def ngroups(self) -> dict[str, int]:
-        """Number of levels of each grouping factor (``ngrps(fit)``)."""
-        return {t.group: t.n_levels for t in self._fit.design.terms}
 
     @property
     def theta(self) -> pd.Series:
