@@ -68,12 +68,12 @@ def simulate(n_rows: int, seed: int = 2026) -> pd.DataFrame:
     )
 
 
-def run_ours(data: pd.DataFrame) -> dict:
+def run_ours(data: pd.DataFrame, repeat: int = 5) -> dict:
     from engagestats.models.design import build_design
     from engagestats.models.engine import fit
 
     best = float("inf")
-    for _ in range(3):
+    for _ in range(repeat):
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -91,6 +91,7 @@ def run_ours(data: pd.DataFrame) -> dict:
         "deviance": res.deviance,
         "converged": res.converged,
         "path": res.optimizer_info["path"],
+        "n_evals": res.n_evals,
         "beta": res.beta.tolist(),
     }
 
@@ -171,6 +172,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 60_000, 600_000])
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--peers", nargs="+", default=["statsmodels", "mixedlm", "lme4"])
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per peer up to 60k rows (minimum kept)"
+    )
     args = parser.parse_args(argv)
     try:
         import mixedlm  # noqa: F401
@@ -190,18 +194,22 @@ def main(argv: list[str] | None = None) -> None:
             "ours_peak_mb": ours["peak_mb"],
             "ours_deviance": ours["deviance"],
             "ours_converged": ours["converged"],
+            "ours_n_evals": ours["n_evals"],
         }
         peers = {}
-        if "statsmodels" in args.peers:
-            peers["statsmodels"] = timeboxed(_statsmodels, data, args.timeout)
-        if "mixedlm" in args.peers:
-            peers["mixedlm"] = (
+        runners = {
+            "statsmodels": lambda data=data: timeboxed(_statsmodels, data, args.timeout),
+            "mixedlm": lambda data=data: (
                 timeboxed(_mixedlm, data, args.timeout)
                 if have_mixedlm
                 else {"skipped": "not installed"}
-            )
-        if "lme4" in args.peers:
-            peers["lme4"] = run_lme4(data, args.timeout)
+            ),
+            "lme4": lambda data=data: run_lme4(data, args.timeout),
+        }
+        for name in args.peers:
+            runs = [runners[name]() for _ in range(args.repeat if size <= 60_000 else 1)]
+            timed = [r for r in runs if "seconds" in r]
+            peers[name] = min(timed, key=lambda r: r["seconds"]) if timed else runs[0]
         for name, res in peers.items():
             if "seconds" in res:
                 row[f"{name}_s"] = res["seconds"]

@@ -173,3 +173,26 @@ def test_nested_new_random_codes(data):
     assert c_inner[0] == list(des.terms[0].levels).index("C7:T1")
     assert c_inner[1] == -1  # C7 never saw T2
     assert list(c_outer) == [1, 2]
+
+
+def test_blocked_r_factor_matches_qr(rng):
+    from engagestats.models.design import _r_factor
+
+    X = rng.normal(size=(5000, 4)) * [1.0, 10.0, 0.1, 3.0]
+    R = _r_factor(X)  # several row blocks
+    R0 = np.linalg.qr(X, mode="r")
+    np.testing.assert_allclose(np.abs(R), np.abs(R0), rtol=1e-10, atol=1e-10)
+
+
+def test_rank_deficiency_found_in_long_data(rng):
+    n = 6000
+    d = pd.DataFrame(
+        {
+            "y": rng.normal(size=n),
+            "a": rng.normal(size=n),
+            "g": np.repeat(np.arange(600), 10),
+        }
+    )
+    d["b"] = 2.0 * d["a"]
+    with pytest.raises(ModelSpecError, match="rank deficient"):
+        build_design("y ~ a + b + (1 | g)", d)

@@ -218,3 +218,60 @@ def test_bad_arguments(rng):
         fit(des, optimizer="bobyqa")
     with pytest.raises(ValueError, match="method"):
         make_pls(des, method="dense")
+
+
+GRAD_CASES = [
+    (FORMULA_3L, [0.8, -0.15, 0.35, 0.6]),
+    ("y ~ time + (1 + time | client) + (1 | site/therapist)", [0.9, 0.1, 0.3, 0.5, 0.7]),
+    (
+        "y ~ time + x + (1 + time + x2 | client) + (1 + time | therapist)",
+        [0.9, 0.1, -0.2, 0.3, 0.05, 0.4, 0.5, -0.1, 0.3],
+    ),
+    ("y ~ time + (1 | client)", [0.7]),
+    ("y ~ time + (1 + time || client) + (1 | therapist)", [0.7, 0.2, 0.4]),
+    ("y ~ time + (1 | client) + (1 + time | therapist)", [0.7, 0.0, 0.1, 0.0]),
+]
+
+
+@pytest.mark.parametrize("reml", [True, False])
+@pytest.mark.parametrize(("formula", "theta"), GRAD_CASES)
+def test_analytic_gradient_matches_finite_differences(rng, formula, theta, reml):
+    d = simulate(rng, n_ther=5, per_ther=4, n_sess=5)
+    d["site"] = d["therapist"] // 2
+    d["x2"] = rng.normal(size=len(d))
+    des = build_design(formula, d)
+    pls = make_pls(des, method="nested")
+    theta = np.array(theta)
+
+    def f(t):
+        return profiled_deviance(pls(t), des.n, des.p, reml=reml)
+
+    f(theta)
+    g = pls.solver.gradient(theta, reml=reml, n=des.n)
+    # independent reference: Richardson-extrapolated central differences of the deviance
+    h = 1e-4
+    fd = []
+    for e in np.eye(theta.size):
+        d1 = (f(theta + h * e) - f(theta - h * e)) / (2 * h)
+        d2 = (f(theta + 2 * h * e) - f(theta - 2 * h * e)) / (4 * h)
+        fd.append((4 * d1 - d2) / 3)
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-6)
+
+
+def test_gradient_vanishes_at_optimum_and_few_evaluations(rng):
+    des = build_design(FORMULA_3L, simulate(rng))
+    res = fit(des)
+    assert res.converged
+    np.testing.assert_allclose(res.optimizer_info["gradient"], 0.0, atol=1e-4)
+    assert res.n_evals < 80  # finite-difference gradients needed about 170
+
+
+def test_escapes_stationary_point_at_zero_slope_variance(rng):
+    # the deviance is even in the slope's diagonal element of Lambda, so its
+    # analytic derivative at 0 vanishes even though 0 is not the minimum
+    des = build_design(FORMULA_3L, simulate(rng))
+    ref = fit(des, method="general")
+    res = fit(des, start=[1.0, 0.0, 0.0, 1.0])
+    assert res.converged
+    np.testing.assert_allclose(res.deviance, ref.deviance, rtol=1e-10)
+    assert res.theta[2] > 0.1

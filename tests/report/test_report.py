@@ -68,7 +68,7 @@ def test_check_fails_on_a_changed_number(report_dir, tmp_path):
     ref = tmp_path / "ref"
     shutil.copytree(report_dir / "tables", ref)
     rates = pd.read_csv(ref / "change_rates.csv")
-    rates.loc[0, "rate"] *= 1.001
+    rates.loc[0, "rate"] *= 1.001  # 1e-3: above the 1e-4 tolerance
     rates.to_csv(ref / "change_rates.csv", index=False)
     (ref / "extra.csv").write_text("a\n1\n")
     problems = compare_tables(report_dir / "tables", ref)

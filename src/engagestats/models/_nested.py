@@ -14,6 +14,17 @@ the Schur complements into the parent groups, then into the fixed effects.
 An evaluation costs O(groups x m^3) with m = sum(k) + p + 1 and never touches
 the rows. This is block Gaussian elimination of the PLS system of Bates et al.
 (2015, eqs. 30-45) in the nested ordering, so no fill-in outside the blocks.
+
+The gradient of the profiled deviance with respect to theta is the reverse
+(adjoint) pass of that elimination. With ``f(M) = log det M_XX + c log pwrss``
+on the final Schur complement ``M`` of [X y], ``dM = (M_XX^{-1} (REML only), 0)
++ (c / pwrss) v v'`` with ``v = (-beta, 1)``. Each Schur step
+``S = C - B' A^{-1} B`` (plus ``log det A``) maps an adjoint ``dS`` back to
+``[-K; I] dS [-K; I]' + diag(A^{-1}, 0)`` with ``K = A^{-1} B``; the innermost
+closed form ``P = Lambda_1 A^{-1} Lambda_1'`` gives
+``dLambda_1 = 2 sum_i [Z_i Lambda_1 A_i^{-1} + (I - Z_i Lambda_1 E_i) dP_i E_i']``
+with ``E_i = A_i^{-1} Lambda_1'``, and the outer scaling ``Dr' S Dr`` gives
+``dDr = 2 sum_t S_t Dr dcur_t``. One gradient costs about one evaluation.
 """
 
 from __future__ import annotations
@@ -23,7 +34,7 @@ import itertools
 import numpy as np
 import scipy.sparse as sp
 
-from ._lambda import finish, term_lambda, theta_layout
+from ._lambda import finish, theta_layout, tri_index
 from ._types import Design
 
 _SMALL = 4  # block sizes up to this use unrolled, vectorised Cholesky/solves
@@ -105,6 +116,101 @@ def _unpack(flat: np.ndarray, r: int) -> np.ndarray:
     return out
 
 
+def _crossprods(M: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
+    """Per-group cross-products ``M_g' M_g``, shape (G, m, m).
+
+    Repeated columns (the intercept of X and of each Z, a slope in both X and Z)
+    are summed once; an all-ones column needs no product.
+    """
+    m = M.shape[1]
+    uniq: list[int] = []
+    idx = np.empty(m, dtype=np.intp)
+    for j in range(m):
+        for u_pos, u in enumerate(uniq):
+            if np.array_equal(M[:, j], M[:, u]):
+                idx[j] = u_pos
+                break
+        else:
+            idx[j] = len(uniq)
+            uniq.append(j)
+    cols = [np.ascontiguousarray(M[:, j]) for j in uniq]
+    ones = [bool(np.all(c == 1.0)) for c in cols]
+    mu = len(cols)
+    Wu = np.empty((G, mu, mu))
+    for a in range(mu):
+        for b in range(a, mu):
+            if ones[a] and ones[b]:
+                w = np.bincount(codes, minlength=G).astype(float)
+            elif ones[a] or ones[b]:
+                w = np.bincount(codes, weights=cols[b] if ones[a] else cols[a], minlength=G)
+            else:
+                w = np.bincount(codes, weights=cols[a] * cols[b], minlength=G)
+            Wu[:, a, b] = w
+            Wu[:, b, a] = w
+    return Wu[:, idx][:, :, idx]
+
+
+def _smul(X: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """``X[:, :, g] @ C`` for a (k, j, G) stack and a constant (j, l) matrix (no BLAS:
+    multi-threaded BLAS on long thin products costs more than it saves here)."""
+    out = np.zeros((X.shape[0], C.shape[1], X.shape[2]))
+    for c in range(C.shape[0]):
+        for b in range(C.shape[1]):
+            if C[c, b] != 0.0:
+                out[:, b] += C[c, b] * X[:, c]
+    return out
+
+
+def _level1(lam: np.ndarray, Zt: np.ndarray) -> tuple:
+    """Innermost groups, entry by entry over all groups at once ((k, k, G) arrays).
+
+    ``A_i = lam' Z_i'Z_i lam + I = L_i L_i'``; returns ``sum log det A_i``, the packed
+    upper triangle of ``P_i = lam A_i^{-1} lam'`` (G, k(k+1)/2), ``L_i^{-1}`` and
+    ``B_i = L_i^{-1} lam'``.
+    """
+    k, G = lam.shape[0], Zt.shape[2]
+    A = _smul(_smul(Zt, lam).transpose(1, 0, 2), lam)  # lam' Z'Z lam (Z'Z symmetric)
+    L = np.zeros((k, k, G))
+    for j in range(k):
+        s = A[j, j] + 1.0
+        for t in range(j):
+            s = s - L[j, t] ** 2
+        L[j, j] = np.sqrt(s)
+        for i in range(j + 1, k):
+            s = A[i, j].copy()
+            for t in range(j):
+                s -= L[i, t] * L[j, t]
+            L[i, j] = s / L[j, j]
+    Li = np.zeros((k, k, G))
+    for j in range(k):
+        Li[j, j] = 1.0 / L[j, j]
+        for i in range(j + 1, k):
+            s = L[i, j] * Li[j, j]
+            for t in range(j + 1, i):
+                s = s + L[i, t] * Li[t, j]
+            Li[i, j] = -s / L[i, i]
+    B = _smul(Li, lam.T)
+    ia, ib = np.triu_indices(k)
+    Ptri = np.empty((G, ia.size))
+    for col, (i, j) in enumerate(zip(ia, ib, strict=True)):
+        Ptri[:, col] = np.einsum("tg,tg->g", B[:, i], B[:, j])
+    ld = 2.0 * float(sum(np.sum(np.log(L[j, j])) for j in range(k)))
+    return ld, Ptri, Li, B, L
+
+
+def _mm(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Per-group products of (k, k, G) stacks, ``out[:, :, g] = X[:, :, g] @ Y[:, :, g]``."""
+    k = X.shape[0]
+    out = np.empty((k, Y.shape[1], X.shape[2]))
+    for a in range(k):
+        for b in range(Y.shape[1]):
+            acc = X[a, 0] * Y[0, b]
+            for c in range(1, X.shape[1]):
+                acc += X[a, c] * Y[c, b]
+            out[a, b] = acc
+    return out
+
+
 class NestedPLS:
     """PLS on per-group cross-products; see the module docstring.
 
@@ -113,7 +219,8 @@ class NestedPLS:
     complement summed into parent t is ``sum_i F_i' P_i F_i`` with
     ``F_i = Z_1i' [Z_rest X y]_i`` fixed, so its pieces ``F_ia' F_ib`` are
     precomputed and each evaluation is one sparse product. Outer levels (few
-    groups) use batched block Cholesky.
+    groups) use batched block Cholesky. Innermost groups are stored sorted by
+    parent so that the per-parent sums read memory in order.
     """
 
     path = "nested"
@@ -129,118 +236,68 @@ class NestedPLS:
         M = np.column_stack([*blocks, design.X, yr])
         m = M.shape[1]
         self.m = m
-        W = np.empty((G1, m, m))
-        for a in range(m):
-            for b in range(a, m):
-                W[:, a, b] = np.bincount(codes, weights=M[:, a] * M[:, b], minlength=G1)
-                W[:, b, a] = W[:, a, b]
-        # parent of each innermost group (a single pseudo-parent for a 2-level model)
-        if len(levels) > 1:
-            parent0 = levels[0]["parent"]
-        else:
-            parent0 = np.zeros(G1, dtype=np.intp)
+        # position in D (rows, columns) of each theta entry
+        n_theta = self.slices[-1].stop
+        self.theta_rc = (np.empty(n_theta, np.intp), np.empty(n_theta, np.intp))
+        pos = 0
+        for lv in levels:
+            for i in lv["terms"]:
+                rows, cols = tri_index(design.terms[i].k)
+                self.theta_rc[0][self.slices[i]] = pos + rows
+                self.theta_rc[1][self.slices[i]] = pos + cols
+                pos += design.terms[i].k
+        parent0 = levels[0]["parent"] if len(levels) > 1 else np.zeros(G1, dtype=np.intp)
         G_par = int(parent0.max()) + 1
+        order0 = np.argsort(parent0, kind="stable")
+        self.order0 = order0
+        self.par_sorted = parent0[order0]
+        W = _crossprods(M, codes, G1)[order0]
         r = m - k1
         self.r = r
         self.Z1tZ1_t = np.ascontiguousarray(W[:, :k1, :k1].transpose(1, 2, 0))
-        self.F = np.ascontiguousarray(W[:, :k1, k1:])  # (G1, k1, r)
+        self.F = np.ascontiguousarray(W[:, :k1, k1:])  # (G1, k1, r), sorted by parent
         ia, ib = np.triu_indices(k1)
         iu = np.triu_indices(r)
+        self.iu = iu
+        self.wdouble = np.where(iu[0] == iu[1], 1.0, 2.0)
         F = self.F
-        outer = F[:, ia, :, None] * F[:, ib, None, :]  # (G1, kk, r, r): F_a' F_b
-        outer = outer + np.where((ia != ib)[None, :, None, None], outer.transpose(0, 1, 3, 2), 0.0)
+        # packed F_a' F_b + [a != b] F_b' F_a over the upper triangle (c <= d) of r x r
+        Fa, Fb = F[:, ia], F[:, ib]  # (G1, kk, r)
+        O3 = Fa[:, :, iu[0]] * Fb[:, :, iu[1]]
+        off = np.flatnonzero(ia != ib)
+        O3[:, off] += Fb[:, off][:, :, iu[0]] * Fa[:, off][:, :, iu[1]]
         kk = ia.size
-        self.O = np.ascontiguousarray(outer[:, :, iu[0], iu[1]].reshape(G1 * kk, -1))
+        self.O3 = O3  # (G1, kk, nr)
+        self.O = self.O3.reshape(G1 * kk, -1)
         self.tri1 = (ia, ib)
-        rows = np.repeat(parent0, kk)
-        cols = np.arange(G1 * kk)
-        ind = sp.csr_matrix((np.arange(G1 * kk, dtype=float), (rows, cols)), shape=(G_par, G1 * kk))
-        self.perm = ind.data.astype(np.intp)
-        self.ind = ind
-        C = W[:, k1:, k1:].reshape(G1, -1)
-        Cpar = np.zeros((G_par, r * r))
-        np.add.at(Cpar, parent0, C)
-        self.Cpar = Cpar.reshape(G_par, r, r)
+        counts = np.bincount(parent0, minlength=G_par)
+        indptr = np.concatenate([[0], np.cumsum(counts * kk)])
+        self.ind = sp.csr_matrix(
+            (np.zeros(G1 * kk), np.arange(G1 * kk), indptr), shape=(G_par, G1 * kk)
+        )
+        starts = indptr[:-1] // kk
+        self.Cpar = np.add.reduceat(W[:, k1:, k1:], starts, axis=0)
         for lv in levels[1:-1]:
             order = np.argsort(lv["parent"], kind="stable")
             lv["order"] = order
             G_parent = int(lv["parent"].max()) + 1
             lv["starts"] = np.searchsorted(lv["parent"][order], np.arange(G_parent))
-        self._last: tuple | None = None
+        self._last: dict | None = None
 
     def _D(self, theta: np.ndarray) -> np.ndarray:
         D = np.eye(self.m)
-        pos = 0
-        for lv in self.levels:
-            for i in lv["terms"]:
-                k = self.terms[i].k
-                D[pos : pos + k, pos : pos + k] = term_lambda(theta[self.slices[i]], k)
-                pos += k
+        D[self.theta_rc] = theta
         return D
-
-    def _level1(self, lam1: np.ndarray) -> tuple[list, np.ndarray]:
-        """Cholesky factors of A_i = Lambda_1' Z_1i'Z_1i Lambda_1 + I and
-        P_i = Lambda_1 A_i^{-1} Lambda_1', entry by entry over all groups at once."""
-        k = lam1.shape[0]
-        Zt = self.Z1tZ1_t  # (k, k, G1)
-        # A[a][b] = sum_cd lam[c,a] lam[d,b] ZtZ[c,d] (lam lower-triangular: c >= a, d >= b)
-        A = [[None] * k for _ in range(k)]
-        for a in range(k):
-            for b in range(a + 1):
-                acc = np.zeros(Zt.shape[2])
-                for c in range(a, k):
-                    for d in range(b, k):
-                        w = lam1[c, a] * lam1[d, b]
-                        if w != 0.0:
-                            acc += w * Zt[c, d]
-                A[a][b] = acc
-        L = [[None] * k for _ in range(k)]
-        for j in range(k):
-            s = A[j][j] + 1.0
-            for t in range(j):
-                s = s - L[j][t] ** 2
-            L[j][j] = np.sqrt(s)
-            for i in range(j + 1, k):
-                s = A[i][j].copy()
-                for t in range(j):
-                    s -= L[i][t] * L[j][t]
-                L[i][j] = s / L[j][j]
-        # B = L^{-1} Lambda_1' by forward substitution, column by column
-        B = [[None] * k for _ in range(k)]
-        for c in range(k):
-            for i in range(k):
-                s = np.full(Zt.shape[2], lam1[c, i])
-                for t in range(i):
-                    s = s - L[i][t] * B[t][c]
-                B[i][c] = s / L[i][i]
-        ia, ib = self.tri1
-        Ptri = np.empty((Zt.shape[2], ia.size))
-        for col, (i, j) in enumerate(zip(ia, ib, strict=True)):
-            acc = B[0][i] * B[0][j]
-            for t in range(1, k):
-                acc = acc + B[t][i] * B[t][j]
-            Ptri[:, col] = acc
-        return L, Ptri
-
-    @staticmethod
-    def _stack(L: list) -> np.ndarray:
-        k = len(L)
-        Lm = np.zeros((L[0][0].shape[0], k, k))
-        for i in range(k):
-            for j in range(i + 1):
-                Lm[:, i, j] = L[i][j]
-        return Lm
 
     def solve(self, theta: np.ndarray):
         D = self._D(theta)
         k1 = self.levels[0]["k"]
-        L1, Ptri = self._level1(D[:k1, :k1])
-        ldL2 = 2.0 * float(sum(np.sum(np.log(L1[j][j])) for j in range(k1)))
-        self.ind.data = Ptri.ravel()[self.perm]
-        Q = _unpack(np.asarray(self.ind @ self.O), self.r)
+        lam1 = D[:k1, :k1]
+        ldL2, Ptri, Li, B, L1 = _level1(lam1, self.Z1tZ1_t)
+        self.ind.data = Ptri.ravel()
+        S = self.Cpar - _unpack(self.ind @ self.O, self.r)
         Dr = D[k1:, k1:]
-        S = self.Cpar - Q
-        cur = (Dr.T @ S) @ Dr
+        cur = Dr.T @ S @ Dr
         saved = []
         for li, lv in enumerate(self.levels[1:], start=1):
             k = lv["k"]
@@ -249,44 +306,119 @@ class NestedPLS:
             L = _chol(A)
             ldL2 += 2.0 * float(np.sum(np.log(L[:, np.arange(k), np.arange(k)])))
             T = _fwd(L, cur[:, :k, k:])
-            S = cur[:, k:, k:] - np.einsum("gki,gkj->gij", T, T)
+            Sl = cur[:, k:, k:] - np.einsum("gki,gkj->gij", T, T)
             saved.append((L, T))
             cur = (
-                np.add.reduceat(S[lv["order"]], lv["starts"], axis=0)
+                np.add.reduceat(Sl[lv["order"]], lv["starts"], axis=0)
                 if li < len(self.levels) - 1
-                else S.sum(axis=0, keepdims=True)
+                else Sl.sum(axis=0, keepdims=True)
             )
         M = cur[0]
         out = finish(0.5 * (M + M.T), self.p)
         if out is None:
+            self._last = None
             return None
         ldRX2, pwrss, beta_r, inv = out
-        self._last = (theta.copy(), saved, beta_r, D)
+        self._last = {
+            "theta": theta.copy(),
+            "D": D,
+            "L1": L1,
+            "Li": Li,
+            "B": B,
+            "S": S,
+            "saved": saved,
+            "beta": beta_r,
+            "inv": inv,
+            "pwrss": pwrss,
+        }
         return ldL2, ldRX2, pwrss, beta_r, inv
+
+    def _cached(self, theta: np.ndarray) -> dict | None:
+        if self._last is None or not np.array_equal(self._last["theta"], theta):
+            self.solve(theta)
+        return self._last
+
+    def gradient(self, theta: np.ndarray, *, reml: bool, n: int) -> np.ndarray | None:
+        """Gradient of the profiled deviance (``profiled_deviance``) at theta.
+
+        ``None`` when the PLS system is not positive definite at theta.
+        """
+        st = self._cached(theta)
+        if st is None:
+            return None
+        p, d = self.p, len(self.levels)
+        c = (n - p) if reml else n
+        v = np.append(-st["beta"], 1.0)
+        bar = (c / st["pwrss"]) * np.outer(v, v)
+        if reml and p:
+            bar[:p, :p] += st["inv"]
+        bar = bar[None]
+        for li in range(d - 1, 0, -1):
+            L, T = st["saved"][li - 1]
+            G, k = L.shape[:2]
+            rest = T.shape[2]
+            Sbar = (
+                np.broadcast_to(bar, (G, rest, rest))
+                if li == d - 1
+                else bar[self.levels[li]["parent"]]
+            )
+            Linv = np.linalg.inv(L)
+            LinvT = np.swapaxes(Linv, 1, 2)
+            K = LinvT @ T
+            KS = K @ Sbar
+            cb = np.empty((G, k + rest, k + rest))
+            cb[:, :k, :k] = LinvT @ Linv + KS @ np.swapaxes(K, 1, 2)
+            cb[:, :k, k:] = -KS
+            cb[:, k:, :k] = -np.swapaxes(KS, 1, 2)
+            cb[:, k:, k:] = Sbar
+            bar = cb
+        D = st["D"]
+        k1 = self.levels[0]["k"]
+        Dr = D[k1:, k1:]
+        Dbar = np.zeros((self.m, self.m))
+        Dbar[k1:, k1:] = 2.0 * np.einsum("tij,tjk->ik", st["S"] @ Dr, bar)
+        Rbar = Dr @ bar @ Dr.T
+        Rw = Rbar[:, self.iu[0], self.iu[1]] * self.wdouble
+        gP = -np.einsum("gkr,gr->gk", self.O3, Rw[self.par_sorted])  # d f / d Ptri
+        G1 = gP.shape[0]
+        Pbar = np.empty((k1, k1, G1))
+        for col, (a, b) in enumerate(zip(*self.tri1, strict=True)):
+            Pbar[a, b] = gP[:, col] if a == b else 0.5 * gP[:, col]
+            Pbar[b, a] = Pbar[a, b]
+        lam1 = D[:k1, :k1]
+        Li, B = st["Li"], st["B"]
+        LiT = Li.transpose(1, 0, 2)
+        Ainv = _mm(LiT, Li)  # A^{-1} = Li' Li
+        E = _mm(LiT, B)  # A^{-1} lam'
+        Gm = _smul(self.Z1tZ1_t, lam1)  # Z'Z lam
+        PE = _mm(Pbar, E.transpose(1, 0, 2))
+        Dbar[:k1, :k1] = 2.0 * (_mm(Gm, Ainv - _mm(E, PE)).sum(axis=2) + PE.sum(axis=2))
+        return Dbar[self.theta_rc]
 
     def modes(self, theta: np.ndarray) -> list[np.ndarray]:
         """Conditional modes b = Lambda u per term, shape (n_levels, k)."""
-        if self._last is None or not np.array_equal(self._last[0], theta):
-            self.solve(theta)
-        _, saved, beta_r, D = self._last
+        st = self._cached(theta)
+        D, beta_r = st["D"], st["beta"]
         k1 = self.levels[0]["k"]
-        L1 = self._stack(self._level1(D[:k1, :k1])[0])
+        L1 = np.ascontiguousarray(st["L1"].transpose(2, 0, 1))
         T1 = _fwd(L1, (D[:k1, :k1].T @ self.F) @ D[k1:, k1:])
-        saved = [(L1, T1), *saved]
+        saved = [(L1, T1), *st["saved"]]
         d = len(self.levels)
         us: list[np.ndarray] = [np.empty(0)] * d
         for li in range(d - 1, -1, -1):
             L, T = saved[li]
-            G = L.shape[0]
+            ids = self.order0 if li == 0 else np.arange(L.shape[0])
             rest = []
-            anc = np.arange(G)
+            anc = ids
             for lj in range(li + 1, d):
                 anc = self.levels[lj - 1]["parent"][anc]
                 rest.append(us[lj][anc])
-            rest.append(np.broadcast_to(beta_r, (G, self.p)))
+            rest.append(np.broadcast_to(beta_r, (ids.size, self.p)))
             x = np.concatenate(rest, axis=1)
             c = T[:, :, -1] - np.einsum("gkr,gr->gk", T[:, :, :-1], x)
-            us[li] = _bwd(L, c)
+            u = np.empty((ids.size, L.shape[1]))
+            u[ids] = _bwd(L, c)
+            us[li] = u
         out: list[np.ndarray] = [np.empty(0)] * len(self.terms)
         pos = 0
         for li, lv in enumerate(self.levels):

@@ -187,6 +187,24 @@ def _response(parsed: ParsedFormula, data: pd.DataFrame) -> np.ndarray:
     return np.asarray(mat, dtype=float)[:, 0]
 
 
+def _r_factor(X: np.ndarray) -> np.ndarray:
+    """R of a QR of tall X, by QR updates over row blocks (``R'R = X'X``).
+
+    Pivoted QR depends on X only through R, so the rank check can run on this
+    p x p factor. The small blocks keep each LAPACK call single-threaded: a
+    multi-threaded BLAS call leaves OpenBLAS threads spinning, which on a
+    2-core machine slows the rest of the fit several-fold.
+    """
+    n, p = X.shape
+    rows = max(4 * p, 4096 // max(p, 1) - p)
+    if n <= rows + p:
+        return np.linalg.qr(X, mode="r")
+    R = np.linalg.qr(X[:rows], mode="r")
+    for start in range(rows, n, rows):
+        R = np.linalg.qr(np.vstack([R, X[start : start + rows]]), mode="r")
+    return R
+
+
 def _check_rank(X: np.ndarray, names: tuple[str, ...]) -> None:
     if X.shape[1] == 0:
         return
@@ -194,7 +212,7 @@ def _check_rank(X: np.ndarray, names: tuple[str, ...]) -> None:
         raise ModelSpecError(f"{X.shape[0]} observations for {X.shape[1]} fixed effects")
     scale = np.sqrt((X**2).sum(axis=0))
     scale[scale == 0] = 1.0
-    r, piv = scipy.linalg.qr(X / scale, mode="r", pivoting=True)
+    r, piv = scipy.linalg.qr(_r_factor(X / scale), mode="r", pivoting=True)
     diag = np.abs(np.diag(r))
     rank = int(np.sum(diag > RANK_TOL * diag[0])) if diag.size and diag[0] > 0 else 0
     if rank < X.shape[1]:

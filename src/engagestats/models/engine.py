@@ -71,6 +71,21 @@ def profiled_deviance(state: PLSState, n: int, p: int, *, reml: bool = True) -> 
     return float(state.ldL2 + n * (1 + np.log(2 * np.pi * state.pwrss / n)))
 
 
+def _ols(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least-squares coefficients by normal equations plus one refinement step.
+
+    Only used to centre y (any beta0 gives the same fit), so it need not be
+    exact; ``einsum`` avoids multi-threaded BLAS, whose spinning threads slow
+    the rest of the fit on a 2-core machine.
+    """
+    if X.shape[1] == 0:
+        return np.zeros(0)
+    XtX = np.einsum("ij,ik->jk", X, X)
+    beta = np.linalg.lstsq(XtX, np.einsum("ij,i->j", X, y), rcond=None)[0]
+    r = y - np.einsum("ij,j->i", X, beta)
+    return beta + np.linalg.lstsq(XtX, np.einsum("ij,i->j", X, r), rcond=None)[0]
+
+
 def _solver(design: Design, method: str) -> NestedPLS | GeneralPLS:
     if not design.terms:
         raise ModelSpecError("the model has no random-effects term")
@@ -78,8 +93,8 @@ def _solver(design: Design, method: str) -> NestedPLS | GeneralPLS:
         raise ModelSpecError(f"{design.n} observations for {design.p} fixed effects")
     # Residualise y on X: pwrss and u are unchanged, beta shifts by beta0; this
     # avoids cancellation in y'y - ... when y has a large mean.
-    beta0 = np.linalg.lstsq(design.X, design.y, rcond=None)[0] if design.p else np.zeros(0)
-    yr = design.y - design.X @ beta0
+    beta0 = _ols(design.X, design.y)
+    yr = design.y - np.einsum("ij,j->i", design.X, beta0)
     levels = nested_levels(design) if method in ("auto", "nested") else None
     if method == "nested" and levels is None:
         raise ModelSpecError("the grouping factors are not nested; use method='general'")
@@ -167,9 +182,46 @@ def _hessian(f: Callable, x: np.ndarray, fx: float, h: float = 1e-4) -> np.ndarr
     return H
 
 
-def _check(f: Callable, x: np.ndarray, fx: float, lower: np.ndarray) -> dict:
-    """lme4-style convergence check: scaled gradient and Hessian on free parameters."""
-    g = _grad(f, x, fx, lower)
+def _hessian_from_grad(g: Callable, x: np.ndarray, gx: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Forward differences of an analytic gradient (one gradient per coordinate), symmetrised."""
+    k = x.size
+    H = np.empty((k, k))
+    for i in range(k):
+        hi = h * max(1.0, abs(x[i]))
+        e = np.zeros(k)
+        e[i] = hi
+        H[i] = (g(x + e) - gx) / hi
+    return 0.5 * (H + H.T)
+
+
+def _bound_slope(
+    f: Callable, x: np.ndarray, fx: float, lower: np.ndarray, g: np.ndarray, h: float = 1e-4
+) -> np.ndarray:
+    """The analytic gradient, with one-sided secant slopes at lower bounds.
+
+    The deviance is even in a diagonal element of Lambda whose column has no
+    other non-zero entry, so its derivative at 0 vanishes even when 0 is a
+    maximum along it; a one-sided secant over ``h`` sees the descent (it is
+    about ``f'' h / 2``). The smaller of the two slopes is kept.
+    """
+    at = np.flatnonzero(x - lower < 1e-6)  # the check's notion of 'at the bound'
+    if at.size:
+        g = g.copy()
+        for i in at:
+            e = np.zeros_like(x)
+            e[i] = h
+            g[i] = min(g[i], (f(x + e) - fx) / h)
+    return g
+
+
+def _check(f: Callable, x: np.ndarray, fx: float, lower: np.ndarray, grad=None) -> dict:
+    """lme4-style convergence check: scaled gradient and Hessian on free parameters.
+
+    With ``grad`` (the analytic gradient) the Hessian is the central-difference
+    Jacobian of the gradient; otherwise both come from differences of ``f``.
+    """
+    g_an = None if grad is None else grad(x)
+    g = _grad(f, x, fx, lower) if grad is None else _bound_slope(f, x, fx, lower, g_an)
     at_bound = (x - lower) < 1e-6
     ok_bound = bool(np.all(g[at_bound] > -GRAD_TOL))
     free = ~at_bound
@@ -177,7 +229,10 @@ def _check(f: Callable, x: np.ndarray, fx: float, lower: np.ndarray) -> dict:
     if not free.any():
         info.update(scaled_gradient=0.0, hessian=np.zeros((0, 0)), ok=ok_bound)
         return info
-    H = _hessian(lambda z: f(_embed(x, free, z)), x[free], fx)
+    if grad is None:
+        H = _hessian(lambda z: f(_embed(x, free, z)), x[free], fx)
+    else:
+        H = _hessian_from_grad(lambda z: grad(_embed(x, free, z))[free], x[free], g_an[free])
     info["hessian"] = H
     try:
         R = np.linalg.cholesky(H).T
@@ -191,19 +246,31 @@ def _check(f: Callable, x: np.ndarray, fx: float, lower: np.ndarray) -> dict:
     return info
 
 
+def _accept(res: scipy.optimize.OptimizeResult, check: dict) -> bool:
+    """Converged: the optimiser did not hit its iteration limit and the check passed.
+
+    L-BFGS-B may also stop because its line search finds no decrease below the
+    rounding noise of f (status 2, "ABNORMAL"); such a point is accepted only
+    if the scaled-gradient and Hessian check passes, as for any other stop.
+    """
+    limit = res.status == 1  # iteration or evaluation limit (L-BFGS-B and Nelder-Mead)
+    return bool((res.success or res.status == 2) and not limit and check["ok"])
+
+
 def _embed(x: np.ndarray, free: np.ndarray, z: np.ndarray) -> np.ndarray:
     out = x.copy()
     out[free] = z
     return out
 
 
-def _minimise(f, x0, lower, optimizer, maxiter):
+def _minimise(f, x0, lower, optimizer, maxiter, fg=None):
     bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
     if optimizer == "lbfgsb":
+        if fg is None:
 
-        def fg(x):
-            fx = f(x)
-            return fx, _grad(f, x, fx, lower, h=1e-7, central=False)
+            def fg(x):
+                fx = f(x)
+                return fx, _grad(f, x, fx, lower, h=1e-7, central=False)
 
         res = scipy.optimize.minimize(
             fg,
@@ -246,7 +313,8 @@ def fit(
     start : array_like, optional, keyword-only
         Starting theta (lme4's order); default lme4's: 1 on the diagonals, 0 elsewhere.
     optimizer : {"lbfgsb", "nelder-mead"}, keyword-only
-        Bounded L-BFGS-B with central-difference gradients (default) or bounded Nelder-Mead.
+        Bounded L-BFGS-B (default; analytic gradient on the nested path, forward
+        differences on the general one) or bounded Nelder-Mead.
     method : {"auto", "nested", "general"}, keyword-only
         PLS solver; ``"auto"`` uses the fast nested one when the grouping factors nest.
     maxiter : int, keyword-only
@@ -278,6 +346,14 @@ def fit(
     ``ldL2 + ldRX2 + (n - p)(1 + log(2 pi pwrss / (n - p)))`` (REML) or
     ``ldL2 + n(1 + log(2 pi pwrss / n))`` (ML), and
     ``sigma^2 = pwrss / (n - p)`` (REML) or ``pwrss / n`` (ML).
+
+    On the nested path the gradient with respect to theta is analytic (the
+    adjoint of the block elimination, see ``_nested.py``), so a fit takes a few
+    dozen evaluations. At a diagonal element on its bound 0 the derivative can
+    vanish while 0 is a maximum along it (the deviance is even in it), so there a
+    one-sided secant slope over 1e-4 replaces it when smaller. The convergence
+    check (scaled gradient and positive-definite Hessian on the free parameters)
+    uses the analytic gradient and the forward-difference Jacobian of it.
 
     References
     ----------
@@ -313,10 +389,26 @@ def fit(
         n_evals += 1
         return profiled_deviance(pls(theta), n, p, reml=reml)
 
-    theta, res = _minimise(f, x0, lower, optimizer, maxiter)
+    grad = None
+    if hasattr(solver, "gradient"):
+
+        def grad(theta: np.ndarray) -> np.ndarray:
+            nonlocal n_evals
+            n_evals += 1
+            g = solver.gradient(theta, reml=reml, n=n)
+            return np.full(theta.size, np.nan) if g is None else g
+
+        def fg(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            fx = f(theta)
+            g = solver.gradient(theta, reml=reml, n=n) if np.isfinite(fx) else None
+            if g is None:
+                return fx, np.zeros(theta.size)
+            return fx, _bound_slope(f, theta, fx, lower, g)
+
+    theta, res = _minimise(f, x0, lower, optimizer, maxiter, fg if grad is not None else None)
     fx = f(theta)
-    check = _check(f, theta, fx, lower)
-    converged = bool(res.success) and check["ok"]
+    check = _check(f, theta, fx, lower, grad)
+    converged = _accept(res, check)
     message = str(res.message)
     if not converged and optimizer == "lbfgsb":
         # one polishing restart with Nelder-Mead from the L-BFGS-B point
@@ -324,8 +416,8 @@ def fit(
         f2 = f(theta2)
         if f2 <= fx + 1e-10:
             theta, fx, res = theta2, f2, res2
-            check = _check(f, theta, fx, lower)
-            converged = bool(res.success) and check["ok"]
+            check = _check(f, theta, fx, lower, grad)
+            converged = _accept(res, check)
             message = "L-BFGS-B then Nelder-Mead: " + str(res.message)
     state = pls(theta)
     b = solver.modes(theta)

@@ -51,7 +51,7 @@ def run_report(
         (PNG and SVG).
     check : bool, default False
         Compare the regenerated tables with ``reference`` and return 1 when
-        any differs (numbers with ``rtol=1e-6``).
+        any differs (numbers with ``rtol=1e-4``).
     reference : str or Path, optional
         The reference tables; ``docs/report/tables`` of the repository by
         default.

@@ -9,9 +9,12 @@ import pandas as pd
 
 __all__ = ["compare_tables"]
 
-#: Tolerances for numeric cells: differences below these are floating-point
-#: noise across machines and BLAS builds, not drift in the analysis.
-RTOL, ATOL = 1e-6, 1e-9
+#: Tolerances for numeric cells. Mixed-model estimates are reproducible only to
+#: the optimiser's convergence tolerance (about 1e-6 relative; a different
+#: optimiser path or BLAS build moves them by that much), so differences below
+#: 1e-4 relative are noise, not drift. A changed effect size or data set moves
+#: the numbers by orders of magnitude more. ATOL covers tiny p-values.
+RTOL, ATOL = 1e-4, 1e-9
 
 
 def _compare_one(new: pd.DataFrame, ref: pd.DataFrame) -> str | None:
@@ -35,7 +38,8 @@ def _compare_one(new: pd.DataFrame, ref: pd.DataFrame) -> str | None:
 def compare_tables(new_dir: Path, ref_dir: Path) -> list[str]:
     """Differences between two folders of CSV tables; empty when they agree.
 
-    Numbers are compared with ``rtol=1e-6, atol=1e-9``; text exactly. A table
+    Numbers are compared with ``rtol=1e-4, atol=1e-9`` (see :data:`RTOL`); text
+    exactly. A table
     present in only one folder is a difference.
     """
     new = {p.name: p for p in sorted(Path(new_dir).glob("*.csv"))}
