@@ -45,6 +45,8 @@ def _forest_figure(fixed: pd.DataFrame, title: str, **kwargs) -> plt.Figure:
 def _growth_section(
     res: AnalysisResult, key: str, title: str, by: str, label: str, *, model_table: bool
 ) -> Section:
+    """A growth-model section; ``model_table`` adds the adjusted model's full table and forest
+    plot (shared by the motivation, readiness and alliance questions, so shown once)."""
     adjusted = res.model
     text = [
         f"Model: `{adjusted.formula}` (REML; Satterthwaite df), fitted to "
@@ -67,7 +69,11 @@ def _growth_section(
             f"trajectories_by_{by}": _trajectory_figure(
                 res.figure_data[f"trajectories_by_{by}"], by, f"PHQ-9 by {label}"
             ),
-            "forest": _forest_figure(res.figure_data["fixed"], "Fixed effects (95% CI)"),
+            **(
+                {"forest": _forest_figure(res.figure_data["fixed"], "Fixed effects (95% CI)")}
+                if model_table
+                else {}
+            ),
         },
         captions={
             "effects": "Effects of interest (adjusted model)",
