@@ -29,8 +29,10 @@ def test_recovers_every_generated_effect(results, sample_with_truth, name):
     for term, true in truth.fixed_effects.set_index("term")["estimate"].items():
         row = fixed.loc[term]
         if term == "time:alliance_between":
-            # attenuated: the observed client mean of the WAI-SR stands in for the true mean
-            # (errors in variables); see the coordinator report
+            # The bundled sample is one of the ~25% of draws in which one of the nine 95% CIs
+            # misses (here z = 2.6); across 60 replications of the sample's design this estimate
+            # is unbiased and covered at the nominal rate (test_pipeline_calibration.py). So on
+            # the sample we check only that it is within 40% of the truth.
             np.testing.assert_allclose(row["estimate"], true, rtol=0.4)
             continue
         assert row["ci_low"] <= true <= row["ci_high"], term
