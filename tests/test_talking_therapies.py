@@ -241,3 +241,20 @@ def test_sample_phq9_registry_defaults_match_explicit(sample):
     np.testing.assert_array_equal(
         tt.loc[valid, "reliable_deterioration"].to_numpy(dtype=bool), det[valid].to_numpy()
     )
+
+
+def test_instrument_change_accepts_registry_aliases():
+    data = pd.DataFrame({"client_id": ["a", "a"], "session": [1, 2], "phq9_total": [15.0, 8.0]})
+    by_alias = instrument_change(data, instrument="PHQ-9")
+    by_name = instrument_change(data, instrument="phq9")
+    pd.testing.assert_frame_equal(by_alias, by_name)
+
+
+def test_rows_without_session_number_are_an_error_not_the_last_session():
+    data = pd.DataFrame(
+        {"client_id": ["a", "a", "a"], "session": [1, 2, None], "phq9_total": [15, 8, 20]}
+    )
+    with pytest.raises(DataValidationError) as err:
+        instrument_change(data, instrument="phq9")
+    assert err.value.problems["row"].tolist() == [2]
+    assert err.value.problems["column"].tolist() == ["session"]

@@ -128,6 +128,22 @@ def _first_last(
     ``<col>_first`` / ``<col>_last`` for each column.
     """
     _check_columns(table, [client, session, *columns], "sessions")
+    keyless = table[client].isna() | table[session].isna()
+    if keyless.any():
+        raise DataValidationError(
+            [
+                {
+                    "file": "sessions",
+                    "row": idx,
+                    "column": client if pd.isna(table.at[idx, client]) else session,
+                    "value": None,
+                    "problem": "missing key: every session row needs a client and a session "
+                    "number to be ordered",
+                }
+                for idx in table.index[keyless]
+            ],
+            "Session rows without a client or session number",
+        )
     ok = table[list(columns)].notna().all(axis=1)
     scored = table.loc[ok, [client, session, *columns]].sort_values(
         [client, session], kind="stable"

@@ -155,7 +155,7 @@ def engagement(
                 [
                     {
                         "file": "sessions",
-                        "row": int(i),
+                        "row": i,
                         "column": client,
                         "value": str(v),
                         "problem": "client not in the clients table",

@@ -332,8 +332,14 @@ def simulate_study(
     predictors are the *observed* intake scale scores centred at their mean
     over clients: :math:`a_i` = ``srq_autonomous`` (mean of the answered
     autonomous items), :math:`r_i` = ``urica_readiness`` (mean C + mean A +
-    mean M - mean PC). Because the outcome depends on the observed scores,
-    regressing on them has no errors-in-variables bias. :math:`B_i` is the
+    mean M - mean PC), each computed from the answered items with no minimum.
+    The analyses reproduce these scores with their proration rule
+    (:data:`engagestats.analyses.PRORATION`: at least 80% of a scale's items
+    answered, scored as the mean of the answered items), which at the default
+    2% item-skip rate leaves only a handful of scales unscored; the built-in
+    instruments' stricter default (every item required) leaves many more
+    unscored. Because the outcome depends on the observed scores, regressing
+    on them has no errors-in-variables bias. :math:`B_i` is the
     client's true alliance mean (WAI-SR total scale) centred, and
     :math:`W_{ti}` the observed WAI-SR total (prorated over answered items)
     at the previous attended session minus that true mean (0 at session 1).

@@ -118,7 +118,7 @@ def instrument_change(
                 ],
                 "No score column",
             )
-        score = f"{instrument}_{getattr(inst, 'primary', 'total')}"
+        score = f"{inst.name}_{getattr(inst, 'primary', 'total')}"
     if inst is not None:
         threshold = getattr(inst, "reliable_change", None) if threshold is None else threshold
         cutoff = getattr(inst, "cutoff", None) if cutoff is None else cutoff

@@ -162,3 +162,39 @@ def test_table_formats(sample_model):
     assert "time:autonomous" in sample_model._repr_html_()
     with pytest.raises(es.ModelSpecError):
         sample_model.table(format="pdf")
+
+
+def test_percent_confidence_levels_are_rejected(sample_model):
+    from engagestats.errors import ModelSpecError
+
+    for call in (
+        lambda: sample_model.effects(ci=95),
+        lambda: sample_model.trajectories(ci=95),
+        lambda: sample_model.fit.contrast(np.eye(len(sample_model.fit.fixed))[:1], level=95),
+    ):
+        with pytest.raises(ModelSpecError, match="between 0 and 1"):
+            call()
+
+
+def test_unsupported_growth_options_are_refused(small_study):
+    from engagestats.errors import ModelSpecError
+
+    with pytest.raises(ModelSpecError, match="time_method"):
+        growth_model(small_study, time_method="log")
+    with pytest.raises(ModelSpecError, match="categorical"):
+        growth_model(
+            small_study,
+            predictors={"autonomous": "srq_autonomous"},
+            moderators={"ctrl": "srq_controlled"},
+        )
+    with pytest.raises(ModelSpecError, match="higher_is_worse"):
+        growth_model(
+            small_study.panel(attended_only=True).assign(mystery_score=1.0), outcome="mystery_score"
+        )
+
+
+def test_within_interpretation_follows_the_lag(small_study):
+    same = growth_model(small_study, time_varying={"alliance": "wai_sr_sum"}, lag=0)
+    eff = same.effects().set_index("term")
+    assert "same session" in eff.loc["alliance_within", "effect"]
+    assert eff.loc["alliance_within", "interpretation"].startswith("in a session with")

@@ -101,3 +101,17 @@ def test_round_trip_with_datetimes_and_empty_sessions(tmp_path):
     write_study(study, tmp_path)
     assert (tmp_path / "sessions.csv").read_text() == ",".join(sessions.columns) + "\n"
     assert_study_equal(load_study(tmp_path), study)
+
+
+def test_scored_study_with_nullable_flags_is_written(tmp_path):
+    """A scored study holds nullable booleans (phq9_item9_flag with <NA>); they are written."""
+    import engagestats as es
+
+    scored = es.score(es.simulate_study(n_therapists=4, clients_per_therapist=4, seed=1))
+    flags = scored.sessions["phq9_item9_flag"]
+    assert flags.isna().any()
+    assert flags.dropna().any()
+    write_study(scored, tmp_path)
+    text = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert set(text["phq9_item9_flag"]) <= {"true", "false", ""}
+    assert (text["phq9_item9_flag"] == "").sum() == flags.isna().sum()

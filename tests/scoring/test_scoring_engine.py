@@ -199,3 +199,12 @@ def test_study_explicit_instruments_and_missing_items():
     broken = Study(s.therapists, s.clients, s.sessions.drop(columns="phq9_4"))
     with pytest.raises(InstrumentError, match="phq9_4"):
         score(broken, None)
+
+
+def test_gas_with_some_weight_columns_missing_is_an_error():
+    data = pd.DataFrame(
+        {"gas_1": [2], "gas_2": [-2], "gas_3": [0], "gas_weight_1": [1], "gas_weight_2": [2]}
+    )
+    with pytest.raises(DataValidationError) as err:
+        score(data, "gas")
+    assert err.value.problems["column"].tolist() == ["gas_weight_3"]

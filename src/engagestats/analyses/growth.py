@@ -18,6 +18,11 @@ __all__ = ["growth_formula", "growth_model"]
 Names = Sequence[str] | Mapping[str, str] | str
 
 
+#: Outcome stems whose higher values are worse / better (for interpretations).
+_HIGHER_IS_WORSE = frozenset({"phq9", "gad7", "k10", "core10", "bdi", "oq45"})
+_HIGHER_IS_BETTER = frozenset({"ors", "srs", "wai", "gas"})
+
+
 def growth_formula(
     outcome: str,
     *,
@@ -139,14 +144,18 @@ def growth_model(
         Categorical moderators (``["modality", "format"]``): adds the
         predictor x time x moderator interactions; see
         :meth:`OutcomeModel.moderation`.
-    time_method : {"session", "log"}, default "session"
-        Linear time or ``log(1 + time)``.
+    time_method : {"session"}, default "session"
+        Linear time in sessions. Other codings (``log(1 + time)``, piecewise)
+        are available through :func:`engagestats.prep.time_code` and
+        :func:`engagestats.lmm`; ``OutcomeModel``'s summaries assume sessions,
+        so other values raise :class:`~engagestats.ModelSpecError`.
     reml : bool, default True
         REML (default) or ML.
     higher_is_worse : bool, optional
         Direction of the outcome, for the plain-language interpretations;
-        guessed from the name (PHQ-9, GAD-7, K10, CORE-10: higher is worse)
-        when omitted.
+        read from the name when omitted (PHQ-9, GAD-7, K10, CORE-10, BDI,
+        OQ-45: higher is worse; ORS, SRS, WAI-SR, GAS: higher is better), and a
+        :class:`~engagestats.ModelSpecError` for any other outcome.
 
     Returns
     -------
@@ -204,6 +213,24 @@ def growth_model(
         raise ModelSpecError(f"lag must be a non-negative integer, got {lag!r}")
     if first_lag not in ("zero", "drop"):
         raise ModelSpecError(f"first_lag must be 'zero' or 'drop', got {first_lag!r}")
+    if higher_is_worse is None:
+        stem = outcome.split("_")[0].lower()
+        if stem in _HIGHER_IS_WORSE:
+            higher_is_worse = True
+        elif stem in _HIGHER_IS_BETTER:
+            higher_is_worse = False
+        else:
+            raise ModelSpecError(
+                f"cannot tell whether a higher {outcome!r} is worse or better; pass "
+                "higher_is_worse=True or False (the interpretations depend on it)"
+            )
+    if time_method != "session":
+        # OutcomeModel's interpretations, trajectories and prediction bands take time in
+        # sessions; on a log scale they would be silently wrong, so refuse rather than mislead.
+        raise ModelSpecError(
+            f"time_method={time_method!r} is not supported by growth_model's summaries yet; "
+            "code time with engagestats.prep.time_code(method='log') and fit engagestats.lmm"
+        )
     spec = PanelSpec(
         outcome=outcome,
         time=time,
@@ -221,6 +248,12 @@ def growth_model(
     if clash:
         raise ModelSpecError(f"{sorted(clash)} cannot be both a predictor and a moderator")
     frame, exclusions, spec = prepare(study_or_panel, spec)
+    continuous = [m for m in spec.moderators if spec.kinds.get(m) == "continuous"]
+    if continuous:
+        raise ModelSpecError(
+            f"moderators must be categorical (e.g. modality, format); {continuous} are numeric. "
+            "Enter a numeric moderator as a predictor instead."
+        )
     th = spec.therapist
     if th is not None and frame[th].nunique() < 2:
         th = None
@@ -235,9 +268,6 @@ def growth_model(
         lag=lag,
     )
     fit = lmm(formula, frame, reml=reml)
-    if higher_is_worse is None:
-        stem = outcome.split("_")[0].lower()
-        higher_is_worse = stem in {"phq9", "gad7", "k10", "core10", "bdi", "oq45"}
     return OutcomeModel(
         fit=fit, spec=spec, data=frame, exclusions=exclusions, higher_is_worse=higher_is_worse
     )

@@ -12,6 +12,7 @@ from scipy import stats
 
 from ..errors import ModelSpecError
 from ..models import design as _design
+from ..models.inference import check_level
 from ..study import Study
 from ._panel import apply_spec as _apply_spec
 from ._panel import score_study
@@ -139,6 +140,7 @@ def expected_change(
     >>> bool((band["pi_low"] < band["estimate"]).all())
     True
     """
+    level = check_level(level)
     if not 0 < level < 1:
         raise ModelSpecError(f"level must be in (0, 1), got {level!r}")
     t = model._times(times)
@@ -201,6 +203,7 @@ def off_track(
     >>> flags.columns.tolist()[-4:]
     ['pi_low', 'pi_high', 'off_track', 'status']
     """
+    level = check_level(level)
     spec = copy.deepcopy(model.spec)
     if isinstance(data, Study):
         panel = score_study(data).panel(attended_only=True)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..errors import ModelSpecError
 from ..models import design as _design
+from ..models.inference import check_level
 from . import _tables
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ class OutcomeModel:
         For an outcome where higher is worse, a negative time slope (or a
         negative interaction with time) is improvement (faster improvement).
         """
+        ci = check_level(ci, name="ci")
         names = self._names()
         rows: list[tuple[str, str, float, str]] = []  # term, effect, sd, kind
         rows.append(("time", "change per session (average client)", np.nan, "time"))
@@ -133,7 +135,10 @@ class OutcomeModel:
                     rows.append((name, f"{self._label(term, lv)}: change per session", sd, "slope"))
         for v in self.spec.time_varying:
             w = self.spec.within_name(v)
-            rows.append((w, f"{v} within client, previous session", self.spec.sds[w], "within"))
+            when = {0: "same session", 1: "previous session"}.get(
+                self.spec.lag, f"{self.spec.lag} sessions earlier"
+            )
+            rows.append((w, f"{v} within client, {when}", self.spec.sds[w], "within"))
         terms = [r[0] for r in rows]
         L = pd.DataFrame(
             np.eye(len(self.fit.fixed))[[self._index(t) for t in terms]],
@@ -157,6 +162,15 @@ class OutcomeModel:
             return list(self.fit.fixed.index).index(term)
         except ValueError:
             raise ModelSpecError(f"{term!r} is not a fixed effect of the model") from None
+
+    def _within_phrase(self) -> tuple[str, str]:
+        """Lead-in and outcome timing of the within-client interpretation, by lag."""
+        k = self.spec.lag
+        if k == 0:
+            return "in a session with", ""
+        if k == 1:
+            return "after a session with", " at the next session"
+        return f"{k} sessions after a session with", ""
 
     def _label(self, term: str, level: str | None) -> str:
         if level is not None:
@@ -191,8 +205,9 @@ class OutcomeModel:
             word = "higher" if est > 0 else "lower"
             a, b = (lo, hi) if est > 0 else (-hi, -lo)
             return (
-                f"after a session with {term.split('_within')[0]} one SD above the client's "
-                f"own mean, {y} at the next session was {_fmt(abs(est))} points {word} "
+                f"{self._within_phrase()[0]} {term.split('_within')[0]} one SD above the "
+                f"client's own mean, {y}{self._within_phrase()[1]} was {_fmt(abs(est))} points "
+                f"{word} "
                 f"({pct} {_fmt(a)} to {_fmt(b)})"
             )
         word = "higher" if est > 0 else "lower"
@@ -303,6 +318,7 @@ class OutcomeModel:
         the population mean, not for individual clients (see
         :func:`expected_change`).
         """
+        ci = check_level(ci, name="ci")
         t = self._times(times)
         base = self._at(at)
         if by is None:

@@ -35,8 +35,8 @@ def _format_floats(values: np.ndarray) -> list[str]:
 
 
 def _format_column(s: pd.Series) -> list[str]:
-    if pd.api.types.is_bool_dtype(s):
-        return ["true" if v else "false" for v in s]
+    if pd.api.types.is_bool_dtype(s):  # numpy bool, or the nullable "boolean" with <NA>
+        return ["" if v is pd.NA else ("true" if v else "false") for v in s]
     if pd.api.types.is_integer_dtype(s) and not isinstance(
         s.dtype, pd.api.extensions.ExtensionDtype
     ):
@@ -138,7 +138,9 @@ def write_study(study: Study, folder: str | Path) -> None:
     others; it holds no timestamps. :func:`load_study` reads the folder
     back into an equal study (unknown float columns holding only whole
     numbers come back as ``float64`` because the package records them as
-    ``number``).
+    ``number``), with one exception: boolean columns, such as the
+    ``phq9_item9_flag`` of a scored study, are written as ``true``/``false``
+    and read back as text.
 
     Examples
     --------

@@ -129,9 +129,16 @@ def _scaled_gradient_ok(g: np.ndarray, H: np.ndarray, free: np.ndarray) -> tuple
     g, H = g[free], H[np.ix_(free, free)]
     try:
         scaled = np.linalg.solve(np.linalg.cholesky(H), g)
-        worst = float(np.max(np.minimum(np.abs(scaled), np.abs(g))))
     except np.linalg.LinAlgError:
-        worst = float(np.max(np.abs(g)))
+        # a Hessian that is not positive definite is no minimum (e.g. complete separation):
+        # never converged, whatever the gradient says
+        return False, float("inf")
+    eig = np.linalg.eigvalsh(H)
+    if eig[0] <= 1e-6 * max(1.0, eig[-1]):
+        # (nearly) flat in some direction: not identifiable, e.g. complete separation, where
+        # estimates run off to infinity with a vanishing gradient
+        return False, float("inf")
+    worst = float(np.max(np.minimum(np.abs(scaled), np.abs(g))))
     return worst < GRAD_TOL, worst
 
 
@@ -219,7 +226,14 @@ def fit_glmm(design: Design, *, nagq: int) -> GlmmFit:
     converged = bool(grad_ok and (opt.success or worst < GRAD_TOL / 100))
     message = str(opt.message)
     if not grad_ok:
-        message = f"max|scaled gradient| = {worst:.3g} > {GRAD_TOL} ({message})"
+        message = (
+            "Hessian not positive definite, or nearly singular, at the optimum: the model is "
+            f"not identifiable (complete separation?) ({message})"
+            if np.isinf(worst)
+            else f"max|scaled gradient| = {worst:.3g} > {GRAD_TOL} ({message})"
+        )
+    if vcov_method == "RX":
+        message += "; standard errors from R_X (the Hessian was not usable), as lme4 falls back"
     theta = float(x[0])
     return GlmmFit(
         design=design,

@@ -163,6 +163,18 @@ def _check_L(
     return arr, r
 
 
+def check_level(level: float, *, name: str = "level") -> float:
+    """Return ``level`` as a float after checking it is a probability in (0, 1).
+
+    A confidence level given as a percentage (``95``) would otherwise give NaN
+    intervals without any error.
+    """
+    value = float(level)
+    if not 0.0 < value < 1.0:
+        raise ModelSpecError(f"{name} must be between 0 and 1 (e.g. 0.95), got {level!r}")
+    return value
+
+
 def contrast_table(
     sat: Satterthwaite,
     L: np.ndarray | list,
@@ -198,7 +210,7 @@ def contrast_table(
     df = np.full(arr.shape[0], np.inf) if df_inf else np.array([sat.df(row) for row in arr])
     t = (est - r) / se
     p = 2.0 * stats.t.sf(np.abs(t), df)
-    q = stats.t.ppf(0.5 + level / 2.0, df)
+    q = stats.t.ppf(0.5 + check_level(level) / 2.0, df)
     idx = names if names is not None else [f"c{i + 1}" for i in range(arr.shape[0])]
     return pd.DataFrame(
         {

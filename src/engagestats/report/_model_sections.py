@@ -49,7 +49,11 @@ def _growth_section(
     plot (shared by the motivation, readiness and alliance questions, so shown once)."""
     adjusted = res.model
     text = [
-        f"Model: `{adjusted.formula}` (REML; Satterthwaite df), fitted to "
+        "Scales are scored when at least 80% of their items are answered, as the mean of the "
+        "answered items (engagestats.analyses.PRORATION; the scoring section above uses the "
+        "instruments' stricter built-in rules).",
+        f"Model: `{adjusted.formula}` (REML; Satterthwaite df; "
+        f"{'converged' if adjusted.fit.converged else 'did NOT converge'}), fitted to "
         f"{adjusted.fit.nobs} sessions of {adjusted.fit.ngroups.get('client_id', 0)} clients "
         "(the full table is in the first model section).",
         *_interpretations(res),
@@ -169,7 +173,7 @@ def dropout_section(ctx: Context) -> Section:
             "odds_ratios_gee": "Odds ratios of dropout (GEE)",
             "odds_ratios_glmm": "Odds ratios of dropout (GLMM)",
             "exclusions": "Clients excluded from the dropout models, by reason",
-            "forest": "Dropout odds ratios per SD of each intake score",
+            "forest": "Dropout odds ratios per point of each intake score (centred; GEE, 95% CI)",
         },
     )
 

@@ -68,8 +68,24 @@ class _Context:
 
         ws = weight_stem or f"{self.stem}_weight"
         cols = [f"{ws}_{i}" for i in range(1, self.items.shape[1] + 1)]
-        if not all(c in self.data.columns for c in cols):
-            return np.ones_like(self.items)
+        present = [c for c in cols if c in self.data.columns]
+        if not present:
+            return np.ones_like(self.items)  # no weight columns: equal weights (documented)
+        if len(present) < len(cols):
+            raise DataValidationError(
+                [
+                    {
+                        "file": "data",
+                        "row": None,
+                        "column": c,
+                        "value": None,
+                        "problem": "some goal weight columns are present but this one is "
+                        "missing; give a weight for every goal or none",
+                    }
+                    for c in cols
+                    if c not in present
+                ]
+            )
         w = self.data[cols].apply(pd.to_numeric, errors="coerce").to_numpy(float, na_value=np.nan)
         bad = ~np.isnan(self.items) & ~(w > 0)
         if bad.any():
