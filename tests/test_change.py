@@ -251,3 +251,12 @@ def test_rates_bad_input():
         rates(df, outcome="nope")
     with pytest.raises(DataValidationError):
         rates(df, outcome="y", ci=1.5)
+
+
+def test_rates_refuses_a_group_named_like_the_overall_row():
+    from engagestats.change import rates
+
+    data = pd.DataFrame({"g": ["all", "b", "b"], "y": [True, False, True]})
+    with pytest.raises(DataValidationError, match="overall"):
+        rates(data, outcome="y", by="g")
+    assert rates(data, outcome="y", by="g", overall=False)["group"].tolist() == ["all", "b"]

@@ -127,3 +127,13 @@ def test_bad_input(tables):
         engagement(sessions.drop(columns="session"))
     with pytest.raises(TypeError):
         engagement([1, 2, 3])
+
+
+def test_unknown_attendance_is_an_error_not_a_missed_session():
+    sessions = pd.DataFrame(
+        {"client_id": ["a", "a", "a"], "session": [1, 2, 3], "attended": [1, None, 1]}
+    )
+    with pytest.raises(DataValidationError) as err:
+        engagement(sessions)
+    assert err.value.problems["row"].tolist() == [1]
+    assert err.value.problems["column"].tolist() == ["attended"]

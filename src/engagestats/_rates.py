@@ -150,6 +150,19 @@ def rates(
         return rows
 
     rows: list[dict] = []
+    if by is not None and overall and (data[by].astype(str) == "all").any():
+        raise DataValidationError(
+            [
+                {
+                    "file": "data",
+                    "row": None,
+                    "column": by,
+                    "value": "all",
+                    "problem": "a group is named 'all', the label of the overall row; rename "
+                    "it or pass overall=False",
+                }
+            ]
+        )
     if by is not None:
         for label, v in values.groupby(data[by], dropna=False, sort=True, observed=True):
             rows += summarise(label, v)

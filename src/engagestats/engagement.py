@@ -167,8 +167,23 @@ def engagement(
     else:
         ids = pd.Index(pd.unique(sessions[client]), name=client)
 
+    if "attended" in sessions.columns and sessions["attended"].isna().any():
+        unknown = sessions["attended"].isna()
+        raise DataValidationError(
+            [
+                {
+                    "file": "sessions",
+                    "row": i,
+                    "column": "attended",
+                    "value": None,
+                    "problem": "attendance unknown; expected 1 (attended) or 0 (missed)",
+                }
+                for i in sessions.index[unknown]
+            ],
+            "Sessions with unknown attendance",
+        )
     att = (
-        sessions["attended"].fillna(0).astype(float) == 1
+        sessions["attended"].astype(float) == 1
         if "attended" in sessions.columns
         else pd.Series(True, index=sessions.index)
     )

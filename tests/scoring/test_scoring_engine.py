@@ -208,3 +208,10 @@ def test_gas_with_some_weight_columns_missing_is_an_error():
     with pytest.raises(DataValidationError) as err:
         score(data, "gas")
     assert err.value.problems["column"].tolist() == ["gas_weight_3"]
+
+
+def test_boolean_answers_are_invalid_not_scored_as_one_and_zero():
+    data = pd.DataFrame({f"gad7_{i}": [True, False] for i in range(1, 8)})
+    with pytest.raises(DataValidationError) as err:
+        score(data, "gad7")
+    assert len(err.value.problems) == 14

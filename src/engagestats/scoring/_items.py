@@ -85,7 +85,12 @@ def read_items(
         x = np.empty((len(block), len(columns)), dtype=float)
         for j, col in enumerate(columns):
             s = block[col]
-            if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            if pd.api.types.is_bool_dtype(s.dtype):
+                # True/False are not answers on a rating scale: report them, never score 1/0
+                x[:, j] = np.nan
+                text[:, j] = s.notna().to_numpy()
+                continue
+            if pd.api.types.is_numeric_dtype(s.dtype):
                 x[:, j] = s.to_numpy(dtype=float, na_value=np.nan)
                 continue
             conv = pd.to_numeric(s.astype(object).where(s.notna(), np.nan), errors="coerce")
