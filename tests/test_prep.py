@@ -71,8 +71,25 @@ def test_lag_errors():
         lag(df, "x")
     with pytest.raises(es.DataValidationError, match="'y'"):
         lag(df, "y")
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(es.DataValidationError, match="positive integer"):
         lag(df.assign(session=[1, 2]), "x", k=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument", "match"),
+    [
+        ({"k": 0}, "k", "k must be a positive integer"),
+        ({"k": 1.0}, "k", "k must be a positive integer"),
+        ({"k": True}, "k", "k must be a positive integer"),
+        ({"method": "nearest"}, "method", "method must be 'row' or 'value'"),
+    ],
+)
+def test_lag_bad_arguments_are_typed(kwargs, argument, match):
+    df = pd.DataFrame({"client_id": ["a", "a"], "session": [1, 2], "x": [1.0, 2.0]})
+    with pytest.raises(es.DataValidationError, match=match) as info:
+        lag(df, "x", **kwargs)
+    assert isinstance(info.value, ValueError)  # still caught by `except ValueError`
+    assert info.value.problems[["file", "column"]].values.tolist() == [["argument", argument]]
 
 
 def test_time_code_methods():
@@ -97,5 +114,28 @@ def test_time_code_methods():
     ]
     # the segments add back to intake-centred time
     assert pw.filter(like="time_p").sum(axis=1).tolist() == [0, 1, 5, 0, 1]
-    with pytest.raises(ValueError, match="knot"):
+    with pytest.raises(es.DataValidationError, match="knot"):
         time_code(df, method="piecewise")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument", "match"),
+    [
+        ({"method": "days"}, "method", "method must be 'session', 'weeks', 'log' or 'piecewise'"),
+        ({"method": "piecewise"}, "knots", "at least one knot"),
+        ({"method": "piecewise", "knots": []}, "knots", "at least one knot"),
+        ({"center": "middle"}, "center", "center must be 'intake', 'final' or a number"),
+        ({"center": None}, "center", "center must be 'intake', 'final' or a number"),
+    ],
+)
+def test_time_code_bad_arguments_are_typed(kwargs, argument, match):
+    df = pd.DataFrame({"client_id": ["a", "a"], "session": [1, 2]})
+    with pytest.raises(es.DataValidationError, match=match) as info:
+        time_code(df, **kwargs)
+    assert info.value.problems[["file", "column"]].values.tolist() == [["argument", argument]]
+
+
+def test_time_code_numeric_center_of_any_numeric_type():
+    df = pd.DataFrame({"client_id": ["a", "a"], "session": [1, 2]})
+    assert time_code(df, center=np.int64(1))["time"].tolist() == [-1, 0]
+    assert time_code(df, center=0.5)["time"].tolist() == [-0.5, 0.5]

@@ -1,37 +1,28 @@
-"""Private helpers of :mod:`engagestats.simulate`: items from latent scores, scoring, keys.
+"""Private helpers of :mod:`engagestats.simulate`: items from latent scores, observed scores.
 
 Nothing here is public API. The functions are vectorised over clients (and
 sessions); every random draw comes from the ``numpy.random.Generator`` passed in.
+Item keys and response ranges come from the built-in instruments and the
+observed scores that drive the generating model are computed by
+:func:`engagestats.scoring.score`, so the simulator cannot drift from scoring.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import cache
+
 import numpy as np
+import pandas as pd
 
-#: Example self-regulation questionnaire key (15 items, 1-7). An EXAMPLE key
-#: modelled on the SDT treatment self-regulation questionnaires, not a
-#: published instrument: autonomous, controlled and amotivation items.
-SRQ_KEY: dict[str, tuple[int, ...]] = {
-    "autonomous": (1, 3, 6, 9, 11, 13),
-    "controlled": (2, 4, 7, 10, 12, 14),
-    "amotivation": (5, 8, 15),
-}
+from .errors import ModelSpecError
+from .instruments import example_srq, gad7, phq9, urica, wai_sr
+from .scoring import score
+from .scoring.instrument import Instrument
 
-#: URICA 32-item key (McConnaughy et al. 1983); items 4, 9, 20 and 31 are unscored.
-URICA_KEY: dict[str, tuple[int, ...]] = {
-    "precontemplation": (1, 5, 11, 13, 23, 26, 29),
-    "contemplation": (2, 8, 12, 15, 19, 21, 24),
-    "action": (3, 7, 10, 14, 17, 25, 30),
-    "maintenance": (6, 16, 18, 22, 27, 28, 32),
-}
-URICA_UNSCORED: tuple[int, ...] = (4, 9, 20, 31)
-
-#: WAI-SR client form (Hatcher & Gillaspy 2006), no reversed items.
-WAI_SR_KEY: dict[str, tuple[int, ...]] = {
-    "task": (1, 2, 10, 12),
-    "bond": (3, 5, 7, 9),
-    "goal": (4, 6, 8, 11),
-}
+#: Order in which the WAI-SR subscales are generated. It fixes the order of
+#: the random draws (and of the subscale deviations), not the key.
+WAI_SR_GENERATION_ORDER: tuple[str, ...] = ("task", "bond", "goal")
 
 #: Item weights of PHQ-9 and GAD-7: how readily each item takes up symptom
 #: points (PHQ-9 item 9, suicidal thoughts, is endorsed least).
@@ -86,20 +77,31 @@ def item_means(item_mean: np.ndarray, weights: np.ndarray, *, low: int, high: in
     w = np.asarray(weights, dtype=float)
     k = w.shape[-1]
     span = float(high - low)
-    w = np.broadcast_to(w, (*np.broadcast_shapes(mean.shape, w.shape[:-1]), k))
+    shape = (*np.broadcast_shapes(mean.shape, w.shape[:-1]), k)
+    w = np.broadcast_to(w, shape).reshape(-1, k)
     total = np.clip(k * (mean - low), 0.0, k * span)
-    capped = np.zeros(w.shape, dtype=bool)
-    share = np.zeros(w.shape)
-    for _ in range(k):
-        free_w = np.where(capped, 0.0, w).sum(axis=-1)
-        rest = total - span * capped.sum(axis=-1)
-        scale = np.divide(rest, free_w, out=np.zeros_like(rest), where=free_w > 0)
-        share = np.where(capped, span, scale[..., None] * w)
-        over = (share > span) & ~capped
-        if not over.any():
+    total = np.broadcast_to(total, shape[:-1]).reshape(-1)
+    # first round: nothing capped, every vector gets its proportional share
+    free_w = w.sum(axis=-1)
+    scale = np.divide(total, free_w, out=np.zeros_like(total), where=free_w > 0)
+    share = scale[:, None] * w
+    capped = share > span
+    rows = np.flatnonzero(capped.any(axis=-1))
+    # later rounds, only for the vectors with an item past the ceiling
+    for _ in range(1, k):
+        if not rows.size:
             break
-        capped |= over
-    return low + np.minimum(share, span)
+        wr, cap = w[rows], capped[rows]
+        free_w = np.where(cap, 0.0, wr).sum(axis=-1)
+        rest = total[rows] - span * cap.sum(axis=-1)
+        scale = np.divide(rest, free_w, out=np.zeros_like(rest), where=free_w > 0)
+        part = np.where(cap, span, scale[:, None] * wr)
+        share[rows] = part
+        over = (part > span) & ~cap
+        again = over.any(axis=-1)
+        capped[rows] = cap | over
+        rows = rows[again]
+    return (low + np.minimum(share, span)).reshape(shape)
 
 
 def items_from_latent(
@@ -176,19 +178,74 @@ def skip_items(rng: np.random.Generator, items: np.ndarray, rate: float) -> np.n
     return out
 
 
-def prorated_sum(items: np.ndarray) -> np.ndarray:
-    """Scale sum prorated over answered items: ``mean(answered) * k`` (NaN if none)."""
-    k = items.shape[-1]
-    answered = (~np.isnan(items)).sum(axis=-1)
-    total = np.nansum(items, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(answered > 0, total / np.maximum(answered, 1) * k, np.nan)
+def answered_mean_rule(inst: Instrument) -> Instrument:
+    """``inst`` scored with the simulator's rule: the mean of the answered items.
+
+    A subscale is scored whenever at least one of its items is answered
+    (``min_answered=1``): a mean scale is the mean of the answered items, a sum
+    scale that mean times the number of items (prorated sum).
+    """
+    return replace(inst, min_answered=1)
 
 
-def subscale_mean(items: np.ndarray, key: tuple[int, ...]) -> np.ndarray:
-    """Mean of the answered items of a subscale (1-based item numbers in ``key``)."""
-    cols = items[..., [i - 1 for i in key]]
-    return prorated_sum(cols) / len(key)
+@cache
+def _simulator_instruments() -> tuple[tuple[str, Instrument], ...]:
+    built_in = {
+        "srq": example_srq(),
+        "urica": urica(),
+        "wai_sr": wai_sr(),
+        "phq9": phq9(),
+        "gad7": gad7(),
+    }
+    return tuple((name, answered_mean_rule(inst)) for name, inst in built_in.items())
+
+
+def simulator_instruments() -> dict[str, Instrument]:
+    """The built-in instruments the simulator generates, with :func:`answered_mean_rule`.
+
+    Built once per process (instruments are frozen); keys are the instrument names.
+    """
+    return dict(_simulator_instruments())
+
+
+def generating_key(
+    inst: Instrument, subscales: tuple[str, ...] | None = None
+) -> dict[str, tuple[int, ...]]:
+    """Subscale name -> 1-based item numbers of the instrument's own key.
+
+    ``subscales`` (default: all, in the instrument's order) are the scales that
+    get a latent score; items on none of them come last as ``"unscored"``.
+    Every item must be generated once, so the subscales must not share items.
+    """
+    number = {item: j for j, item in enumerate(inst.items, start=1)}
+    names = tuple(inst.subscales) if subscales is None else subscales
+    key = {name: tuple(number[i] for i in inst.subscales[name]) for name in names}
+    used = [j for items in key.values() for j in items]
+    generated = set(used)
+    if len(generated) != len(used):
+        raise ModelSpecError(
+            f"{inst.name}: the generated subscales {names} share items; each item needs one latent"
+        )
+    rest = tuple(j for j in range(1, inst.n_items + 1) if j not in generated)
+    if rest:
+        key["unscored"] = rest
+    return key
+
+
+def response_range(inst: Instrument) -> dict[str, int]:
+    """``low`` and ``high`` of the instrument's whole-number answers, as keyword arguments."""
+    low, high = inst.response_range
+    return {"low": int(low), "high": int(high)}
+
+
+def observed_scores(inst: Instrument, items: np.ndarray) -> pd.DataFrame:
+    """Scores of simulated answers by :func:`engagestats.scoring.score`.
+
+    ``items`` has shape ``(..., inst.n_items)`` with the items in key order;
+    the leading axes are flattened into rows (C order).
+    """
+    frame = pd.DataFrame(items.reshape(-1, inst.n_items), columns=list(inst.items))
+    return score(frame, inst)
 
 
 def correlated_normals(rng: np.random.Generator, n: int, corr: np.ndarray) -> np.ndarray:

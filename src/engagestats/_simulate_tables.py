@@ -15,6 +15,7 @@ from . import _simulate_items as _it
 from .errors import ModelSpecError
 
 if TYPE_CHECKING:
+    from .scoring.instrument import Instrument
     from .simulate import SimulationParams
 
 
@@ -40,20 +41,17 @@ def _corr_matrix(upper: tuple[float, ...], k: int) -> np.ndarray:
 def _scale_items(
     rng: np.random.Generator,
     latent: dict[str, np.ndarray],
-    key: dict[str, tuple[int, ...]],
-    n_items: int,
+    inst: Instrument,
     *,
-    low: int,
-    high: int,
     precision: float,
 ) -> np.ndarray:
-    """Items of a multi-scale questionnaire, each subscale from its latent item mean."""
+    """Items of a multi-scale questionnaire, each subscale of its key from its latent item mean."""
     n = len(next(iter(latent.values())))
-    out = np.empty((n, n_items))
-    for name, items in key.items():
+    out = np.empty((n, inst.n_items))
+    for name, items in _it.generating_key(inst).items():
         weights = np.linspace(0.8, 1.2, len(items))
         out[:, [i - 1 for i in items]] = _it.items_from_latent(
-            rng, latent[name], weights, low=low, high=high, precision=precision
+            rng, latent[name], weights, **_it.response_range(inst), precision=precision
         )
     return out
 
@@ -125,22 +123,13 @@ def generate(
     }
     uri_latent["unscored"] = np.clip(3.0 + rng.normal(0.0, 0.5, size=n), 1.0, 5.0)
     prec = _it.ITEM_PRECISION
-    srq = _scale_items(rng, srq_latent, _it.SRQ_KEY, 15, low=1, high=7, precision=prec["srq"])
-    urica = _scale_items(
-        rng,
-        uri_latent,
-        {**_it.URICA_KEY, "unscored": _it.URICA_UNSCORED},
-        32,
-        low=1,
-        high=5,
-        precision=prec["urica"],
-    )
+    inst = _it.simulator_instruments()
+    srq = _scale_items(rng, srq_latent, inst["srq"], precision=prec["srq"])
+    urica = _scale_items(rng, uri_latent, inst["urica"], precision=prec["urica"])
     srq = _it.skip_items(rng, srq, p.skip_rate)
     urica = _it.skip_items(rng, urica, p.skip_rate)
-    srq_aut = _it.subscale_mean(srq, _it.SRQ_KEY["autonomous"])
-    uri = {k: _it.subscale_mean(urica, v) for k, v in _it.URICA_KEY.items()}
-    readiness_obs = uri["contemplation"] + uri["action"] + uri["maintenance"]
-    readiness_obs = readiness_obs - uri["precontemplation"]
+    srq_aut = _it.observed_scores(inst["srq"], srq)["srq_autonomous"].to_numpy()
+    readiness_obs = _it.observed_scores(inst["urica"], urica)["urica_readiness"].to_numpy()
     aut_c = srq_aut - srq_aut.mean()
     ready_c = readiness_obs - readiness_obs.mean()
 
@@ -162,19 +151,22 @@ def generate(
     dev = rng.normal(0.0, _it.WAI_PROFILE_SD, size=(n, 1, 3))
     dev = dev + rng.normal(0.0, _it.WAI_OCCASION_SD, size=(n, S, 3))
     dev -= dev.mean(axis=-1, keepdims=True)
-    wai = np.empty((n, S, 12))
-    for k, items in enumerate(_it.WAI_SR_KEY.values()):
+    wai_key = _it.generating_key(inst["wai_sr"], _it.WAI_SR_GENERATION_ORDER)
+    n_wai = inst["wai_sr"].n_items
+    wai = np.empty((n, S, n_wai))
+    for k, items in enumerate(wai_key.values()):
         wai[:, :, [i - 1 for i in items]] = _it.items_from_latent(
             rng,
             m[:, None] + u + dev[:, :, k],
-            np.linspace(0.9, 1.1, 4),
-            low=1,
-            high=5,
+            np.linspace(0.9, 1.1, len(items)),
+            **_it.response_range(inst["wai_sr"]),
             precision=prec["wai_sr"],
         )
     wai = _it.skip_items(rng, wai, p.skip_rate)
-    wai_total = _it.prorated_sum(wai)
-    alliance_true = 12.0 * m
+    # the within-client alliance is on the item-sum scale: WAI-SR total (item mean) * 12
+    wai_mean = _it.observed_scores(inst["wai_sr"], wai)["wai_sr_total"].to_numpy()
+    wai_total = n_wai * wai_mean.reshape(n, S)
+    alliance_true = n_wai * m
     between = alliance_true - alliance_true.mean()
     within = np.nan_to_num(_it.fill_forward(wai_total, attended) - alliance_true[:, None])
 
@@ -208,14 +200,22 @@ def generate(
     gad_latent = p.gad_intercept + p.gad_loading * (phq_latent - p.intercept) + gad_client[:, None]
     gad_latent += rng.normal(0.0, p.sd_gad_residual, size=(n, S))
     phq = _it.items_from_latent(
-        rng, phq_latent / 9.0, _it.PHQ9_WEIGHTS, low=0, high=3, precision=prec["phq9"]
+        rng,
+        phq_latent / inst["phq9"].n_items,
+        _it.PHQ9_WEIGHTS,
+        **_it.response_range(inst["phq9"]),
+        precision=prec["phq9"],
     )
     gad = _it.items_from_latent(
-        rng, gad_latent / 7.0, _it.GAD7_WEIGHTS, low=0, high=3, precision=prec["gad7"]
+        rng,
+        gad_latent / inst["gad7"].n_items,
+        _it.GAD7_WEIGHTS,
+        **_it.response_range(inst["gad7"]),
+        precision=prec["gad7"],
     )
     phq = _it.skip_items(rng, phq, p.skip_rate)
     gad = _it.skip_items(rng, gad, p.skip_rate)
-    phq_total = _it.prorated_sum(phq)
+    phq_total = _it.observed_scores(inst["phq9"], phq)["phq9_total"].to_numpy().reshape(n, S)
 
     # --- dropout after attended sessions before the planned end (MAR on observed totals)
     last = planned.copy()
@@ -273,8 +273,8 @@ def generate(
         }
     )
     item_frames = [
-        pd.DataFrame(srq, columns=[f"srq_{i}" for i in range(1, 16)]),
-        pd.DataFrame(urica, columns=[f"urica_{i}" for i in range(1, 33)]),
+        pd.DataFrame(srq, columns=list(inst["srq"].items)),
+        pd.DataFrame(urica, columns=list(inst["urica"].items)),
         pd.DataFrame(gas, columns=[f"gas_{i}" for i in range(1, 4)]),
         pd.DataFrame(gas_weight, columns=[f"gas_weight_{i}" for i in range(1, 4)]),
     ]
@@ -293,12 +293,10 @@ def generate(
         }
     )
     blocks = []
-    for prefix, arr in (("phq9", phq), ("gad7", gad), ("wai_sr", wai)):
+    for name, arr in (("phq9", phq), ("gad7", gad), ("wai_sr", wai)):
         vals = arr[ci, ti].copy()
         vals[~att] = np.nan
-        blocks.append(
-            pd.DataFrame(vals, columns=[f"{prefix}_{i}" for i in range(1, arr.shape[-1] + 1)])
-        )
+        blocks.append(pd.DataFrame(vals, columns=list(inst[name].items)))
     sessions = pd.concat([sessions, *blocks], axis=1)
 
     latent_clients = pd.DataFrame(
@@ -331,7 +329,7 @@ def generate(
             "session": sessions["session"],
             "phq9_latent": phq_latent[ci, ti],
             "gad7_latent": gad_latent[ci, ti],
-            "alliance_latent": 12.0 * (m[ci] + u[ci, ti]),
+            "alliance_latent": n_wai * (m[ci] + u[ci, ti]),
             "alliance_within_lag": within[ci, ti],
         }
     )

@@ -35,10 +35,7 @@ MOTIVATION_TYPES = ("low_motivation", "controlled_dominant", "balanced", "autono
 
 
 def _bad(column: str, value: Any, problem: str) -> DataValidationError:
-    return DataValidationError(
-        [{"file": "argument", "column": column, "value": str(value), "problem": problem}],
-        f"Invalid argument {column!r}",
-    )
+    return DataValidationError.for_argument(column, value, problem)
 
 
 def _frame(data: Any, columns: Sequence[str]) -> pd.DataFrame:

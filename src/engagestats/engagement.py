@@ -17,10 +17,7 @@ DROPOUT_DEFINITIONS = ("planned_end", "min_sessions", "min_dose")
 
 
 def _bad(column: str, value: Any, problem: str) -> DataValidationError:
-    return DataValidationError(
-        [{"file": "argument", "column": column, "value": str(value), "problem": problem}],
-        f"Invalid argument {column!r}",
-    )
+    return DataValidationError.for_argument(column, value, problem)
 
 
 def engagement(

@@ -72,6 +72,20 @@ class DataValidationError(EngageStatsError, ValueError):
 
     max_shown = 10
 
+    @classmethod
+    def for_argument(cls, name: str, value: Any, problem: str) -> DataValidationError:
+        """An unusable function argument: one problem row naming it (``file="argument"``).
+
+        Examples
+        --------
+        >>> err = DataValidationError.for_argument("k", 0, "k must be a positive integer")
+        >>> err.problems[["file", "column", "value"]].iloc[0].tolist()
+        ['argument', 'k', '0']
+        """
+        text = value if isinstance(value, str) else repr(value)
+        row = {"file": "argument", "row": None, "column": name, "value": text, "problem": problem}
+        return cls([row], f"Invalid argument {name!r}")
+
     def __init__(
         self,
         problems: pd.DataFrame | Iterable[Mapping[str, Any]],

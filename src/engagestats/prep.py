@@ -7,7 +7,7 @@ return a copy with new columns added, and keep the input's row order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,11 @@ import pandas as pd
 from .errors import DataValidationError
 
 __all__ = ["lag", "time_code", "within_between"]
+
+
+def _bad_argument(name: str, value: Any, expected: str) -> DataValidationError:
+    """A user's argument is not usable: ``{name} must be {expected}``."""
+    return DataValidationError.for_argument(name, value, f"{name} must be {expected}")
 
 
 def _columns(data: pd.DataFrame, columns: str | Sequence[str], *, what: str) -> list[str]:
@@ -145,6 +150,13 @@ def lag(
         input's row order. The first ``k`` occasions of each person are
         missing.
 
+    Raises
+    ------
+    DataValidationError
+        When a column is missing, ``order`` repeats within a person, or ``k``
+        or ``method`` is not one of the allowed values (the problem names the
+        argument).
+
     Examples
     --------
     >>> df = pd.DataFrame({"client_id": [1, 1, 1, 2, 2], "session": [1, 2, 4, 1, 2],
@@ -156,10 +168,10 @@ def lag(
     """
     cols = _columns(data, columns, what="lagged")
     _columns(data, [by, order], what="key")
-    if not isinstance(k, int | np.integer) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise _bad_argument("k", k, "a positive integer (the lag in occasions)")
     if method not in ("row", "value"):
-        raise ValueError(f"method must be 'row' or 'value', got {method!r}")
+        raise _bad_argument("method", method, "'row' or 'value'")
     dup = data.duplicated([by, order], keep=False)
     if dup.any():
         raise DataValidationError(
@@ -237,6 +249,12 @@ def time_code(
     DataFrame
         A copy of ``data`` with the new time column(s).
 
+    Raises
+    ------
+    DataValidationError
+        When a column is missing, or ``method``, ``center`` or ``knots`` is
+        not one of the allowed values (the problem names the argument).
+
     Notes
     -----
     With :math:`t_{ti} = s_{ti} - \\min_t s_{ti}` the sessions since intake,
@@ -259,6 +277,10 @@ def time_code(
     >>> time_code(df, method="piecewise", knots=[2])[["time_p1", "time_p2"]].values.tolist()
     [[0, 0], [1, 0], [2, 2], [0, 0], [1, 0]]
     """
+    if center not in ("intake", "final") and (
+        isinstance(center, bool | str) or not isinstance(center, int | float | np.number)
+    ):
+        raise _bad_argument("center", center, "'intake', 'final' or a number")
     out = data.copy()
     if method == "weeks":
         _columns(data, [by, date], what="key")
@@ -268,10 +290,10 @@ def time_code(
         _columns(data, [by, time], what="key")
         t = data[time] - data.groupby(by)[time].transform("min")
     else:
-        raise ValueError(f"unknown method {method!r}; use session, weeks, log or piecewise")
+        raise _bad_argument("method", method, "'session', 'weeks', 'log' or 'piecewise'")
     if method == "piecewise":
         if not knots:
-            raise ValueError("method='piecewise' needs at least one knot")
+            raise _bad_argument("knots", knots, "at least one knot when method='piecewise'")
         edges = [0.0, *sorted(float(x) for x in knots)]
         keep_int = pd.api.types.is_integer_dtype(t) and all(float(e).is_integer() for e in edges)
         for j, lo in enumerate(edges, start=1):

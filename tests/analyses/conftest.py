@@ -23,4 +23,4 @@ def sample_model(sample_with_truth):
 
 @pytest.fixture(scope="session")
 def small_study():
-    return es.simulate_study(n_therapists=8, clients_per_therapist=8, max_sessions=12, seed=5)
+    return es.simulate_study(n_therapists=8, clients_per_therapist=8, max_sessions=12, seed=6)

@@ -63,8 +63,8 @@ def test_coding_centres_and_lags(small_study):
     )
     d = m.data
     per_client = d.drop_duplicates("client_id")
-    # centred at the mean over clients of the fitting panel (before exclusions)
-    assert abs(per_client["autonomous"].mean()) < 0.05
+    # centred at the mean over the analysed clients (after the exclusions), each once
+    np.testing.assert_allclose(per_client["autonomous"].mean(), 0.0, atol=1e-10)
     c = d[d["client_id"] == d["client_id"].iloc[0]].sort_values("time")
     within = c["wai_sr_sum"] - (c["alliance_between"] + m.spec.centres["alliance_between"])
     np.testing.assert_allclose(c["alliance_within_lag"].iloc[1:], within.iloc[:-1], atol=1e-9)
@@ -198,3 +198,173 @@ def test_within_interpretation_follows_the_lag(small_study):
     eff = same.effects().set_index("term")
     assert "same session" in eff.loc["alliance_within", "effect"]
     assert eff.loc["alliance_within", "interpretation"].startswith("in a session with")
+
+
+# ---------------------------------------------------------------- coding on analysed rows
+def _panel(n_clients=40, n_sessions=6, seed=1):
+    """A complete long panel: intake ``x``, time-varying ``w``, modality, outcome."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n_clients):
+        x = rng.normal(50, 10)
+        mod = ["cbt", "pdt"][i % 2]
+        u0, u1 = rng.normal(0, 2), rng.normal(0, 0.3)
+        wbar = rng.normal(40, 5)
+        for s in range(1, n_sessions + 1):
+            w = wbar + rng.normal(0, 3)
+            y = 15 + u0 + (u1 - 0.5 - 0.02 * (x - 50)) * (s - 1) - 0.1 * (w - 40)
+            y += rng.normal(0, 1.5)
+            rows.append(
+                {
+                    "client_id": f"C{i:03d}",
+                    "therapist_id": f"T{i % 5}",
+                    "session": s,
+                    "x": x,
+                    "w": w,
+                    "modality": mod,
+                    "phq9_total": y,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_centres_come_from_the_analysed_clients_only():
+    p = _panel()
+    # six more clients with extreme predictor values and no outcome at all: excluded
+    extra = _panel(n_clients=6, seed=2)
+    extra["client_id"] = "X" + extra["client_id"]
+    extra["x"] = 500.0
+    extra["w"] = 300.0
+    extra["phq9_total"] = np.nan
+    # an analysed client with one session whose outcome is missing but whose w is observed
+    c0 = p["client_id"] == "C000"
+    p.loc[c0 & (p["session"] == 3), "phq9_total"] = np.nan
+    data = pd.concat([p, extra], ignore_index=True)
+    m = growth_model(data, predictors=["x"], time_varying={"alliance": "w"}, therapist=None)
+
+    analysed = p.drop_duplicates("client_id")
+    np.testing.assert_allclose(m.spec.centres["x"], analysed["x"].mean(), rtol=1e-12)
+    np.testing.assert_allclose(m.spec.sds["x"], analysed["x"].std(ddof=1), rtol=1e-12)
+    # person mean over every observed w of the client (outcome missing or not)
+    person = p.groupby("client_id")["w"].mean()
+    np.testing.assert_allclose(m.spec.centres["alliance_between"], person.mean(), rtol=1e-12)
+    np.testing.assert_allclose(m.spec.sds["alliance_between"], person.std(ddof=1), rtol=1e-12)
+    got = m.data.drop_duplicates("client_id").set_index("client_id")["alliance_between"]
+    np.testing.assert_allclose(got, (person - person.mean()).loc[got.index], atol=1e-10)
+    np.testing.assert_allclose(m.data.drop_duplicates("client_id")["x"].mean(), 0.0, atol=1e-10)
+    np.testing.assert_allclose(
+        m.spec.sds["alliance_within_lag"], m.data["alliance_within_lag"].std(ddof=1), rtol=1e-12
+    )
+    reasons = m.exclusions.set_index("reason")
+    assert reasons.loc["missing outcome 'phq9_total'", "n_rows"] == len(extra) + 1
+    assert reasons.loc["missing outcome 'phq9_total'", "n_clients"] == 7
+    assert m.fit.nobs + m.exclusions["n_rows"].sum() == len(data)
+
+
+def test_lag_does_not_skip_a_session_with_a_missing_outcome():
+    p = _panel(n_clients=20)
+    c0 = p["client_id"] == "C000"
+    p.loc[c0 & (p["session"] == 3), "phq9_total"] = np.nan
+    m = growth_model(p, time_varying={"alliance": "w"}, therapist=None)
+    w = p.loc[c0].set_index("session")["w"]
+    row4 = m.data[(m.data["client_id"] == "C000") & (m.data["session"] == 4)].iloc[0]
+    # the within part at session 4 is the deviation at session 3 (outcome missing, w observed)
+    np.testing.assert_allclose(row4["alliance_within_lag"], w[3] - w.mean(), rtol=1e-12)
+    assert 3 not in m.data.loc[m.data["client_id"] == "C000", "session"].tolist()
+
+
+def test_a_level_with_only_excluded_rows_is_dropped():
+    p = _panel()
+    art = p["client_id"].isin(["C000", "C001", "C002"])
+    p.loc[art, "modality"] = "art_therapy"  # sorts first: would be the reference level
+    p.loc[art, "phq9_total"] = np.nan
+    m = growth_model(p, predictors=["x"], moderators=["modality"], therapist=None)
+    assert m.spec.levels["modality"] == ["cbt", "pdt"]
+    assert "time:modalitypdt" in m.fit.fixed.index
+    assert not any("art" in t for t in m.fit.fixed.index)
+    kept = p.loc[~art].drop_duplicates("client_id")["modality"].value_counts(normalize=True)
+    np.testing.assert_allclose(
+        [m.spec.shares["modality"][lv] for lv in ["cbt", "pdt"]], kept[["cbt", "pdt"]], rtol=1e-12
+    )
+    np.testing.assert_allclose(m.spec.centres["x"], p.loc[~art, "x"].unique().mean(), rtol=1e-12)
+    reasons = m.exclusions.set_index("reason")
+    assert reasons.loc["missing outcome 'phq9_total'"].tolist() == [int(art.sum()), 3]
+    assert len(m.exclusions) == 1  # dropping the level itself loses no further rows
+    assert m.moderation()["tests"]["moderator"].unique().tolist() == ["modality"]
+
+
+def test_a_declared_level_lost_to_exclusions_warns():
+    p = _panel()
+    art = p["client_id"].isin(["C000", "C001", "C002"])
+    p.loc[art, "modality"] = "art_therapy"
+    p.loc[art, "phq9_total"] = np.nan
+    p["modality"] = pd.Categorical(p["modality"], categories=["art_therapy", "cbt", "pdt"])
+    with pytest.warns(es.DataWarning, match=r"'art_therapy'.*'modality'.*reference level is 'cbt'"):
+        m = growth_model(p, predictors=["x"], moderators=["modality"], therapist=None)
+    assert m.spec.levels["modality"] == ["cbt", "pdt"]
+
+
+def test_a_single_analysed_level_warns_and_the_others_are_fitted():
+    p = _panel()
+    pdt = p["modality"] == "pdt"
+    p.loc[pdt, "phq9_total"] = np.nan
+    with pytest.warns(es.DataWarning, match="'modality'.*single level"):
+        m = growth_model(p, predictors=["x"], moderators=["modality"], therapist=None)
+    assert m.spec.levels["modality"] == ["cbt"]
+    assert m.fit.fixed.index.tolist() == ["(Intercept)", "time", "x", "time:x"]
+    assert m.exclusions["n_rows"].tolist() == [int(pdt.sum())]
+    np.testing.assert_allclose(m.spec.centres["x"], p.loc[~pdt, "x"].unique().mean(), rtol=1e-12)
+
+
+def test_new_data_use_the_stored_constants():
+    from engagestats.analyses import off_track
+    from engagestats.analyses._panel import apply_spec
+
+    p = _panel()
+    art = p["client_id"].isin(["C000", "C001"])
+    p.loc[art, ["modality", "x"]] = ["art_therapy", 900.0]
+    p.loc[art, "phq9_total"] = np.nan
+    m = growth_model(p, predictors=["x"], moderators=["modality"], therapist=None)
+    new = _panel(n_clients=4, seed=9)
+    new["client_id"] = "N" + new["client_id"]
+    new.loc[new["client_id"] == "NC000", "modality"] = "art_therapy"
+    from copy import deepcopy
+
+    frame, _ = apply_spec(new, deepcopy(m.spec), fit=False)
+    np.testing.assert_allclose(frame["x"], new["x"] - m.spec.centres["x"], rtol=1e-12)
+    assert frame.loc[new["client_id"] == "NC000", "modality"].isna().all()
+    flags = off_track(m, new)
+    assert (flags.loc[flags["client_id"] == "NC000", "status"] == "no score").all()
+    assert flags.loc[flags["client_id"] != "NC000", "expected"].notna().all()
+    # trajectories at a data-scale x use the analysed centre
+    b = m.fit.fixed["estimate"]
+    tr = m.trajectories(by="modality", times=[2], at={"x": 60.0}).set_index("modality")
+    xc = 60.0 - p.loc[~art, "x"].unique().mean()
+    expected = b["(Intercept)"] + 2 * b["time"] + xc * (b["x"] + 2 * b["time:x"])
+    np.testing.assert_allclose(tr.loc["cbt", "estimate"], expected, rtol=1e-10)
+
+
+def test_no_exclusions_matches_a_direct_lmm_fit():
+    p = _panel(seed=3)
+    m = growth_model(p, predictors=["x"], time_varying={"alliance": "w"}, moderators=["modality"])
+    assert len(m.exclusions) == 0
+    d = p.sort_values(["client_id", "session"]).copy()
+    d["time"] = d["session"] - d.groupby("client_id")["session"].transform("min")
+    d["x"] = d["x"] - d.drop_duplicates("client_id")["x"].mean()
+    pm = d.groupby("client_id")["w"].transform("mean")
+    d["alliance_between"] = pm - d.groupby("client_id")["w"].mean().mean()
+    d["alliance_within_lag"] = (d["w"] - pm).groupby(d["client_id"]).shift(1).fillna(0.0)
+    formula = (
+        "phq9_total ~ time + x + alliance_between + alliance_within_lag + time:x"
+        " + time:alliance_between + modality + time:modality + x:modality"
+        " + alliance_between:modality + time:x:modality + time:alliance_between:modality"
+        " + (1 | therapist_id) + (1 + time | client_id)"
+    )
+    assert m.formula == formula
+    direct = es.lmm(formula, d)
+    np.testing.assert_allclose(
+        m.fit.fixed["estimate"], direct.fixed.loc[m.fit.fixed.index, "estimate"], rtol=1e-8
+    )
+    np.testing.assert_allclose(
+        m.fit.fixed["se"], direct.fixed.loc[m.fit.fixed.index, "se"], rtol=1e-8
+    )

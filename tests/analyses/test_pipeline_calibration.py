@@ -1,11 +1,21 @@
 """The whole analysis pipeline is calibrated at the bundled sample's size.
 
 One sample is one draw: even a perfect pipeline leaves some 95% CI uncovered in
-about a quarter of samples of nine effects. This test replicates the sample's
+about a third of samples of nine effects. This test replicates the sample's
 design (30 therapists x 11 clients, the default generating parameters) 60 times
 and fits the adjusted growth model that ``analyse_motivation``,
 ``analyse_readiness`` and ``analyse_alliance`` share, from simulated items
 through scoring, within/between splitting, lagging and the LMM.
+
+Each replication is fitted twice on the same panel and predictors: to the
+observed PHQ-9 totals (the pipeline) and to the latent totals the simulator
+generated them from (an oracle outcome). The latent fit must be unbiased for
+every term: that checks everything the pipeline builds. The observed totals
+are bounded at 0 (and 27); clients who improve fast reach the floor, which
+flattens their observed slopes a little. That attenuation is a property of the
+measure, not of the pipeline, so it is measured as the paired difference
+between the two fits and bounded, and the observed CIs must still cover at the
+nominal rate.
 """
 
 import warnings
@@ -30,23 +40,44 @@ def replications():
         with warnings.catch_warnings():
             # small simulated studies occasionally give a boundary therapist variance
             warnings.simplefilter("ignore", es.SingularFitWarning)
-            fixed = adjusted_model(study).fit.fixed
-        for term, true in truth.fixed_effects.set_index("term")["estimate"].items():
-            r = fixed.loc[term]
-            rows.append((seed, term, true, r["estimate"], r["ci_low"] <= true <= r["ci_high"]))
-    return pd.DataFrame(rows, columns=["seed", "term", "true", "estimate", "covered"])
+            model = adjusted_model(study)
+            latent = truth.sessions[["client_id", "session", "phq9_latent"]]
+            panel = model.data.merge(latent, on=["client_id", "session"], validate="1:1")
+            oracle = es.lmm(model.formula.replace("phq9_total", "phq9_latent", 1), panel)
+        observed = truth.recovery(model.fit.fixed)
+        observed["latent_estimate"] = oracle.fixed.loc[observed["term"], "estimate"].to_numpy()
+        rows.append(observed.assign(seed=seed))
+    return pd.concat(rows, ignore_index=True)
 
 
-def test_every_effect_is_unbiased(replications):
-    g = replications.groupby("term")
-    mcse = g["estimate"].std() / np.sqrt(g.size())
-    bias = g["estimate"].mean() - g["true"].first()
+def _bias_in_mcse(estimates: pd.Series, true: pd.Series, by: pd.Series) -> pd.Series:
+    g = estimates.groupby(by)
+    return (g.mean() - true.groupby(by).first()) / (g.std() / np.sqrt(g.size()))
+
+
+def test_pipeline_is_unbiased_on_the_latent_scale(replications):
+    r = replications
+    z = _bias_in_mcse(r["latent_estimate"], r["true"], r["term"])
     # 3 Monte-Carlo SEs: the largest of nine |z| values exceeds 3 with probability ~2.4%
-    assert (bias.abs() <= 3 * mcse).all(), (bias / mcse).round(2).to_dict()
+    assert (z.abs() <= 3).all(), z.round(2).to_dict()
 
 
-def test_every_effect_has_nominal_coverage(replications):
-    coverage = replications.groupby("term")["covered"].mean()
+def test_floor_attenuation_of_the_observed_scale_is_small(replications):
+    r = replications
+    attenuation = (r["estimate"] - r["latent_estimate"]).groupby(r["term"]).mean()
+    relative = attenuation / r.groupby("term")["true"].first()
+    # measured at 60 replications: at most 6% of a slope (time:alliance_between), <= 2% of
+    # every level effect; observed slopes are flatter (less negative), never steeper
+    assert (relative.abs() <= 0.08).all(), relative.round(3).to_dict()
+    slopes = [t for t in relative.index if t.startswith("time")]
+    assert (relative[slopes] <= 0.01).all(), relative[slopes].round(3).to_dict()
+
+
+def test_every_effect_has_nominal_coverage_and_sign(replications):
+    r = replications
+    coverage = r.groupby("term")["covered"].mean()
     # with true coverage .95 and 60 replications, a share below .85 is 3.6 binomial SDs away
     assert (coverage >= 0.85).all(), coverage.to_dict()
     assert 0.92 <= coverage.mean() <= 0.98
+    # the generating effects are large enough for the sample's size to pin down every sign
+    assert r["right_sign"].all(), r.loc[~r["right_sign"], ["seed", "term"]].to_string()

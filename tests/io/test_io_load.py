@@ -185,8 +185,34 @@ def test_columns_map_unknown_name_raises(tmp_path):
 
 def test_columns_map_bad_shape(tmp_path):
     folder = write_tables(tmp_path)
-    with pytest.raises(ValueError, match="per-table map"):
+    with pytest.raises(DataValidationError, match="per-table map") as info:
         load_study(folder, columns={"visits": {"a": "b"}})
+    assert isinstance(info.value, ValueError)  # backwards compatible
+    assert info.value.problems.loc[0, ["file", "column", "value"]].tolist() == [
+        "argument",
+        "columns",
+        "visits",
+    ]
+    with pytest.raises(DataValidationError, match="not a mix") as info:
+        load_study(folder, columns={"ClientID": "client_id", "clients": {"a": "b"}})
+    assert info.value.problems.loc[0, "column"] == "columns"
+
+
+def test_table_file_needed_without_folder(tmp_path):
+    folder = write_tables(tmp_path)
+    with pytest.raises(DataValidationError, match="a file path when no folder") as info:
+        load_study(therapists=folder / "therapists.csv", clients=folder / "clients.csv")
+    assert info.value.problems.loc[0, ["file", "column"]].tolist() == ["argument", "sessions"]
+
+
+def test_schema_argument_of_wrong_type(tmp_path):
+    with pytest.raises(DataValidationError, match="schema must be a path") as info:
+        load_study(write_tables(tmp_path), schema=["clients"])
+    assert info.value.problems.loc[0, ["file", "column", "value"]].tolist() == [
+        "argument",
+        "schema",
+        "list",
+    ]
 
 
 def test_schema_argument_adds_constraints(tmp_path):
@@ -267,5 +293,6 @@ def test_not_a_folder(tmp_path):
 
 
 def test_on_invalid_must_be_known(tmp_path):
-    with pytest.raises(ValueError, match="on_invalid"):
+    with pytest.raises(DataValidationError, match="on_invalid must be 'raise' or 'drop'") as info:
         load_study(write_tables(tmp_path), on_invalid="ignore")
+    assert info.value.problems.loc[0, ["column", "value"]].tolist() == ["on_invalid", "ignore"]

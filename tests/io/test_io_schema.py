@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from engagestats.errors import DataValidationError
 from engagestats.io import codebook, table_schema
 from engagestats.io.schema import merge_schema
 
@@ -90,5 +91,14 @@ def test_merge_schema_replaces_and_adds():
 
 
 def test_unknown_table():
-    with pytest.raises(ValueError, match="unknown table"):
+    with pytest.raises(DataValidationError, match="table must be one of") as info:
         table_schema("visits")
+    assert isinstance(info.value, ValueError)  # backwards compatible
+    assert info.value.problems.loc[0, ["column", "value"]].tolist() == ["table", "visits"]
+
+
+def test_merge_schema_rejects_other_types():
+    with pytest.raises(
+        DataValidationError, match=r"schema must be a path to a datapackage\.json or a mapping"
+    ):
+        merge_schema(42)

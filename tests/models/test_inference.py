@@ -112,3 +112,20 @@ def test_rank_zero_contrast_raises():
         inference.f_test(sat, [[0.0]])
     with pytest.raises(ModelSpecError, match="1 columns"):
         inference.contrast_table(sat, np.zeros((0, 1)))
+
+
+def test_joint_f_test_is_scale_free():
+    """The rank of L V L' is judged relative to its largest eigenvalue (as lmerTest's
+    contestMD), so an outcome on a small scale keeps every direction of the test. (With an
+    absolute cut-off of sqrt(eps), the 1e-3 scale lost both directions: vcov ~ 3e-9.) At a
+    1e-6 scale the Satterthwaite df break down, as in lmerTest: numDeriv's absolute step
+    near zero is larger than sigma."""
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame({"g": np.repeat(np.arange(20), 6), "x": np.tile(np.arange(6.0), 20)})
+    d["z"] = rng.normal(size=len(d))
+    d["y"] = 1 + 0.3 * d["x"] - 0.2 * d["z"] + rng.normal(size=20)[d["g"]] + rng.normal(size=120)
+    L = [[0, 1, 0], [0, 0, 1]]
+    base = lmm("y ~ x + z + (1 | g)", d).contrast(L, joint=True)
+    tiny = lmm("y ~ x + z + (1 | g)", d.assign(y=d["y"] * 1e-3)).contrast(L, joint=True)
+    assert tiny["num_df"].item() == base["num_df"].item() == 2
+    np.testing.assert_allclose(tiny[["f", "den_df", "p"]], base[["f", "den_df", "p"]], rtol=1e-4)

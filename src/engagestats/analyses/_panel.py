@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import instruments, prep
-from ..errors import DataValidationError, ModelSpecError
+from ..errors import DataValidationError, DataWarning, ModelSpecError
 from ..scoring import score
 from ..study import Study, item_blocks
 
@@ -137,9 +138,16 @@ def prepare(
     _missing_columns(panel, needed, "model")
     if spec.therapist is not None and spec.therapist not in panel.columns:
         spec.therapist = None
+    # 1. provisional coding on every row: term kinds, and which rows lack a value
     frame, spec = apply_spec(panel, spec, fit=True)
-    frame, excl = _exclude(frame, spec, counts)
-    return frame, excl, spec
+    # 2. the rows that are analysed (every other row counted once, under its first reason)
+    keep, excl = _exclude(frame, spec, counts)
+    # 3. the coding constants from the analysed rows/clients only, then the final coding
+    #    of the whole panel (person means and lags still see every observed session)
+    _refit(frame.loc[keep], panel.loc[keep], spec)
+    frame, spec = apply_spec(panel, spec, fit=False)
+    out = frame.loc[keep].drop(columns=[c for c in frame.columns if c.startswith("_")])
+    return out.reset_index(drop=True), excl, spec
 
 
 def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.DataFrame, Any]:
@@ -163,9 +171,10 @@ def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.D
                 share = clients[col].astype(str).value_counts(normalize=True)
                 spec.shares[name] = {c: float(share.get(c, 0.0)) for c in cats}
             raw = frame[col].astype(object)
-            frame[name] = pd.Categorical(
-                raw.where(raw.isna(), raw.astype(str)), categories=spec.levels[name]
-            )
+            text = raw.where(raw.isna(), raw.astype(str))
+            # a level not in the model (new data, or one with no analysed rows) is missing
+            text = text.where(text.isin(spec.levels[name]))
+            frame[name] = pd.Categorical(text, categories=spec.levels[name])
         else:
             if fit:
                 per_client = clients[col].astype(float)
@@ -182,6 +191,7 @@ def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.D
             spec.centres[between] = float(means.mean()) if spec.center else 0.0
             spec.sds[between] = float(means.std(ddof=1))
         frame[between] = person_mean - spec.centres[between]
+        frame[f"_{between}_mean"] = person_mean
         within = spec.within_name(name)
         dev = (values - person_mean).rename(within)
         tmp = pd.DataFrame({spec.client: frame[spec.client], "_t": frame["time"], within: dev})
@@ -204,7 +214,8 @@ def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.D
 
 def _exclude(
     frame: pd.DataFrame, spec: PanelSpec, counts: list[tuple[str, int, int]]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """The rows kept for the fit (boolean mask) and the exclusions table."""
     keep = np.ones(len(frame), dtype=bool)
 
     def drop(mask: np.ndarray, reason: str) -> None:
@@ -232,10 +243,59 @@ def _exclude(
         drop(frame[within].isna().to_numpy(), f"missing lagged predictor {col!r}")
     if spec.therapist is not None:
         drop(frame[spec.therapist].isna().to_numpy(), f"missing {spec.therapist!r}")
-    out = frame.loc[keep].drop(columns=[c for c in frame.columns if c.startswith("_")])
     excl = pd.DataFrame(counts, columns=list(EXCLUSION_COLUMNS))
     excl["n_rows"] = excl["n_rows"].astype("int64")
     excl["n_clients"] = excl["n_clients"].astype("int64")
-    if len(out) == 0:
+    if not keep.any():
         raise ModelSpecError("no rows left to fit after the exclusions:\n" + excl.to_string())
-    return out.reset_index(drop=True), excl
+    return keep, excl
+
+
+def _refit(kept: pd.DataFrame, raw: pd.DataFrame, spec: PanelSpec) -> None:
+    """Re-estimate the coding constants of ``spec`` from the analysed rows.
+
+    ``kept`` is the provisionally coded frame and ``raw`` the input panel, both
+    restricted to the rows that are fitted (same order; a term may share its
+    column's name, so raw values are read from ``raw``).
+    Centres and SDs of intake predictors and of the between parts count each analysed
+    client once; categorical levels keep only those with analysed rows (in their
+    original order, so the reference is the first remaining one) and their shares are
+    over analysed clients. A level the user declared (a pandas ``Categorical`` column)
+    that loses all its rows to the exclusions gives a :class:`DataWarning`; a level
+    merely read from the data is dropped silently (its rows are in the exclusions).
+    """
+    first = ~kept[spec.client].duplicated().to_numpy()
+    clients, raw_clients = kept.loc[first], raw.loc[first]
+    for name, col in {**spec.predictors, **spec.moderators}.items():
+        if spec.kinds[name] == "categorical":
+            present = set(kept[name].astype(object).dropna())
+            levels = [lv for lv in spec.levels[name] if lv in present]
+            lost = [lv for lv in spec.levels[name] if lv not in present]
+            if lost and isinstance(raw[col].dtype, pd.CategoricalDtype):
+                warnings.warn(
+                    f"level(s) {lost} of {col!r} (term {name!r}) have no analysed rows after "
+                    f"the exclusions and are left out of the model; the reference level is "
+                    f"{levels[0]!r}",
+                    DataWarning,
+                    stacklevel=4,
+                )
+            if len(levels) < 2:
+                warnings.warn(
+                    f"{col!r} (term {name!r}) has a single level {levels} in the analysed rows: "
+                    "its effect cannot be estimated and its terms drop out of the model",
+                    DataWarning,
+                    stacklevel=4,
+                )
+            spec.levels[name] = levels
+            share = clients[name].astype(object).value_counts(normalize=True)
+            spec.shares[name] = {lv: float(share.get(lv, 0.0)) for lv in levels}
+        else:
+            per_client = raw_clients[col].astype(float)
+            spec.centres[name] = float(per_client.mean()) if spec.center else 0.0
+            spec.sds[name] = float(per_client.std(ddof=1))
+    for name in spec.time_varying:
+        between = f"{name}_between"
+        means = clients[f"_{between}_mean"].astype(float)
+        spec.centres[between] = float(means.mean()) if spec.center else 0.0
+        spec.sds[between] = float(means.std(ddof=1))
+        spec.sds[spec.within_name(name)] = float(kept[spec.within_name(name)].std(ddof=1))

@@ -118,11 +118,13 @@ def growth_model(
     predictors : sequence of str, or mapping of term name to column
         Intake predictors, continuous (``{"autonomous": "srq_autonomous"}``)
         or categorical (readiness stage, motivation type); each interacts with
-        ``time``.
+        ``time``. A categorical column's levels are those with analysed rows,
+        in sorted order (or the order of a pandas ``Categorical``'s categories);
+        the first is the reference.
     time_varying : sequence of str, or mapping of term name to column
         Time-varying predictors (``{"alliance": "wai_sr_total"}``), split into
         ``<name>_between`` (client mean over the client's non-missing values,
-        grand-mean centred with each client counted once) and the within part
+        grand-mean centred over the analysed clients, each counted once) and the within part
         (value minus client mean) lagged by ``lag`` rows within client:
         ``<name>_within_lag`` is the deviation at the previous attended session.
     client, therapist : str
@@ -131,8 +133,8 @@ def growth_model(
     random_slope : bool, default True
         ``(1 + time | client)`` or ``(1 | client)``.
     center : bool, default True
-        Centre continuous intake predictors at their mean over clients (each
-        client once), so main effects are at the average client.
+        Centre continuous intake predictors at their mean over the analysed
+        clients (each client once), so main effects are at the average client.
     lag : int, default 1
         Lag (in rows of attended sessions) of the within-person parts; 0 for none.
     first_lag : {"zero", "drop"}, default "zero"
@@ -173,6 +175,13 @@ def growth_model(
     ModelSpecError
         When nothing is left to fit or the model cannot be built.
 
+    Warns
+    -----
+    DataWarning
+        When a level declared in a pandas ``Categorical`` column loses all its
+        rows to the exclusions (it is left out of the model), or a categorical
+        term has a single level in the analysed rows (its terms drop out).
+
     Notes
     -----
     With intake predictors :math:`x_i`, time-varying :math:`w_{ti}`:
@@ -187,6 +196,27 @@ def growth_model(
     the within/between disaggregation of Curran & Bauer (2011), with the
     within part lagged so the alliance at the previous session predicts the
     outcome at this one (Falkenström et al. 2013).
+
+    Coding and exclusions. Rows are first excluded (missing outcome, time,
+    predictor or moderator, no previous session for the lag, ...; each row
+    counted once in ``exclusions``). Every constant of the coding is then
+    estimated on the analysed rows only: the centres :math:`\\bar x` and SDs of
+    intake predictors and of the between parts (each analysed client counted
+    once), the levels of categorical terms and their shares of analysed
+    clients (used to average trajectories). A level whose rows are all
+    excluded is left out of the model, and the reference is the first level
+    that remains; this loses no further rows, so it adds nothing to
+    ``exclusions``, and it warns (:class:`~engagestats.DataWarning`) only
+    when the level was declared by the user, as a category of a pandas
+    ``Categorical`` column. The person mean :math:`\\bar w_i` of a
+    time-varying predictor, however, uses every session of the client where
+    :math:`w` is observed, including sessions that are excluded because the
+    outcome is missing: it is the best estimate of the client's mean. Lags
+    are likewise taken on the full session sequence, so the lagged within
+    part at a session is the deviation at the previous attended session
+    even when that session's outcome is missing. New data (``trajectories``,
+    :func:`~engagestats.analyses.off_track`) are coded with these stored
+    constants; a level absent from the model is treated as missing.
 
     References
     ----------

@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import ModelSpecError
 from ..models import design as _design
 from ..models.inference import check_level
-from . import _tables
+from . import _moderation, _tables
 
 if TYPE_CHECKING:
     from ..models import LmmResult
@@ -349,13 +349,20 @@ class OutcomeModel:
         return out
 
     # -------------------------------------------------------- moderation
-    def moderation(self, ci: float = 0.95) -> dict[str, pd.DataFrame]:
+    def moderation(
+        self, ci: float = 0.95, *, weights: Literal["proportional", "equal"] = "proportional"
+    ) -> dict[str, pd.DataFrame]:
         """Tests of whether each predictor's time effect differs across moderator levels.
 
         Parameters
         ----------
         ci : float, default 0.95
             Confidence level of the simple slopes.
+        weights : {"proportional", "equal"}, default "proportional"
+            With two or more moderators, how a simple slope at one moderator's
+            level is averaged over the levels of the others: by their shares
+            of the analysed clients (the clients in :attr:`data`), or equally
+            (``emmeans``' default). Ignored with a single moderator.
 
         Returns
         -------
@@ -365,50 +372,65 @@ class OutcomeModel:
             predictor x time x moderator terms are zero, as
             ``lmerTest::contest(joint = TRUE)``). ``"simple_slopes"``: one row
             per moderator, predictor (coded column) and moderator level:
-            ``moderator, predictor, level, estimate, se, df, t, p, ci_low,
-            ci_high``, the predictor's time effect in that level.
+            ``moderator, predictor, level, averaged_over`` (the other
+            moderators, comma-separated, or ``"none"``), ``weights``
+            (``"proportional"``, ``"equal"`` or ``"none"``), ``estimate, se,
+            df, t, p, ci_low, ci_high``: the predictor's time effect in that
+            level. ``simple_slopes.attrs["level_weights"]`` holds the weights
+            used, ``{moderator: {level: weight}}``.
 
         Raises
         ------
         ModelSpecError
-            When the model has no moderators.
+            When the model has no moderators or ``weights`` is unknown.
+
+        Notes
+        -----
+        The simple slope (Aiken & West, 1991) of predictor :math:`x` at level
+        :math:`l` of moderator :math:`m`, averaged over the levels :math:`j`
+        of each other moderator :math:`k` with weights :math:`w_{kj}`
+        (summing to 1 over :math:`j`), is the contrast
+
+        .. math::
+
+            \\theta_{x,m=l} = \\beta_{t:x} + \\beta_{t:x:m_l}
+                + \\sum_{k \\ne m} \\sum_j w_{kj} \\beta_{t:x:k_j}
+
+        with :math:`\\beta_{t:x:m_l} = 0` at reference levels. It is tested
+        as :math:`L'\\hat\\beta` with :math:`SE = \\sqrt{L' V L}` and the
+        Satterthwaite df of :math:`L`, which is what
+        ``emmeans::emtrends(fit, ~ m, var = "time")`` reports for the change
+        in the time slope per unit of :math:`x` (``weights = "equal"``, or
+        ``"proportional"`` when every client has the same number of rows,
+        ``emmeans`` counting rows rather than clients). With one moderator
+        the sum is empty: the slope is that of a refit with :math:`l` as the
+        reference level.
+
+        References
+        ----------
+        Aiken, L. S., & West, S. G. (1991). *Multiple regression: Testing and
+        interpreting interactions*. Sage.
+
+        Lenth, R. V. (2024). *emmeans: Estimated marginal means, aka
+        least-squares means* (R package). https://CRAN.R-project.org/package=emmeans
+
+        Examples
+        --------
+        >>> import engagestats as es
+        >>> from engagestats.analyses import growth_model
+        >>> study = es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=2)
+        >>> m = growth_model(study, predictors={"autonomous": "srq_autonomous"},
+        ...                  moderators=["modality", "format"])
+        >>> mod = m.moderation(weights="equal")
+        >>> mod["tests"][["moderator", "predictor", "num_df"]].to_numpy().tolist()
+        [['modality', 'autonomous', 3], ['format', 'autonomous', 1]]
+        >>> s = mod["simple_slopes"]
+        >>> s.loc[s["moderator"] == "format", ["level", "averaged_over", "weights"]]
+                level averaged_over weights
+        4       group      modality   equal
+        5  individual      modality   equal
         """
-        if not self.spec.moderators:
-            raise ModelSpecError("the model has no moderators; use growth_model(moderators=...)")
-        names = self._names()
-        cols = list(self.fit.fixed.index)
-        tests, slopes = [], []
-        for m in self.spec.moderators:
-            mlev = self.spec.levels[m]
-            for term in self.slope_terms:
-                rows = []
-                for piece, _ in self._coded(term):
-                    base = names[frozenset(("time", piece))]
-                    for lv in mlev:
-                        l_vec = np.zeros(len(cols))
-                        l_vec[cols.index(base)] = 1.0
-                        if lv != mlev[0]:
-                            inter = names[frozenset(("time", piece, f"{m}{lv}"))]
-                            l_vec[cols.index(inter)] = 1.0
-                            e = np.zeros(len(cols))
-                            e[cols.index(inter)] = 1.0
-                            rows.append(e)
-                        res = self.fit.contrast(l_vec[None, :], level=ci).iloc[0]
-                        slopes.append(
-                            {"moderator": m, "predictor": piece, "level": lv, **res.to_dict()}
-                        )
-                f = self.fit.contrast(np.vstack(rows), joint=True).iloc[0]
-                tests.append(
-                    {
-                        "moderator": m,
-                        "predictor": term,
-                        "num_df": int(f["num_df"]),
-                        "den_df": float(f["den_df"]),
-                        "f": float(f["f"]),
-                        "p": float(f["p"]),
-                    }
-                )
-        return {"tests": pd.DataFrame(tests), "simple_slopes": pd.DataFrame(slopes)}
+        return _moderation.moderation(self, ci=ci, weights=weights)
 
     # ------------------------------------------------------------- tables
     def table(

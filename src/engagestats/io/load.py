@@ -9,7 +9,7 @@ from typing import Any, Literal
 from ..errors import DataValidationError
 from ..study import EXCLUDED_COLUMNS, Study
 from ._readers import SUPPORTED_EXTENSIONS, RawTable, read_raw
-from .schema import TABLES, merge_schema
+from .schema import TABLES, _bad_argument, merge_schema
 from .validate import validate_tables
 
 __all__ = ["load_study"]
@@ -44,13 +44,18 @@ def _column_maps(columns: Mapping[str, Any] | None) -> dict[str, dict[str, str]]
     if all(isinstance(v, Mapping) for v in columns.values()):
         unknown = set(columns) - set(TABLES)
         if unknown:
-            raise ValueError(
-                f"columns= has keys {sorted(unknown)}; a per-table map must use the keys "
-                f"{', '.join(TABLES)}"
+            raise _bad_argument(
+                "columns",
+                ", ".join(sorted(map(str, unknown))),
+                f"a per-table map with the keys {', '.join(TABLES)} (unknown keys given)",
             )
         return {t: {str(k): str(v) for k, v in columns.get(t, {}).items()} for t in TABLES}
     if any(isinstance(v, Mapping) for v in columns.values()):
-        raise ValueError("columns= must map names to names, or table names to such maps")
+        raise _bad_argument(
+            "columns",
+            dict(columns),
+            "a map of names to names, or of table names to such maps (not a mix)",
+        )
     shared = {str(k): str(v) for k, v in columns.items()}
     return {t: dict(shared) for t in TABLES}
 
@@ -168,7 +173,9 @@ def load_study(
         Its ``.problems`` DataFrame (``file, row, column, value, problem``)
         lists every problem found. ``row`` is the line in the file, the
         header being row 1 (for Excel the sheet row; for SPSS and Parquet
-        the record number plus 1).
+        the record number plus 1). An unusable argument (``columns``,
+        ``on_invalid``, a missing table file when no folder is given) raises
+        it too, with ``file`` ``"argument"`` and the argument in ``column``.
 
     Notes
     -----
@@ -210,7 +217,7 @@ def load_study(
     >>> tmp.cleanup()
     """  # noqa: E501
     if on_invalid not in ("raise", "drop"):
-        raise ValueError(f"on_invalid must be 'raise' or 'drop', got {on_invalid!r}")
+        raise _bad_argument("on_invalid", on_invalid, "'raise' or 'drop'")
     folder = Path(path) if path is not None else None
     if folder is not None and not folder.is_dir():
         raise DataValidationError(
@@ -233,7 +240,9 @@ def load_study(
             p = Path(given)
             files[t] = folder / p if folder is not None and not p.is_absolute() else p
         elif folder is None:
-            raise ValueError(f"give a folder as path, or the {t}= file")
+            raise _bad_argument(
+                t, None, f"a file path when no folder is given (give a folder as path, or {t}=)"
+            )
         else:
             files[t] = _find_file(folder, t)
     if schema is None and folder is not None and (folder / "datapackage.json").is_file():

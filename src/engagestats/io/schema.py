@@ -195,7 +195,7 @@ def table_schema(table: str) -> dict[str, Any]:
     {'minimum': 0, 'maximum': 3}
     """
     if table not in TABLES:
-        raise ValueError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
+        raise _bad_argument("table", table, f"one of {', '.join(TABLES)}")
     fields = copy.deepcopy(_BASE_FIELDS[table]) + _item_fields(table)
     return {"fields": fields, **copy.deepcopy(_KEYS[table])}
 
@@ -221,6 +221,11 @@ def float_columns(table: str) -> set[str]:
     return out
 
 
+def _bad_argument(name: str, value: Any, expected: str) -> DataValidationError:
+    """A user's argument is not usable: ``{name} must be {expected}``."""
+    return DataValidationError.for_argument(name, value, f"{name} must be {expected}")
+
+
 def _read_schema_arg(schema: Any) -> dict[str, Any]:
     if isinstance(schema, str | Path):
         path = Path(schema)
@@ -242,7 +247,11 @@ def _read_schema_arg(schema: Any) -> dict[str, Any]:
             ) from exc
     if isinstance(schema, Mapping):
         return dict(schema)
-    raise TypeError(f"schema must be a path or a mapping, got {type(schema).__name__}")
+    raise _bad_argument(
+        "schema",
+        type(schema).__name__,
+        "a path to a datapackage.json or a mapping of table names to Table Schemas",
+    )
 
 
 def merge_schema(schema: Any = None) -> dict[str, dict[str, Any]]:

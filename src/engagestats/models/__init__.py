@@ -51,7 +51,7 @@ def lmm(
     Returns
     -------
     LmmResult
-        ``.fixed`` (estimate, se, df, t, p, ci_low, ci_high), ``.varcorr``,
+        ``.fixed`` (estimate, se, df, t, p, ci_low, ci_high), ``.fixed_effects()``, ``.varcorr``,
         ``.ranef()``, ``.predict()``, ``.icc()``, ``.r2()``, ``.contrast()``,
         ``.summary()``.
 
@@ -69,7 +69,10 @@ def lmm(
     ``e ~ N(0, sigma^2 I)``. The degrees of freedom of each fixed effect follow
     Satterthwaite (1946) as lmerTest computes them: ``df = 2 (l'Vl)^2 / (g'Ag)``
     with ``V = vcov(beta)``, ``g`` its gradient in ``(theta, sigma)`` and ``A``
-    twice the inverse Hessian of the deviance.
+    twice the inverse Hessian of the deviance. Kenward-Roger standard errors
+    and df (pbkrtest) are available for REML fits through
+    ``fit.fixed_effects(ddf="kenward-roger")`` and
+    ``fit.contrast(L, ddf="kenward-roger")``.
 
     References
     ----------

@@ -56,12 +56,16 @@ class DesignSpec:
     terms : tuple
         Per random term (aligned with ``Design.terms``): the left-side design
         info, the grouping columns and the level keys.
+    frame : DataFrame or None
+        The complete rows of the columns the formula uses (read-only; the
+        per-term ANOVA builds lmerTest's type III hypotheses from it).
     """
 
     parsed: ParsedFormula
     fixed_info: patsy.DesignInfo
     fixed_order: np.ndarray
     terms: tuple[_TermSpec, ...]
+    frame: pd.DataFrame | None = None
 
 
 def _split_colon(name: str) -> list[str]:
@@ -335,7 +339,7 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
         term = RandomTerm(group=part.group, columns=cols, Z=Z, codes=codes, levels=_labels(keys))
         built.append((term, _TermSpec(part.lhs, info, part.factors, keys)))
     built.sort(key=lambda tb: -tb[0].n_levels)  # stable, like lme4's order(nl, decreasing=TRUE)
-    spec = DesignSpec(parsed, fixed.design_info, order, tuple(s for _, s in built))
+    spec = DesignSpec(parsed, fixed.design_info, order, tuple(s for _, s in built), frame)
     return Design(
         formula=formula,
         response=parsed.response,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ from ..errors import ConvergenceWarning, ModelSpecError
 from . import _numderiv
 from ._types import EngineFit
 
-__all__ = ["Satterthwaite", "contrast_table", "f_test", "satterthwaite"]
+__all__ = ["Satterthwaite", "WaldInference", "contrast_table", "f_test", "satterthwaite"]
 
 _LOG2PI = float(np.log(2.0 * np.pi))
 
@@ -56,6 +57,22 @@ def vcov_beta_varpar(fit: EngineFit, varpar: np.ndarray) -> np.ndarray:
     """``vcov(beta) = sigma^2 (R_X' R_X)^{-1}`` as a function of ``varpar``."""
     st = fit.pls(np.asarray(varpar[:-1], dtype=float))
     return varpar[-1] ** 2 * st.RXinv_RXinvT
+
+
+class WaldInference(Protocol):
+    """What :func:`contrast_table` needs: estimates, their covariance and a df rule.
+
+    Satisfied by :class:`Satterthwaite` and by the Kenward-Roger adjustment
+    (``_kenward_roger.KenwardRoger``, whose ``vcov_beta`` is the adjusted ``Phi_A``).
+    """
+
+    @property
+    def beta(self) -> np.ndarray: ...
+
+    @property
+    def vcov_beta(self) -> np.ndarray: ...
+
+    def df(self, vec: np.ndarray) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -176,7 +193,7 @@ def check_level(level: float, *, name: str = "level") -> float:
 
 
 def contrast_table(
-    sat: Satterthwaite,
+    sat: WaldInference,
     L: np.ndarray | list,
     *,
     rhs: np.ndarray | float = 0.0,
@@ -188,7 +205,9 @@ def contrast_table(
 
     Parameters
     ----------
-    sat : Satterthwaite
+    sat : Satterthwaite or KenwardRoger
+        Supplies ``beta``, ``vcov_beta`` (the adjusted ``Phi_A`` for
+        Kenward-Roger) and the df of each contrast.
     L : array_like, shape (k, p) or (p,)
     rhs : float or array_like, default 0
         Null values of ``L beta``.
@@ -196,7 +215,12 @@ def contrast_table(
         Row labels; ``"c1", "c2", ...`` by default.
     level : float, default 0.95
     df_inf : bool, default False
-        Use df = inf (z tests) instead of Satterthwaite's df.
+        Use df = inf (z tests) instead of the df of ``sat``.
+
+    Raises
+    ------
+    ModelSpecError
+        If ``L`` has the wrong number of columns or a row of zeros.
 
     Returns
     -------
@@ -205,6 +229,11 @@ def contrast_table(
         ``estimate`` is ``l' beta`` (not minus ``rhs``), ``t = (l'beta - rhs) / se``.
     """
     arr, r = _check_L(L, sat.beta.size, rhs)
+    zero = np.flatnonzero(~np.any(arr != 0.0, axis=1))
+    if zero.size:
+        raise ModelSpecError(
+            f"row(s) {(zero + 1).tolist()} of the contrast matrix L are all zero: nothing to test"
+        )
     est = arr @ sat.beta
     se = np.sqrt(np.einsum("ij,jk,ik->i", arr, sat.vcov_beta, arr))
     df = np.full(arr.shape[0], np.inf) if df_inf else np.array([sat.df(row) for row in arr])
@@ -255,7 +284,7 @@ def f_test(
     Notes
     -----
     With ``V_L = L vcov(beta) L' = P D P'`` (eigen-decomposition, keeping the
-    ``q`` eigenvalues above ``sqrt(machine eps)``), ``F = sum_m (P_m'(L beta -
+    ``q`` eigenvalues above ``sqrt(machine eps)`` times the largest), ``F = sum_m (P_m'(L beta -
     rhs))^2 / d_m / q``. Each direction ``P_m' L`` gets Satterthwaite df
     ``nu_m``; the denominator df solve ``E[F] = ddf / (ddf - 2)`` with
     ``E = sum nu_m / (nu_m - 2)``. ``mean_sq = F sigma^2``, ``sum_sq = q mean_sq``.
@@ -265,7 +294,8 @@ def f_test(
     d, P = np.linalg.eigh((vl + vl.T) / 2.0)
     order = np.argsort(d)[::-1]
     d, P = d[order], P[:, order]
-    pos = d > np.sqrt(np.finfo(float).eps)
+    # lmerTest's contestMD: tol = sqrt(eps) * largest eigenvalue (relative, so scale-free)
+    pos = d > max(np.sqrt(np.finfo(float).eps) * d[0], 0.0)
     q = int(pos.sum())
     if q == 0:
         raise ModelSpecError("the contrast matrix L has rank 0 (no estimable direction)")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ModelSpecError
-from . import _display, inference, stats
+from . import _anova, _display, _kenward_roger, inference, stats
 from . import design as _design
 from ._accessors import FitAccessors
 from ._types import Design, EngineFit
@@ -17,6 +16,7 @@ from ._types import Design, EngineFit
 __all__ = ["LmmResult", "fit_design"]
 
 ENGINES = ("engagestats", "statsmodels")
+DDF = ("satterthwaite", "kenward-roger")
 
 
 def fit_design(design: Design, *, reml: bool, engine: str) -> LmmResult:
@@ -166,6 +166,87 @@ class LmmResult(FitAccessors):
         table.index.name = "term"
         return table
 
+    @cached_property
+    def _kr(self) -> _kenward_roger.KenwardRoger:
+        if self.engine != "engagestats":
+            raise ModelSpecError(
+                "Kenward-Roger df need engine='engagestats'; the statsmodels engine is a "
+                "cross-check that reports Wald z tests only"
+            )
+        return _kenward_roger.kenward_roger(self._fit)
+
+    def _use_kr(self, ddf: str) -> bool:
+        key = str(ddf).lower().replace("_", "-")
+        if key not in DDF:
+            raise ModelSpecError(f"ddf must be one of {DDF}, got {ddf!r}")
+        return key == "kenward-roger"
+
+    def fixed_effects(self, *, ddf: str = "satterthwaite", level: float = 0.95) -> pd.DataFrame:
+        """Fixed effects with t tests under the chosen degrees of freedom.
+
+        Parameters
+        ----------
+        ddf : {"satterthwaite", "kenward-roger"}, default "satterthwaite"
+            ``"satterthwaite"`` gives :attr:`fixed` (lmerTest's default).
+            ``"kenward-roger"``: standard errors from the adjusted covariance
+            ``Phi_A`` and Kenward-Roger df, as lmerTest's
+            ``summary(fit, ddf = "Kenward-Roger")`` (pbkrtest).
+        level : float, default 0.95
+            Confidence level of ``ci_low, ci_high``.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``term``: ``estimate, se, df, t, p, ci_low, ci_high``.
+
+        Raises
+        ------
+        ModelSpecError
+            For Kenward-Roger: if the model was fitted by ML (the method is
+            derived for REML; refit with ``reml=True``, nothing is refitted
+            silently), uses ``engine="statsmodels"``, or has more than 3000
+            random effects in total (dense ``q x q`` matrices; use Satterthwaite).
+
+        Notes
+        -----
+        Kenward & Roger (1997): ``Phi_A = Phi + 2 Phi [sum_rs W_rs (Q_rs -
+        P_r Phi P_s)] Phi``, ``Phi = (X'V^-1X)^-1``, ``P_r = -X'V^-1 G_r V^-1 X``,
+        ``Q_rs = X'V^-1 G_r V^-1 G_s V^-1 X``, ``V = sum_r s_r G_r + sigma^2 I`` (one
+        ``s_r`` per variance and covariance of each random term), ``W`` the inverse
+        expected REML information of the ``s_r``. ``se = sqrt(l' Phi_A l)``; df as in
+        :meth:`contrast` with ``q = 1``.
+
+        References
+        ----------
+        Kenward, M. G. & Roger, J. H. (1997). Small sample inference for fixed
+        effects from restricted maximum likelihood. Biometrics, 53(3), 983-997.
+
+        Halekoh, U. & Hojsgaard, S. (2014). A Kenward-Roger approximation and
+        parametric bootstrap methods for tests in linear mixed models - the R
+        package pbkrtest. J Stat Softw, 59(9), 1-32. doi:10.18637/jss.v059.i09
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from engagestats.models import lmm
+        >>> rng = np.random.default_rng(1)
+        >>> d = pd.DataFrame({"g": np.repeat(np.arange(12), 5), "x": np.tile(np.arange(5.0), 12)})
+        >>> d["y"] = 1 + 0.5 * d["x"] + rng.normal(size=12)[d["g"]] + rng.normal(size=60)
+        >>> fit = lmm("y ~ x + (1 | g)", d.iloc[7:])  # unbalanced: 12 groups of 3 to 5
+        >>> kr = fit.fixed_effects(ddf="kenward-roger")
+        >>> kr.columns.tolist()
+        ['estimate', 'se', 'df', 't', 'p', 'ci_low', 'ci_high']
+        >>> kr["df"].round(1).tolist(), fit.fixed["df"].round(1).tolist()
+        ([27.3, 41.9], [27.6, 42.1])
+        """
+        inf = self._kr if self._use_kr(ddf) else self._sat
+        names = list(self._fit.design.fixed_names)
+        table = inference.contrast_table(
+            inf, np.eye(len(names)), names=names, level=level, df_inf=self._df_inf
+        )
+        table.index.name = "term"
+        return table
+
     @property
     def vcov(self) -> pd.DataFrame:
         """Covariance matrix of the fixed effects (``vcov(fit)``)."""
@@ -179,6 +260,7 @@ class LmmResult(FitAccessors):
         rhs: np.ndarray | float = 0.0,
         joint: bool = False,
         level: float = 0.95,
+        ddf: str = "satterthwaite",
     ) -> pd.DataFrame:
         """Test linear combinations ``L beta = rhs`` of the fixed effects.
 
@@ -193,17 +275,35 @@ class LmmResult(FitAccessors):
             ``True``: one F test of all rows (``contest(joint = TRUE)``).
         level : float, default 0.95
             Confidence level of the row-wise intervals.
+        ddf : {"satterthwaite", "kenward-roger"}, default "satterthwaite"
+            Degrees-of-freedom method, as lmerTest's ``contest(ddf = ...)``.
+            Kenward-Roger needs a REML fit (see :meth:`fixed_effects`).
 
         Returns
         -------
         DataFrame
             Row-wise: ``estimate, se, df, t, p, ci_low, ci_high`` per contrast.
             Joint: one row with ``sum_sq, mean_sq, num_df, den_df, f, p``.
+            Under Kenward-Roger ``se`` comes from the adjusted covariance
+            ``Phi_A`` and ``f`` is the scaled statistic ``lambda F`` (referred
+            to ``F(q, den_df)``), while ``mean_sq = F sigma^2`` uses the
+            unscaled ``F``, as lmerTest reports them.
 
         Raises
         ------
         ModelSpecError
-            If ``L`` does not have one column per fixed effect.
+            If ``L`` does not have one column per fixed effect, or for
+            Kenward-Roger if the fit is ML or ``L`` (joint) is rank deficient.
+
+        Notes
+        -----
+        Kenward-Roger joint test (Kenward & Roger, 1997; pbkrtest's ``KRmodcomp``):
+        ``F = d' (L Phi_A L')^-1 d / q``, ``d = L beta - rhs``, ``q = rank(L)``;
+        ``lambda F ~ F(q, m)`` where ``m = 4 + (q + 2) / (q rho - 1)`` and
+        ``lambda = m / (E* (m - 2))`` come from matching the first two moments
+        of ``F`` (``E*``, ``rho`` from ``A1, A2``: see
+        ``engagestats.models._kenward_roger.KenwardRoger.adjust``). One row
+        (``q = 1``) gives the t test with ``se = sqrt(l' Phi_A l)``, ``df = m``.
 
         Examples
         --------
@@ -217,6 +317,8 @@ class LmmResult(FitAccessors):
         ['estimate', 'se', 'df', 't', 'p', 'ci_low', 'ci_high']
         >>> fit.contrast([[0, 1], [1, 2]], joint=True)["num_df"].item()
         2
+        >>> fit.contrast([[0, 1], [1, 2]], joint=True, ddf="kenward-roger")["num_df"].item()
+        2
         """
         names = None
         if isinstance(L, pd.DataFrame):
@@ -227,11 +329,51 @@ class LmmResult(FitAccessors):
             L = L.reindex(columns=list(self._fit.design.fixed_names), fill_value=0.0).to_numpy(
                 dtype=float
             )
+        if self._use_kr(ddf):
+            if joint:
+                return _kenward_roger.f_test_kr(self._kr, L, rhs=rhs)
+            return inference.contrast_table(self._kr, L, rhs=rhs, names=names, level=level)
         if joint:
             return inference.f_test(self._sat, L, rhs=rhs, df_inf=self._df_inf)
         return inference.contrast_table(
             self._sat, L, rhs=rhs, names=names, level=level, df_inf=self._df_inf
         )
+
+    def anova(self, *, type: int | str = 3, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Per-term F tests as lmerTest's ``anova(fit, type, ddf)`` (intercept not tested).
+
+        Parameters
+        ----------
+        type : {3, 2, 1} or {"III", "II", "I"}, default 3
+        ddf : {"satterthwaite", "kenward-roger"}, default "satterthwaite"
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``term``: ``sum_sq, mean_sq, num_df, den_df, f, p``.
+
+        Notes
+        -----
+        Each row is ``contrast(L, joint=True, ddf=ddf)`` of the term's hypothesis ``L``. Type
+        III (SAS, lmerTest): the term adjusted for all others, by Goodnight's estimable
+        functions (invariant to the coding); II: adjusted for the terms not containing it
+        (marginality); I: sequential. ``L`` as lmerTest 3.1-3 (``engagestats.models._anova``).
+
+        References
+        ----------
+        Kuznetsova, Brockhoff & Christensen (2017), J Stat Softw 82(13); Goodnight (1980),
+        Am Stat 34, 216-221; Fox & Weisberg (2019), An R Companion to Applied Regression.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from engagestats.models import lmm
+        >>> d = pd.DataFrame({"g": np.repeat(np.arange(10), 4), "f": np.tile(list("abcc"), 10),
+        ...                   "y": np.random.default_rng(2).normal(size=40)})
+        >>> lmm("y ~ f + (1 | g)", d).anova(type="III").index.tolist()
+        ['f']
+        """
+        return _anova.anova_table(self, type=type, ddf=ddf)
 
     # ------------------------------------------------------- random effects
     @property
@@ -242,38 +384,7 @@ class LmmResult(FitAccessors):
         (``sdcor`` = SD), then the covariances (``sdcor`` = correlation), then
         the ``Residual`` row.
         """
-        rows: list[dict[str, Any]] = []
-        labels = stats.term_labels(self._fit)
-        for term, label, cov in zip(
-            self._fit.design.terms, labels, stats.covariance_blocks(self._fit), strict=True
-        ):
-            sd = np.sqrt(np.diag(cov))
-            for j, col in enumerate(term.columns):
-                rows.append(
-                    {"group": label, "var1": col, "var2": None, "vcov": cov[j, j], "sdcor": sd[j]}
-                )
-            for c in range(term.k):
-                for r in range(c + 1, term.k):
-                    corr = cov[r, c] / (sd[r] * sd[c]) if sd[r] > 0 and sd[c] > 0 else np.nan
-                    rows.append(
-                        {
-                            "group": label,
-                            "var1": term.columns[c],
-                            "var2": term.columns[r],
-                            "vcov": cov[r, c],
-                            "sdcor": corr,
-                        }
-                    )
-        rows.append(
-            {
-                "group": "Residual",
-                "var1": None,
-                "var2": None,
-                "vcov": self.sigma**2,
-                "sdcor": self.sigma,
-            }
-        )
-        return pd.DataFrame(rows, columns=["group", "var1", "var2", "vcov", "sdcor"])
+        return stats.varcorr_table(self._fit)
 
     def ranef(self, *, cond_sd: bool = False) -> pd.DataFrame:
         """Conditional modes of the random effects (``ranef(fit)``).
@@ -289,22 +400,7 @@ class LmmResult(FitAccessors):
             One row per group, level and term: ``group, level, term, estimate``
             (and ``cond_sd``).
         """
-        frames = []
-        sds = stats.conditional_sds(self._fit) if cond_sd else None
-        for i, (term, b) in enumerate(zip(self._fit.design.terms, self._fit.b, strict=True)):
-            for j, col in enumerate(term.columns):
-                frame = pd.DataFrame(
-                    {
-                        "group": term.group,
-                        "level": term.levels.astype(str),
-                        "term": col,
-                        "estimate": np.asarray(b)[:, j],
-                    }
-                )
-                if sds is not None:
-                    frame["cond_sd"] = sds[i][:, j]
-                frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
+        return stats.ranef_table(self._fit, cond_sd=cond_sd)
 
     # ------------------------------------------------------------- prediction
     def fitted(self) -> pd.Series:

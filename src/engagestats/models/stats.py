@@ -1,4 +1,4 @@
-"""Variance decomposition of a linear mixed model: ICC, Nakagawa's R2, conditional SDs.
+"""Variance decomposition of a linear mixed model: ICC, Nakagawa's R2, conditional SDs, VarCorr.
 
 These follow ``performance::icc`` and ``performance::r2_nakagawa`` (through
 ``insight::get_variance``) for linear mixed models, including their choices
@@ -31,6 +31,8 @@ __all__ = [
     "covariance_blocks",
     "icc_table",
     "r2_table",
+    "ranef_table",
+    "varcorr_table",
     "variance_parts",
 ]
 
@@ -195,3 +197,57 @@ def conditional_sds(fit: EngineFit) -> list[np.ndarray]:
     cov = np.einsum("ij,ljk,mk->lim", lam1, cov1, lam1)
     out[big] = np.sqrt(s2 * np.einsum("lii->li", cov))
     return out
+
+
+def varcorr_table(fit: EngineFit) -> pd.DataFrame:
+    """Rows of ``as.data.frame(VarCorr(fit))``: ``group, var1, var2, vcov, sdcor``."""
+    rows: list[dict[str, object]] = []
+    labels = term_labels(fit)
+    for term, label, cov in zip(fit.design.terms, labels, covariance_blocks(fit), strict=True):
+        sd = np.sqrt(np.diag(cov))
+        for j, col in enumerate(term.columns):
+            rows.append(
+                {"group": label, "var1": col, "var2": None, "vcov": cov[j, j], "sdcor": sd[j]}
+            )
+        for c in range(term.k):
+            for r in range(c + 1, term.k):
+                corr = cov[r, c] / (sd[r] * sd[c]) if sd[r] > 0 and sd[c] > 0 else np.nan
+                rows.append(
+                    {
+                        "group": label,
+                        "var1": term.columns[c],
+                        "var2": term.columns[r],
+                        "vcov": cov[r, c],
+                        "sdcor": corr,
+                    }
+                )
+    rows.append(
+        {
+            "group": "Residual",
+            "var1": None,
+            "var2": None,
+            "vcov": float(fit.sigma) ** 2,
+            "sdcor": float(fit.sigma),
+        }
+    )
+    return pd.DataFrame(rows, columns=["group", "var1", "var2", "vcov", "sdcor"])
+
+
+def ranef_table(fit: EngineFit, *, cond_sd: bool) -> pd.DataFrame:
+    """Conditional modes per group, level and term (and their conditional SDs)."""
+    frames = []
+    sds = conditional_sds(fit) if cond_sd else None
+    for i, (term, b) in enumerate(zip(fit.design.terms, fit.b, strict=True)):
+        for j, col in enumerate(term.columns):
+            frame = pd.DataFrame(
+                {
+                    "group": term.group,
+                    "level": term.levels.astype(str),
+                    "term": col,
+                    "estimate": np.asarray(b)[:, j],
+                }
+            )
+            if sds is not None:
+                frame["cond_sd"] = sds[i][:, j]
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)

@@ -19,10 +19,11 @@ def load_instrument(path: str | Path) -> Instrument:
     Parameters
     ----------
     path : str or Path
-        The file. Its fields are those of :class:`Instrument`; items in
-        subscales and ``reverse`` may be names or 1-based numbers; ``bands``
-        is ``{"cuts": [...], "labels": [...]}`` or a mapping of such band sets;
-        ``derived`` maps a score name to ``{subscale: weight}``.
+        The file (``.json``, ``.yaml``/``.yml`` or ``.toml``). Its fields are
+        those of :class:`Instrument`; items in subscales and ``reverse`` may be
+        names or 1-based numbers; ``bands`` is ``{"cuts": [...], "labels":
+        [...], "score": ..., "source": ...}`` or a mapping of such band sets;
+        ``derived`` maps a score name to one of the derived-score forms below.
 
     Returns
     -------
@@ -35,6 +36,31 @@ def load_instrument(path: str | Path) -> Instrument:
         fields or items, repeated reverse items, a bad range, bands not
         increasing).
 
+    Notes
+    -----
+    Derived scores (column ``<name>_<score>``) take one of three forms:
+
+    ``{subscale: weight, ...}``
+        Shorthand for a :class:`Linear` score with constant 0.
+    ``{"type": "linear", "weights": {subscale: weight, ...}, "constant": c}``
+        A :class:`Linear` score :math:`c + \\sum_j w_j s_j` over subscale
+        scores :math:`s_j`; ``constant`` defaults to 0.
+    ``{"type": "gas_t_score", "rho": r, "weight_stem": stem}``
+        A :class:`GasTScore`, the Goal Attainment Scaling T-score
+        :math:`50 + 10 \\sum w_i x_i / \\sqrt{(1 - r)\\sum w_i^2 + r(\\sum w_i)^2}`
+        from the items, with ``rho`` 0.3 and ``weight_stem`` ``"<name>_weight"``
+        by default.
+
+    In YAML::
+
+        derived:
+          readiness: {contemplation: 1, action: 1, maintenance: 1, precontemplation: -1}
+          t_score: {type: gas_t_score, rho: 0.3}
+
+    :meth:`Instrument.to_dict` writes these forms, so
+    ``load_instrument`` of a ``json.dump`` (or ``yaml.safe_dump``) of
+    ``inst.to_dict()`` scores identically to ``inst``.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -42,6 +68,11 @@ def load_instrument(path: str | Path) -> Instrument:
     >>> _ = p.write_text('{"name": "mood", "items": 4, "response_range": [1, 5], "reverse": [2]}')
     >>> load_instrument(p).reverse
     ('mood_2',)
+    >>> g = p.with_name("goals.yaml")
+    >>> _ = g.write_text("name: goals\\nitems: 3\\nresponse_range: [-2, 2]\\nsubscales: {}\\n"
+    ...                  "derived:\\n  t_score: {type: gas_t_score, rho: 0.5}\\n")
+    >>> load_instrument(g).derived
+    {'t_score': GasTScore(rho=0.5, weight_stem=None)}
     """
     p = Path(path)
     if not p.is_file():

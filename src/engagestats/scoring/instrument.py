@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -12,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InstrumentError
+from ._derived import SNAKE_CASE, GasTScore, Linear, derived_from_spec
 
 __all__ = ["Bands", "GasTScore", "Instrument", "Linear"]
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _DIRECTIONS = ("higher_is_worse", "higher_is_better")
 _AGGREGATES = ("sum", "mean")
 
@@ -73,84 +72,6 @@ class Bands:
         return pd.Categorical.from_codes(codes, categories=list(self.labels), ordered=True)
 
 
-@dataclass(frozen=True)
-class Linear:
-    """A derived score: a weighted sum of subscale scores plus a constant.
-
-    Examples
-    --------
-    >>> d = Linear({"contemplation": 1, "action": 1, "maintenance": 1, "precontemplation": -1})
-    >>> d.compute({"contemplation": np.array([3.0]), "action": np.array([4.0]),
-    ...            "maintenance": np.array([2.0]), "precontemplation": np.array([1.5])}, None)
-    array([7.5])
-    """
-
-    weights: Mapping[str, float]
-    constant: float = 0.0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", {str(k): float(v) for k, v in self.weights.items()})
-        if not self.weights:
-            raise InstrumentError("a Linear derived score needs at least one weight")
-
-    def requires(self) -> tuple[str, ...]:
-        """Names of the subscales this score is computed from."""
-        return tuple(self.weights)
-
-    def compute(self, scores: Mapping[str, np.ndarray], context: Any) -> np.ndarray:
-        """Weighted sum of the subscale score arrays (NaN when any part is NaN)."""
-        out = np.full_like(next(iter(scores.values())), self.constant, dtype=float)
-        for name, w in self.weights.items():
-            out = out + w * scores[name]
-        return out
-
-
-@dataclass(frozen=True)
-class GasTScore:
-    """Kiresuk & Sherman (1968) Goal Attainment Scaling T-score.
-
-    ``T = 50 + 10 * sum(w_i x_i) / sqrt((1 - rho) * sum(w_i^2) + rho * (sum w_i)^2)``
-    over the goals that were rated, with weights from the columns
-    ``<weight_stem>_<i>`` when present (``<stem>_weight_<i>`` by default), else
-    equal weights.
-
-    Parameters
-    ----------
-    rho : float, default 0.3
-        The assumed correlation between goal attainment ratings.
-    weight_stem : str, optional
-        Stem of the weight columns; default ``"<stem>_weight"``.
-    """
-
-    rho: float = 0.3
-    weight_stem: str | None = None
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.rho < 1:
-            raise InstrumentError(f"GAS rho must be in [0, 1), got {self.rho}")
-
-    def requires(self) -> tuple[str, ...]:
-        """GAS uses the item matrix, not subscales."""
-        return ()
-
-    def compute(self, scores: Mapping[str, np.ndarray], context: Any) -> np.ndarray:
-        """T-scores from the context's item matrix and weights."""
-        x = context.items
-        answered = ~np.isnan(x)
-        w = context.gas_weights(self.weight_stem)
-        w = np.where(answered, w, 0.0)
-        num = np.where(answered, w * np.where(answered, x, 0.0), 0.0).sum(axis=1)
-        s1 = w.sum(axis=1)
-        s2 = (w * w).sum(axis=1)
-        den = np.sqrt((1 - self.rho) * s2 + self.rho * s1 * s1)
-        ok = answered.any(axis=1)
-        safe = np.where(ok, den, 1.0)
-        return np.where(ok, 50 + 10 * num / safe, np.nan)
-
-
-Derived = Linear | GasTScore
-
-
 def _as_tuple(x: Any) -> tuple:
     if isinstance(x, str | int):
         return (x,)
@@ -193,8 +114,10 @@ class Instrument:
     band_set : str, optional
         Name of the band set in use.
     derived : mapping of str to Linear, GasTScore or mapping, optional
-        Scores computed from subscale scores; a plain mapping is a
-        :class:`Linear` weight map.
+        Scores computed from subscale scores (or, for GAS, from the items); a
+        mapping is read as in a definition file (see :func:`load_instrument`):
+        a bare ``{subscale: weight}`` map is a :class:`Linear` score, and
+        ``{"type": "linear" | "gas_t_score", ...}`` names the kind.
     flags : mapping of str to (item, threshold), optional
         Boolean columns ``<name>_<flag>``, True when the raw answer to the item
         is at least the threshold.
@@ -254,7 +177,7 @@ class Instrument:
     # ----------------------------------------------------------- validation
     def __post_init__(self) -> None:
         s = object.__setattr__
-        if not isinstance(self.name, str) or not _NAME.match(self.name):
+        if not isinstance(self.name, str) or not SNAKE_CASE.match(self.name):
             raise InstrumentError(f"instrument name must be snake_case, got {self.name!r}")
         items = self.items
         if items is None:
@@ -319,7 +242,10 @@ class Instrument:
 
         derived = {}
         for dname, spec in (self.derived or {}).items():
-            d = spec if isinstance(spec, Linear | GasTScore) else Linear(spec)
+            try:
+                d = derived_from_spec(str(dname), spec)
+            except InstrumentError as exc:
+                raise InstrumentError(f"{self.name}: {exc}") from None
             unknown = [r for r in d.requires() if r not in subscales]
             if unknown:
                 raise InstrumentError(f"{self.name}: derived {dname!r} uses unknown {unknown}")
@@ -418,7 +344,22 @@ class Instrument:
         return hit & ~np.isnan(v)
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain mapping that :func:`instrument_from_dict` turns back into this instrument."""
+        """A plain mapping that :func:`instrument_from_dict` turns back into this instrument.
+
+        Only lists, dicts, strings, numbers, booleans and None appear, so
+        ``json.dump`` or ``yaml.safe_dump`` writes a file that
+        :func:`load_instrument` reads back into an instrument that scores
+        identically. Derived scores are written as in the file format of
+        :func:`load_instrument`; ``min_answered`` is written as item counts.
+
+        Examples
+        --------
+        >>> from engagestats.instruments import gas
+        >>> gas(rho=0.5).to_dict()["derived"]
+        {'t_score': {'type': 'gas_t_score', 'rho': 0.5}}
+        >>> instrument_from_dict(gas(rho=0.5).to_dict()).derived["t_score"]
+        GasTScore(rho=0.5, weight_stem=None)
+        """
         out: dict[str, Any] = {
             "name": self.name,
             "items": list(self.items),
@@ -439,13 +380,12 @@ class Instrument:
         if self.bands:
             out["bands"] = {
                 k: {"cuts": list(b.cuts), "labels": list(b.labels), "score": b.score}
+                | ({"source": b.source} if b.source else {})
                 for k, b in self.bands.items()
             }
             out["band_set"] = self.band_set
         if self.derived:
-            out["derived"] = {
-                k: dict(d.weights) for k, d in self.derived.items() if isinstance(d, Linear)
-            }
+            out["derived"] = {k: d.to_spec() for k, d in self.derived.items()}
         if self.flags:
             out["flags"] = {k: [i, t] for k, (i, t) in self.flags.items()}
         return out
@@ -454,8 +394,11 @@ class Instrument:
 def instrument_from_dict(spec: Mapping[str, Any]) -> Instrument:
     """Build an :class:`Instrument` from a plain mapping (as read from JSON, YAML or TOML).
 
-    ``bands`` may be a mapping of band-set name to ``{"cuts", "labels", "score"}``
-    (or one such mapping); ``derived`` maps names to weight mappings.
+    ``bands`` may be a mapping of band-set name to ``{"cuts", "labels", "score",
+    "source"}`` (or one such mapping); ``derived`` maps score names to a weight
+    map or a typed mapping (the file format is described in
+    :func:`~engagestats.scoring.load_instrument`). The inverse is
+    :meth:`Instrument.to_dict`.
 
     Examples
     --------

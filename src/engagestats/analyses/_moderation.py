@@ -1,0 +1,73 @@
+"""Private: simple slopes and interaction tests of a moderated growth model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ModelSpecError
+from ..models.inference import check_level
+
+if TYPE_CHECKING:
+    from .outcome_model import OutcomeModel
+
+
+def _level_weights(model: OutcomeModel, moderator: str, weights: str) -> dict[str, float]:
+    """Weights of a moderator's levels: shares of analysed clients, or equal."""
+    levels = model.spec.levels[moderator]
+    if weights == "equal":
+        return {lv: 1.0 / len(levels) for lv in levels}
+    clients = model.data.drop_duplicates(model.spec.client)[moderator].astype(str)
+    share = clients.value_counts(normalize=True)
+    return {lv: float(share.get(lv, 0.0)) for lv in levels}
+
+
+def moderation(model: OutcomeModel, *, ci: float, weights: str) -> dict[str, pd.DataFrame]:
+    """Implementation of :meth:`OutcomeModel.moderation` (see its docstring)."""
+    if not model.spec.moderators:
+        raise ModelSpecError("the model has no moderators; use growth_model(moderators=...)")
+    if weights not in ("proportional", "equal"):
+        raise ModelSpecError(f"weights must be 'proportional' or 'equal', got {weights!r}")
+    ci = check_level(ci, name="ci")
+    names, cols = model._names(), list(model.fit.fixed.index)
+    # a moderator left with one analysed level has no interaction terms (growth_model warns)
+    mods = [m for m in model.spec.moderators if len(model.spec.levels[m]) > 1]
+    if not mods:
+        single = {m: model.spec.levels[m] for m in model.spec.moderators}
+        raise ModelSpecError(f"every moderator has a single analysed level {single}: no test")
+    if not model.slope_terms:
+        raise ModelSpecError("the model has no intake or time-varying predictors to moderate")
+    w = {m: _level_weights(model, m, weights) for m in mods}
+
+    def unit(*parts: str) -> np.ndarray:  # indicator of the time:<parts> coefficient
+        return np.eye(len(cols))[cols.index(names[frozenset(("time", *parts))])]
+
+    tests, slopes = [], []
+    for m in mods:
+        mlev, others = model.spec.levels[m], [k for k in mods if k != m]
+        for term in model.slope_terms:
+            rows = []
+            for piece, _ in model._coded(term):
+                avg = unit(piece)
+                for k in others:
+                    for lv in model.spec.levels[k][1:]:
+                        avg = avg + w[k][lv] * unit(piece, f"{k}{lv}")
+                rows += [unit(piece, f"{m}{lv}") for lv in mlev[1:]]
+                L = np.vstack([avg] + [avg + unit(piece, f"{m}{lv}") for lv in mlev[1:]])
+                res = model.fit.contrast(L, level=ci).reset_index(drop=True)
+                res.insert(0, "weights", weights if others else "none")
+                res.insert(0, "averaged_over", ", ".join(others) or "none")
+                res.insert(0, "level", mlev)
+                res.insert(0, "predictor", piece)
+                res.insert(0, "moderator", m)
+                slopes.append(res)
+            f = model.fit.contrast(np.vstack(rows), joint=True).iloc[0]
+            tests.append(
+                {"moderator": m, "predictor": term, "num_df": int(f["num_df"])}
+                | {k: float(f[k]) for k in ("den_df", "f", "p")}
+            )
+    simple = pd.concat(slopes, ignore_index=True)
+    simple.attrs["level_weights"] = {m: w[m] for m in mods if len(mods) > 1}
+    return {"tests": pd.DataFrame(tests), "simple_slopes": simple}
