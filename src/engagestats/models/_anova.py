@@ -82,12 +82,25 @@ def _terms(fit: LmmResult) -> tuple[list[_Term], bool]:
 def _containment(terms: list[_Term]) -> dict[str, list[_Term]]:
     """lmerTest's ``containment``: the terms that contain each term.
 
-    ``U`` contains ``T`` when ``T``'s variables are a proper subset of ``U``'s and
-    both have the same numeric variables (so ``x`` is contained in ``format:x``, but
-    ``format`` is not).
+    As lmerTest's ``term_contain``, a term's variables are those coded *with
+    contrasts*, the entries equal to 1 of R's ``attr(terms, "factors")``: a variable
+    ``v`` of term ``T`` counts when ``T`` without ``v`` is a term of the model (or
+    ``T`` is a main effect). ``U`` contains ``T`` when ``T``'s variables are a proper
+    subset of ``U``'s and both have the same numeric variables (so ``x`` is contained
+    in ``format:x`` of ``format * x``, but ``format`` is not; and in ``x + format:x``,
+    where ``format:x`` codes ``x`` without contrasts, ``x`` is not contained at all).
     """
+    present = {t.variables for t in terms}
+
+    def coded(t: _Term) -> frozenset[str]:
+        if len(t.variables) == 1:
+            return t.variables
+        return frozenset(v for v in t.variables if t.variables - {v} in present)
+
+    var = {t.label: coded(t) for t in terms}
+    num = {t.label: t.numerics & var[t.label] for t in terms}
     return {
-        t.label: [u for u in terms if t.variables < u.variables and t.numerics == u.numerics]
+        t.label: [u for u in terms if var[t.label] < var[u.label] and num[t.label] == num[u.label]]
         for t in terms
     }
 

@@ -45,6 +45,23 @@ models <- list(
     formula = "y ~ stage * format * x + time + (1 | client) + (1 | therapist)",
     frame = factorial
   ),
+  # terms whose lower-order term is absent (R codes a variable without contrasts, entry
+  # 2 of attr(terms, "factors"), and lmerTest's containment ignores it)
+  slope_by_format = list(
+    data = "factorial.csv",
+    formula = "y ~ x + x:format + (1 | client) + (1 | therapist)",
+    frame = factorial
+  ),
+  nested = list(
+    data = "factorial.csv",
+    formula = "y ~ format + format:stage + (1 | client) + (1 | therapist)",
+    frame = factorial
+  ),
+  stage_slopes = list(
+    data = "factorial.csv",
+    formula = "y ~ stage + stage:x + (1 | client) + (1 | therapist)",
+    frame = factorial
+  ),
   sleepstudy = list(
     data = "../lme4/sleepstudy.csv",
     formula = "Reaction ~ Days + (Days | Subject)",
