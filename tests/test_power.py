@@ -247,9 +247,9 @@ def test_real_fits_are_deterministic_for_a_seed():
 
 @pytest.mark.slow
 def test_real_power_increases_with_n():
-    """A slope effect twice the default: rarely found with 12 clients, nearly always with 96.
+    """A slope effect of -0.1 (default -0.075): rarely found with 12 clients, nearly always with 96.
 
-    6-12 s. A 40-replication run (seed 99) gave powers of 0.03 and 0.83; with 8 replications
+    6-12 s. A 40-replication run (seed 99) gave powers of 0.03 and 0.90; with 8 replications
     per size a difference of at least 0.4 (4 of 8 more detections) has probability > 0.95.
     """
     res = power_curve(
