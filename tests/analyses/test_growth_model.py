@@ -383,3 +383,39 @@ def test_prediction_at_a_level_not_in_the_model_names_the_level():
         with pytest.raises(es.ModelSpecError, match=f"{level!r} is not a level of 'modality'"):
             m.trajectories(times=[2], at={"modality": level})
     assert len(m.trajectories(times=[2], at={"modality": "pdt"})) == 1
+
+
+def test_kenward_roger_runs_through_every_summary(small_study):
+    """ddf="kenward-roger" makes effects, table, trajectories and moderation use the KR
+    adjusted covariance and df of the fit (each checked against LmmResult's KR output)."""
+    kw = {"predictors": {"autonomous": "srq_autonomous"}, "moderators": ["format"]}
+    sat = growth_model(small_study, **kw)
+    kr = growth_model(small_study, **kw, ddf="kenward-roger")
+    assert (sat.ddf, kr.ddf) == ("satterthwaite", "kenward-roger")
+    ref = kr.fit.fixed_effects(ddf="kenward-roger")
+    eff = kr.effects().set_index("term")
+    np.testing.assert_allclose(eff["se"], ref.loc[eff.index, "se"], rtol=1e-10)
+    np.testing.assert_allclose(eff["df"], ref.loc[eff.index, "df"], rtol=1e-10)
+    # with 8 therapists the adjustment is visible: different df from Satterthwaite
+    assert not np.allclose(eff["df"], sat.effects().set_index("term")["df"], rtol=1e-3)
+    fixed = kr.table().query("section == 'fixed effects'").set_index("term")
+    np.testing.assert_allclose(fixed["df"], ref.loc[fixed.index, "df"], rtol=1e-10)
+    traj = kr.trajectories(times=[0, 4])
+    X = kr._design_rows(kr._at(None), np.array([0.0, 4.0]))  # the rows trajectories() tests
+    want = kr.fit.contrast(X, ddf="kenward-roger")
+    np.testing.assert_allclose(traj[["se", "ci_low"]], want[["se", "ci_low"]], rtol=1e-10)
+    assert not np.allclose(traj["se"], sat.trajectories(times=[0, 4])["se"], rtol=1e-4)
+    test = kr.moderation()["tests"].iloc[0]
+    joint = kr.fit.contrast(
+        np.eye(len(ref))[[list(ref.index).index("time:autonomous:formatindividual")]],
+        joint=True,
+        ddf="kenward-roger",
+    ).iloc[0]
+    np.testing.assert_allclose([test["f"], test["den_df"]], [joint["f"], joint["den_df"]])
+
+
+def test_kenward_roger_needs_reml_and_a_known_ddf(small_study):
+    with pytest.raises(es.ModelSpecError, match="REML"):
+        growth_model(small_study, reml=False, ddf="kenward-roger")
+    with pytest.raises(es.ModelSpecError, match="ddf must be one of"):
+        growth_model(small_study, ddf="containment")

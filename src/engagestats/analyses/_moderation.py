@@ -56,14 +56,14 @@ def moderation(model: OutcomeModel, *, ci: float, weights: str) -> dict[str, pd.
                         avg = avg + w[k][lv] * unit(piece, f"{k}{lv}")
                 rows += [unit(piece, f"{m}{lv}") for lv in mlev[1:]]
                 L = np.vstack([avg] + [avg + unit(piece, f"{m}{lv}") for lv in mlev[1:]])
-                res = model.fit.contrast(L, level=ci).reset_index(drop=True)
+                res = model.fit.contrast(L, level=ci, ddf=model.ddf).reset_index(drop=True)
                 res.insert(0, "weights", weights if others else "none")
                 res.insert(0, "averaged_over", ", ".join(others) or "none")
                 res.insert(0, "level", mlev)
                 res.insert(0, "predictor", piece)
                 res.insert(0, "moderator", m)
                 slopes.append(res)
-            f = model.fit.contrast(np.vstack(rows), joint=True).iloc[0]
+            f = model.fit.contrast(np.vstack(rows), joint=True, ddf=model.ddf).iloc[0]
             tests.append(
                 {"moderator": m, "predictor": term, "num_df": int(f["num_df"])}
                 | {k: float(f[k]) for k in ("den_df", "f", "p")}

@@ -26,7 +26,7 @@ def model_table(model: OutcomeModel, *, style: str = "apa", format: str = "dataf
     if format not in FORMATS:
         raise ModelSpecError(f"format must be one of {FORMATS}, got {format!r}")
     fit = model.fit
-    fixed = fit.fixed.reset_index()
+    fixed = fit.fixed_effects(ddf=model.ddf).reset_index()
     fixed.insert(0, "section", "fixed effects")
     rows: list[dict[str, Any]] = []
     for r in fit.varcorr.itertuples(index=False):

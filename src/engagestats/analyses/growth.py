@@ -97,6 +97,7 @@ def growth_model(
     time_method: Literal["session", "log"] = "session",
     reml: bool = True,
     higher_is_worse: bool | None = None,
+    ddf: Literal["satterthwaite", "kenward-roger"] = "satterthwaite",
 ) -> OutcomeModel:
     """Fit a growth model of therapy outcome: sessions in clients in therapists.
 
@@ -153,6 +154,15 @@ def growth_model(
         so other values raise :class:`~engagestats.ModelSpecError`.
     reml : bool, default True
         REML (default) or ML.
+    ddf : {"satterthwaite", "kenward-roger"}, default "satterthwaite"
+        Denominator degrees of freedom of every test and CI the model reports
+        (``effects``, ``table``, ``trajectories``, ``moderation``).
+        ``"kenward-roger"`` (REML only) also uses the Kenward-Roger adjusted
+        covariance of the fixed effects, as ``lmerTest`` with
+        ``ddf = "Kenward-Roger"``: preferable with few therapists (say under
+        20), where Satterthwaite intervals are a little too narrow. The
+        progress-monitoring bands (:func:`expected_change`) use the unadjusted
+        covariance either way.
     higher_is_worse : bool, optional
         Direction of the outcome, for the plain-language interpretations;
         read from the name when omitted (PHQ-9, GAD-7, K10, CORE-10, BDI,
@@ -298,6 +308,16 @@ def growth_model(
         lag=lag,
     )
     fit = lmm(formula, frame, reml=reml)
+    if fit._use_kr(ddf) and not reml:
+        raise ModelSpecError(
+            "ddf='kenward-roger' needs a REML fit (reml=True); the Kenward-Roger adjustment "
+            "is derived for REML estimates"
+        )
     return OutcomeModel(
-        fit=fit, spec=spec, data=frame, exclusions=exclusions, higher_is_worse=higher_is_worse
+        fit=fit,
+        spec=spec,
+        data=frame,
+        exclusions=exclusions,
+        higher_is_worse=higher_is_worse,
+        ddf=ddf,
     )

@@ -45,6 +45,9 @@ class OutcomeModel:
         The coding (centring constants, SDs, levels) used for new data.
     higher_is_worse : bool
         Direction of the outcome, used by the interpretations.
+    ddf : str
+        ``"satterthwaite"`` or ``"kenward-roger"``: the degrees of freedom
+        (and, for Kenward-Roger, the adjusted covariance) of every test.
 
     Examples
     --------
@@ -66,12 +69,14 @@ class OutcomeModel:
         data: pd.DataFrame,
         exclusions: pd.DataFrame,
         higher_is_worse: bool = True,
+        ddf: str = "satterthwaite",
     ) -> None:
         self.fit = fit
         self.spec = spec
         self.data = data
         self.exclusions = exclusions
         self.higher_is_worse = bool(higher_is_worse)
+        self.ddf = "kenward-roger" if fit._use_kr(ddf) else "satterthwaite"
 
     # ------------------------------------------------------------ basics
     @property
@@ -105,7 +110,7 @@ class OutcomeModel:
         Parameters
         ----------
         ci : float, default 0.95
-            Confidence level (t intervals with Satterthwaite df).
+            Confidence level (t intervals with the model's ``ddf``: Satterthwaite by default).
 
         Returns
         -------
@@ -145,7 +150,7 @@ class OutcomeModel:
             columns=self.fit.fixed.index,
             index=terms,
         )
-        table = self.fit.contrast(L, level=ci).reset_index(drop=True)
+        table = self.fit.contrast(L, level=ci, ddf=self.ddf).reset_index(drop=True)
         out = pd.DataFrame({"term": terms, "effect": [r[1] for r in rows]})
         out = pd.concat([out, table], axis=1)
         out["sd"] = [r[2] for r in rows]
@@ -318,9 +323,10 @@ class OutcomeModel:
         Notes
         -----
         The estimate is :math:`x'\\hat\\beta` with :math:`SE = \\sqrt{x' V x}`,
-        :math:`V` the covariance of the fixed effects; the band is
-        :math:`x'\\hat\\beta \\pm t_{df} SE` with the Satterthwaite df of
-        that linear combination (as ``lmerTest::contest``). It is a band for
+        :math:`V` the covariance of the fixed effects (Kenward-Roger adjusted
+        when the model's ``ddf`` is ``"kenward-roger"``); the band is
+        :math:`x'\\hat\\beta \\pm t_{df} SE` with the Satterthwaite (or
+        Kenward-Roger) df of that linear combination (as ``lmerTest::contest``). It is a band for
         the population mean, not for individual clients (see
         :func:`expected_change`).
         """
@@ -341,7 +347,7 @@ class OutcomeModel:
         frames = []
         for label, values in groups:
             X = self._design_rows(values, t)
-            res = self.fit.contrast(X, level=ci)
+            res = self.fit.contrast(X, level=ci, ddf=self.ddf)
             part = pd.DataFrame({"time": t})
             if by is not None:
                 part.insert(0, by, label)
@@ -374,7 +380,7 @@ class OutcomeModel:
         -------
         dict of DataFrame
             ``"tests"``: one row per moderator and predictor: ``moderator,
-            predictor, num_df, den_df, f, p`` (Satterthwaite F test that all
+            predictor, num_df, den_df, f, p`` (F test, with the model's ``ddf``, that all
             predictor x time x moderator terms are zero, as
             ``lmerTest::contest(joint = TRUE)``). ``"simple_slopes"``: one row
             per moderator, predictor (coded column) and moderator level:
