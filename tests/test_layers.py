@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "simulate": 4,
     "_simulate_items": 4,
     "_simulate_tables": 4,
+    "_simulate_truth": 4,
     "change": 5,
     "engagement": 5,
     "classify": 5,

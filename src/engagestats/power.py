@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ._rates import wilson_interval
+from ._simulate_truth import FIXED_TERMS
 from .errors import ConvergenceWarning, EngageStatsError, ModelSpecError, SingularFitWarning
-from .simulate import FIXED_TERMS, SimulationParams, simulate_study
+from .simulate import SimulationParams, simulate_study
 from .study import Study
 
 __all__ = ["EFFECTS", "GENERATING_PREDICTORS", "GENERATING_TIME_VARYING", "power_curve"]

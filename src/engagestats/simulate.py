@@ -6,14 +6,14 @@ to regenerate the bundled sample study byte for byte.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, overload
 
 import numpy as np
-import pandas as pd
 
 from ._simulate_tables import generate
+from ._simulate_truth import SimulationTruth, build_truth
 from .errors import ModelSpecError
 from .study import Study
 
@@ -51,26 +51,6 @@ SAMPLE_SETTINGS: dict[str, int] = {
 }
 
 _SAMPLE_FILES = ("clients.csv", "datapackage.json", "sessions.csv", "therapists.csv")
-
-#: lme4 term name -> (SimulationParams field, meaning of the predictor).
-FIXED_TERMS: dict[str, tuple[str, str]] = {
-    "(Intercept)": ("intercept", "PHQ-9 total at session 1 for an average client"),
-    "time": ("time", "session - 1 (offered appointments since the first session)"),
-    "autonomous": ("autonomous", "srq_autonomous minus its mean over clients"),
-    "readiness": ("readiness", "urica_readiness minus its mean over clients"),
-    "alliance_between": (
-        "alliance_between",
-        "client's true mean wai_sr_total minus the mean over clients "
-        "(an analysis uses the observed client mean)",
-    ),
-    "alliance_within_lag": (
-        "alliance_within_lag",
-        "wai_sr_total at the previous attended session minus the client's mean (0 at the first)",
-    ),
-    "time:autonomous": ("time_autonomous", "time x autonomous"),
-    "time:readiness": ("time_readiness", "time x readiness"),
-    "time:alliance_between": ("time_alliance_between", "time x alliance_between"),
-}
 
 
 @dataclass(frozen=True)
@@ -233,92 +213,6 @@ class SimulationParams:
     group_share: float = 0.2
     first_intake: str = "2022-01-03"
     intake_span_days: int = 900
-
-
-@dataclass(frozen=True, eq=False)
-class SimulationTruth:
-    """The truth behind a simulated study.
-
-    Attributes
-    ----------
-    params : SimulationParams
-        The generating parameters.
-    fixed_effects : DataFrame
-        Columns ``term`` (lme4 names), ``estimate`` (true value, PHQ-9 total
-        scale) and ``predictor`` (definition). The generating model is
-        ``phq9_total ~ time * (autonomous + readiness + alliance_between) +
-        alliance_within_lag + (1 | therapist_id) + (1 + time | client_id)``.
-    random_effects : DataFrame
-        Columns ``group``, ``term``, ``sd`` (``cor`` row: the correlation).
-    clients : DataFrame
-        One row per client: latent motivation and readiness, the observed
-        scale scores and centred predictors used by the generator, the true
-        alliance mean (WAI-SR total scale), the random effects, the last
-        session and the dropout flag.
-    sessions : DataFrame
-        One row per session row of the study: latent PHQ-9, GAD-7 and
-        alliance totals and the lagged within-client alliance predictor.
-
-    Examples
-    --------
-    >>> _, truth = simulate_study(n_therapists=2, clients_per_therapist=3, return_truth=True)
-    >>> truth.random_effects.columns.tolist()
-    ['group', 'term', 'sd']
-    >>> truth.sessions.columns[2:4].tolist()
-    ['phq9_latent', 'gad7_latent']
-    """
-
-    params: SimulationParams
-    fixed_effects: pd.DataFrame
-    random_effects: pd.DataFrame
-    clients: pd.DataFrame
-    sessions: pd.DataFrame = field(repr=False)
-
-    def recovery(self, fixed: pd.DataFrame) -> pd.DataFrame:
-        """Compare estimated fixed effects with the generating values.
-
-        Parameters
-        ----------
-        fixed : DataFrame
-            Fixed-effects table indexed by lme4 term names with columns
-            ``estimate``, ``ci_low`` and ``ci_high`` (``LmmResult.fixed``,
-            e.g. ``growth_model(...).fit.fixed``). Every term of
-            :attr:`fixed_effects` must be present.
-
-        Returns
-        -------
-        DataFrame
-            One row per generating term: ``term, true, estimate, ci_low,
-            ci_high, error`` (estimate - true), ``covered`` (the CI contains
-            the true value) and ``right_sign`` (the estimate has the sign of
-            the true value; true for a zero effect).
-
-        Raises
-        ------
-        ModelSpecError
-            If a generating term is missing from ``fixed``.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> _, truth = simulate_study(n_therapists=2, clients_per_therapist=3, return_truth=True)
-        >>> est = truth.fixed_effects.set_index("term")[["estimate"]]
-        >>> est["ci_low"], est["ci_high"] = est["estimate"] - 1, est["estimate"] + 1
-        >>> truth.recovery(est)[["covered", "right_sign"]].all().tolist()
-        [True, True]
-        """
-        missing = [t for t in self.fixed_effects["term"] if t not in fixed.index]
-        if missing:
-            raise ModelSpecError(f"fixed-effects table lacks the generating terms {missing}")
-        true = self.fixed_effects.set_index("term")["estimate"]
-        est = fixed.loc[true.index, ["estimate", "ci_low", "ci_high"]].astype(float)
-        out = pd.DataFrame({"term": true.index, "true": true.to_numpy(dtype=float)})
-        for col in ("estimate", "ci_low", "ci_high"):
-            out[col] = est[col].to_numpy()
-        out["error"] = out["estimate"] - out["true"]
-        out["covered"] = (out["ci_low"] <= out["true"]) & (out["true"] <= out["ci_high"])
-        out["right_sign"] = (out["true"] == 0) | (np.sign(out["estimate"]) == np.sign(out["true"]))
-        return out
 
 
 def _check_args(n_therapists: int, clients_per_therapist: int, max_sessions: int) -> None:
@@ -501,32 +395,7 @@ def simulate_study(
     study = Study(**tables, source=f"simulate_study(seed={seed})")
     if not return_truth:
         return study
-    return study, _truth(p, latent)
-
-
-def _truth(p: SimulationParams, latent: dict[str, pd.DataFrame]) -> SimulationTruth:
-    values = asdict(p)
-    fixed = pd.DataFrame(
-        {
-            "term": list(FIXED_TERMS),
-            "estimate": [float(values[f]) for f, _ in FIXED_TERMS.values()],
-            "predictor": [d for _, d in FIXED_TERMS.values()],
-        }
-    )
-    random = pd.DataFrame(
-        {
-            "group": ["therapist_id", "client_id", "client_id", "client_id", "Residual"],
-            "term": ["(Intercept)", "(Intercept)", "time", "cor", "(Intercept)"],
-            "sd": [
-                p.sd_therapist,
-                p.sd_client_intercept,
-                p.sd_client_slope,
-                p.cor_client,
-                p.sd_residual,
-            ],
-        }
-    )
-    return SimulationTruth(p, fixed, random, latent["clients"], latent["sessions"])
+    return study, build_truth(p, latent)
 
 
 # ------------------------------------------------------------------ sample data
