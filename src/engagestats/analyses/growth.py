@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..errors import ModelSpecError
 from ..models import lmm
+from ..models.inference import check_ddf
 from ..study import Study
 from ._panel import PanelSpec, _named, prepare
 from .outcome_model import OutcomeModel
@@ -307,12 +308,12 @@ def growth_model(
         random_slope=random_slope,
         lag=lag,
     )
-    fit = lmm(formula, frame, reml=reml)
-    if fit._use_kr(ddf) and not reml:
+    if check_ddf(ddf) == "kenward-roger" and not reml:
         raise ModelSpecError(
             "ddf='kenward-roger' needs a REML fit (reml=True); the Kenward-Roger adjustment "
             "is derived for REML estimates"
         )
+    fit = lmm(formula, frame, reml=reml)
     return OutcomeModel(
         fit=fit,
         spec=spec,

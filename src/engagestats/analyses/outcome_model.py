@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import ModelSpecError
 from ..models import design as _design
-from ..models.inference import check_level
+from ..models.inference import check_ddf, check_level
 from . import _moderation, _tables
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class OutcomeModel:
         self.data = data
         self.exclusions = exclusions
         self.higher_is_worse = bool(higher_is_worse)
-        self.ddf = "kenward-roger" if fit._use_kr(ddf) else "satterthwaite"
+        self.ddf = check_ddf(ddf)
 
     # ------------------------------------------------------------ basics
     @property

@@ -32,7 +32,15 @@ from ..errors import ConvergenceWarning, ModelSpecError
 from . import _numderiv
 from ._types import EngineFit
 
-__all__ = ["Satterthwaite", "WaldInference", "contrast_table", "f_test", "satterthwaite"]
+__all__ = [
+    "DDF",
+    "Satterthwaite",
+    "WaldInference",
+    "check_ddf",
+    "contrast_table",
+    "f_test",
+    "satterthwaite",
+]
 
 _LOG2PI = float(np.log(2.0 * np.pi))
 
@@ -178,6 +186,24 @@ def _check_L(
     if r.shape != (arr.shape[0],):
         raise ModelSpecError(f"rhs must be a scalar or have {arr.shape[0]} values, got {r.shape}")
     return arr, r
+
+
+#: Denominator degrees of freedom methods.
+DDF = ("satterthwaite", "kenward-roger")
+
+
+def check_ddf(ddf: str) -> str:
+    """The canonical name of a df method (``"Kenward-Roger"``, ``"kenward_roger"`` accepted).
+
+    Examples
+    --------
+    >>> check_ddf("Kenward-Roger")
+    'kenward-roger'
+    """
+    key = str(ddf).lower().replace("_", "-")
+    if key not in DDF:
+        raise ModelSpecError(f"ddf must be one of {DDF}, got {ddf!r}")
+    return key
 
 
 def check_level(level: float, *, name: str = "level") -> float:
