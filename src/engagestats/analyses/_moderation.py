@@ -15,13 +15,11 @@ if TYPE_CHECKING:
 
 
 def _level_weights(model: OutcomeModel, moderator: str, weights: str) -> dict[str, float]:
-    """Weights of a moderator's levels: shares of analysed clients, or equal."""
+    """Weights of a moderator's levels: shares of analysed clients (``spec.shares``), or equal."""
     levels = model.spec.levels[moderator]
     if weights == "equal":
         return {lv: 1.0 / len(levels) for lv in levels}
-    clients = model.data.drop_duplicates(model.spec.client)[moderator].astype(str)
-    share = clients.value_counts(normalize=True)
-    return {lv: float(share.get(lv, 0.0)) for lv in levels}
+    return {lv: model.spec.shares[moderator][lv] for lv in levels}
 
 
 def moderation(model: OutcomeModel, *, ci: float, weights: str) -> dict[str, pd.DataFrame]:

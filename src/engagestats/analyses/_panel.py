@@ -145,7 +145,7 @@ def prepare(
     # 3. the coding constants from the analysed rows/clients only, then the final coding
     #    of the whole panel (person means and lags still see every observed session)
     _refit(frame.loc[keep], panel.loc[keep], spec)
-    frame, spec = apply_spec(panel, spec, fit=False)
+    _code_terms(frame, panel, spec)  # time, person means and lags do not depend on them
     out = frame.loc[keep].drop(columns=[c for c in frame.columns if c.startswith("_")])
     return out.reset_index(drop=True), excl, spec
 
@@ -170,17 +170,11 @@ def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.D
                 spec.levels[name] = cats
                 share = clients[col].astype(str).value_counts(normalize=True)
                 spec.shares[name] = {c: float(share.get(c, 0.0)) for c in cats}
-            raw = frame[col].astype(object)
-            text = raw.where(raw.isna(), raw.astype(str))
-            # a level not in the model (new data, or one with no analysed rows) is missing
-            text = text.where(text.isin(spec.levels[name]))
-            frame[name] = pd.Categorical(text, categories=spec.levels[name])
-        else:
-            if fit:
-                per_client = clients[col].astype(float)
-                spec.centres[name] = float(per_client.mean()) if spec.center else 0.0
-                spec.sds[name] = float(per_client.std(ddof=1))
-            frame[name] = frame[col].astype(float) - spec.centres[name]
+        elif fit:
+            per_client = clients[col].astype(float)
+            spec.centres[name] = float(per_client.mean()) if spec.center else 0.0
+            spec.sds[name] = float(per_client.std(ddof=1))
+        frame[name] = np.nan  # placed here; coded by _code_terms
     for name, col in spec.time_varying.items():
         values = frame[col].astype(float)
         person_mean = values.groupby(frame[spec.client]).transform("mean")
@@ -190,7 +184,7 @@ def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.D
             spec.kinds[between] = "continuous"
             spec.centres[between] = float(means.mean()) if spec.center else 0.0
             spec.sds[between] = float(means.std(ddof=1))
-        frame[between] = person_mean - spec.centres[between]
+        frame[between] = np.nan  # placed here; coded by _code_terms
         frame[f"_{between}_mean"] = person_mean
         within = spec.within_name(name)
         dev = (values - person_mean).rename(within)
@@ -209,7 +203,29 @@ def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.D
             spec.kinds[within] = "continuous"
             spec.centres[within] = 0.0
             spec.sds[within] = float(frame[within].std(ddof=1))
+    _code_terms(frame, panel, spec)
     return frame, spec
+
+
+def _code_terms(frame: pd.DataFrame, panel: pd.DataFrame, spec: PanelSpec) -> None:
+    """Write the coded terms that depend on ``spec``'s constants into ``frame`` (in place).
+
+    Intake predictors and moderators are centred (or coded as categoricals with the
+    model's levels) from the raw columns of ``panel`` (a term may share its column's
+    name), and between parts are the person means minus their centre.
+    """
+    for name, col in {**spec.predictors, **spec.moderators}.items():
+        if spec.kinds[name] == "categorical":
+            raw = panel[col].astype(object)
+            text = raw.where(raw.isna(), raw.astype(str))
+            # a level not in the model (new data, or one with no analysed rows) is missing
+            text = text.where(text.isin(spec.levels[name]))
+            frame[name] = pd.Categorical(text, categories=spec.levels[name])
+        else:
+            frame[name] = panel[col].astype(float) - spec.centres[name]
+    for name in spec.time_varying:
+        between = f"{name}_between"
+        frame[between] = frame[f"_{between}_mean"] - spec.centres[between]
 
 
 def _exclude(
