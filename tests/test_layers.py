@@ -1,7 +1,7 @@
 """Imports flow one way through the package's layers, and ``models`` knows nothing of therapy.
 
-The design (``/work/shared/design.md``, "Imports point down this picture only") orders the
-package as io -> instruments/scoring -> change, engagement -> prep -> models -> analyses ->
+The design (``docs/design.md``, "Imports point down this picture only") orders the
+package as io -> instruments -> scoring -> change, engagement -> prep -> models -> analyses ->
 plots -> report. Every ``import`` and ``from ... import`` in every module under
 ``src/engagestats`` is parsed with :mod:`ast` (including imports inside functions and under
 ``if TYPE_CHECKING:``) and resolved to the top-level module or subpackage it names; a module
@@ -22,43 +22,35 @@ SRC = Path(engagestats.__file__).resolve().parent
 # Layer of every top-level module or subpackage of engagestats (lower number = lower layer).
 # A module may import from its own layer or any lower one, never from a higher one. Placing
 # the modules the design picture leaves out:
-# - errors and _rates are the base: _rates (rates with Wilson CIs) imports only errors and is
-#   shared by change, plots and power.
-# - study (the Study dataclass) sits under io, which builds Study objects.
+# - errors is the base; study (the Study dataclass) sits under io, which builds Study objects.
 # - datasets (load_sample) reads the packaged sample through io, so it lives on io's layer.
-# - instruments and scoring share a layer: the registry holds Instrument specs and the
-#   engine resolves instrument names through the registry (a deliberate mutual import).
-# - simulate and its _simulate_* helpers generate item answers from Instrument specs, so
-#   they sit above scoring and below the metrics (nothing but power and the CLI uses them).
-# - classify, reliability, talking_therapies and _change_utils (their shared helper) are
-#   client-level metrics on scores, on the layer of change and engagement.
-# - power runs growth_model on simulated studies, so it sits with analyses.
+# - instruments (what a questionnaire is: the Instrument spec, the built-ins, instrument
+#   files) sits under scoring (how to score one), which looks instruments up: one direction.
+# - simulate generates item answers from Instrument specs and scores them, so it sits above
+#   scoring and below the metrics (nothing but analyses.power and the CLI uses it).
+# - change (Jacobson-Truax, NHS Talking Therapies, rates), engagement, classify, reliability
+#   and _sessions (their shared sessions-table helper) are client-level metrics on scores.
+# - analyses.power runs growth_model on simulated studies, inside analyses.
 # - __main__ is the command line, on the report layer.
 LAYERS: dict[str, int] = {
     "errors": 0,
-    "_rates": 0,
     "study": 1,
     "io": 2,
     "datasets": 2,
     "instruments": 3,
-    "scoring": 3,
-    "simulate": 4,
-    "_simulate_items": 4,
-    "_simulate_tables": 4,
-    "_simulate_truth": 4,
-    "change": 5,
-    "engagement": 5,
-    "classify": 5,
-    "reliability": 5,
-    "talking_therapies": 5,
-    "_change_utils": 5,
-    "prep": 6,
-    "models": 7,
-    "analyses": 8,
-    "power": 8,
-    "plots": 9,
-    "report": 10,
-    "__main__": 10,
+    "scoring": 4,
+    "simulate": 5,
+    "change": 6,
+    "engagement": 6,
+    "classify": 6,
+    "reliability": 6,
+    "_sessions": 6,
+    "prep": 7,
+    "models": 8,
+    "analyses": 9,
+    "plots": 10,
+    "report": 11,
+    "__main__": 11,
 }
 
 # The package __init__ is the public face: it re-exports from every layer.
@@ -189,10 +181,11 @@ def test_the_checker_sees_relative_absolute_and_nested_imports():
     ("parts", "source", "expected"),
     [
         # upward imports break the layer order
-        (["models", "engine"], "from ..plots import forest\n", "(layer 9, plots)"),
-        (["prep"], "from .models import lmm\n", "(layer 7, models)"),
-        (["io", "load"], "from ..scoring import score\n", "(layer 3, scoring)"),
-        (["scoring", "engine"], "def f():\n    from ..change import rci\n", "layer 5"),
+        (["models", "engine"], "from ..plots import forest\n", "(layer 10, plots)"),
+        (["prep"], "from .models import lmm\n", "(layer 8, models)"),
+        (["io", "load"], "from ..scoring import score\n", "(layer 4, scoring)"),
+        (["instruments", "phq9"], "from ..scoring import score\n", "(layer 4, scoring)"),
+        (["scoring", "scorer"], "def f():\n    from ..change import rci\n", "layer 6"),
         # models is general: no therapy layer, even a lower one
         (["models", "design"], "from ..study import Study\n", "models may import only"),
         (["models", "result"], "from ..prep import lag\n", "models may import only"),
@@ -210,9 +203,12 @@ def test_the_checker_rejects(parts, source, expected):
     ("parts", "source"),
     [
         (["models", "engine"], "from ..errors import ConvergenceWarning\nfrom .design import X\n"),
-        (["plots", "effects"], "from ..models import LmmResult\nfrom .._rates import rate\n"),
-        (["instruments", "gas"], "from ..scoring.instrument import GasTScore\n"),
-        (["scoring", "engine"], "from ..instruments import get\n"),
+        (
+            ["plots", "effects"],
+            "from ..models import LmmResult\nfrom ..change import rates\n",
+        ),
+        (["instruments", "gas"], "from .spec import GasTScore\n"),
+        (["scoring", "scorer"], "from ..instruments import get\n"),
         (["__init__"], "from .report import build_report\n"),
     ],
 )

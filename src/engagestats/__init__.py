@@ -15,7 +15,7 @@ Topic modules (``es.instruments``, ``es.reliability``, ``es.plots``, ``es.models
 
 from __future__ import annotations
 
-from . import analyses, instruments, models, plots, power, prep, reliability
+from . import analyses, change, instruments, models, plots, prep, reliability, simulate
 from .analyses import (
     AnalysisResult,
     OutcomeModel,
@@ -27,13 +27,17 @@ from .analyses import (
     expected_change,
     growth_model,
     off_track,
+    power,
 )
+from .analyses.power import power_curve
 from .change import (
     clinical_cutoffs,
     clinical_significance,
+    instrument_change,
     rates,
     reliable_change,
     reliable_change_threshold,
+    talking_therapies_outcomes,
 )
 from .classify import motivation_type, readiness_stage
 from .datasets import load_sample
@@ -49,14 +53,13 @@ from .errors import (
     ModelSpecError,
     SingularFitWarning,
 )
+from .instruments import Instrument, load_instrument
 from .io import codebook, load_study, wide_to_long, write_study
 from .models import GeeResult, GlmmResult, LmmResult, compare, gee, glmm, lmm
-from .power import power_curve
 from .prep import lag, time_code, within_between
-from .scoring import Instrument, load_instrument, score, scoring_summary
+from .scoring import score, scoring_summary
 from .simulate import SimulationParams, SimulationTruth, simulate_study
 from .study import Study
-from .talking_therapies import instrument_change, talking_therapies_outcomes
 
 __version__ = "0.1.0"
 
@@ -86,6 +89,7 @@ __all__ = [
     "analyse_readiness",
     "analyses",
     "binary_model",
+    "change",
     "clinical_cutoffs",
     "clinical_significance",
     "codebook",
@@ -116,6 +120,7 @@ __all__ = [
     "reliable_change_threshold",
     "score",
     "scoring_summary",
+    "simulate",
     "simulate_study",
     "talking_therapies_outcomes",
     "time_code",

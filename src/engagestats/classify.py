@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._change_utils import _ensure_scores
+from ._sessions import _ensure_scores
 from .errors import DataValidationError
 
 __all__ = [

@@ -7,7 +7,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._change_utils import _check_columns, _ensure_scores, _first_last
+from ._sessions import _check_columns, _ensure_scores, _first_last
 from .errors import DataValidationError
 
 __all__ = ["DROPOUT_DEFINITIONS", "engagement"]

@@ -10,9 +10,8 @@ import pandas as pd
 from scipy import stats
 
 from .errors import DataValidationError, DataWarning, InstrumentError
+from .instruments import Instrument, resolve
 from .scoring._items import item_columns_for, read_items
-from .scoring.engine import resolve_instrument
-from .scoring.instrument import Instrument
 
 __all__ = [
     "AlphaResult",
@@ -362,7 +361,7 @@ def report(
        scale  n_items    n
     0  total        7  300
     """
-    inst = resolve_instrument(instrument)
+    inst = resolve(instrument)
     cols = item_columns_for(inst, prefix=prefix)
     x = read_items(data, inst, cols).values.copy()
     lo, hi = inst.response_range

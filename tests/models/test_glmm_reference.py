@@ -1,4 +1,4 @@
-"""engagestats.models.binary against lme4::glmer and geepack::geeglm (tests/reference/glmer).
+"""engagestats.models.glmm and .gee against lme4::glmer and geepack::geeglm (tests/reference/glmer).
 
 The strict comparisons use glmer fits with tight optimiser tolerances (``ctl`` in
 reference.R): lme4's default stopping rules leave its Laplace estimates ~1e-3
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagestats.models.binary import gee, glmm
+from engagestats.models import gee, glmm
 
 REF_DIR = Path(__file__).resolve().parents[1] / "reference" / "glmer"
 with (REF_DIR / "reference.json").open() as fh:

@@ -10,7 +10,7 @@ outcomes; ``analyse_*`` run the end-to-end analyses.
 from __future__ import annotations
 
 from ._panel import PRORATION
-from .binary import BinaryModel, binary_model, client_table
+from .client_outcomes import BinaryModel, binary_model, client_table
 from .endtoend import (
     AnalysisResult,
     analyse_alliance,

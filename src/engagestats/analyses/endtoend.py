@@ -12,7 +12,7 @@ from ..classify import MOTIVATION_TYPES, READINESS_STAGES, motivation_type, read
 from ..errors import EngageStatsWarning
 from ..study import Study
 from ._panel import score_study
-from .binary import BinaryModel, binary_model
+from .client_outcomes import BinaryModel, binary_model
 from .growth import growth_model
 from .outcome_model import OutcomeModel
 

@@ -1,4 +1,8 @@
-"""Built-in questionnaires: :func:`get` one by name, list them with :func:`available`.
+"""Questionnaires: the :class:`Instrument` spec, the built-ins and user instrument files.
+
+:func:`get` returns a built-in by name, :func:`available` lists them, :func:`resolve` turns
+a name or an :class:`Instrument` into an :class:`Instrument` (the one look-up the rest of the
+package uses) and :func:`load_instrument` reads a user's TOML/YAML/JSON instrument file.
 
 Each built-in lives in its own module with its source. Keys enter the registry
 only when confirmed by public sources; item wording is never included.
@@ -13,28 +17,36 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import InstrumentError
-from ..scoring.instrument import Instrument
 from .core10 import core10
+from .files import load_instrument
 from .gad7 import gad7
 from .gas import gas
 from .k10 import k10
 from .ors import ors
 from .phq9 import phq9
+from .spec import Bands, GasTScore, Instrument, Linear, instrument_from_dict
 from .srq_example import example_srq
 from .srs import srs
 from .urica import urica
 from .wai_sr import wai_sr
 
 __all__ = [
+    "Bands",
+    "GasTScore",
+    "Instrument",
+    "Linear",
     "available",
     "core10",
     "example_srq",
     "gad7",
     "gas",
     "get",
+    "instrument_from_dict",
     "k10",
+    "load_instrument",
     "ors",
     "phq9",
+    "resolve",
     "srs",
     "urica",
     "wai_sr",
@@ -104,3 +116,45 @@ def for_block(name: str, n_items: int) -> Instrument:
     if name == "gas":
         return gas(n_items)
     return get(name)
+
+
+def resolve(instrument: str | Instrument, *, examples: bool = False) -> Instrument:
+    """An :class:`Instrument` from an instrument or a name: the package's one look-up.
+
+    Parameters
+    ----------
+    instrument : str or Instrument
+        An :class:`Instrument` (returned as it is) or a name for :func:`get`.
+    examples : bool, default False
+        Also accept the name of a packaged example instrument (``"srq"`` for
+        :func:`example_srq`), which is not in the registry.
+
+    Returns
+    -------
+    Instrument
+
+    Raises
+    ------
+    InstrumentError
+        For an unknown name.
+    TypeError
+        If ``instrument`` is neither a name nor an :class:`Instrument`.
+
+    Examples
+    --------
+    >>> resolve("GAD-7").name
+    'gad7'
+    >>> resolve("srq", examples=True).name
+    'srq'
+    """
+    if isinstance(instrument, Instrument):
+        return instrument
+    if not isinstance(instrument, str):
+        raise TypeError(
+            f"instrument must be a name or an Instrument, got {type(instrument).__name__}"
+        )
+    if examples:
+        example = globals().get(f"example_{instrument}")
+        if callable(example):
+            return example()
+    return get(instrument)

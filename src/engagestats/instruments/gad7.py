@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..scoring.instrument import Bands, Instrument
+from .spec import Bands, Instrument
 
 __all__ = ["gad7"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..scoring.instrument import GasTScore, Instrument
+from .spec import GasTScore, Instrument
 
 __all__ = ["gas"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..scoring.instrument import Instrument
+from .spec import Instrument
 
 __all__ = ["srs"]
 

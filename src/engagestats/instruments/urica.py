@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..scoring.instrument import Instrument, Linear
+from .spec import Instrument, Linear
 
 __all__ = ["urica"]
 

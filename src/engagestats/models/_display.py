@@ -19,7 +19,7 @@ def _method(res: LmmResult) -> str:
     return f"Linear mixed model fit by {crit} (statsmodels MixedLM). Wald z tests (df = inf)"
 
 
-def _fmt_p(p: float) -> str:
+def fmt_p(p: float) -> str:
     return "<2e-16" if p < 2e-16 else f"{p:.3g}"
 
 
@@ -38,7 +38,7 @@ def _fixed_display(res: LmmResult) -> pd.DataFrame:
             "Std. Error": fx["se"].map(lambda v: f"{v:.4g}"),
             "df": fx["df"].map(lambda v: "inf" if np.isinf(v) else f"{v:.1f}"),
             "t value": fx["t"].map(lambda v: f"{v:.3f}"),
-            "Pr(>|t|)": fx["p"].map(_fmt_p),
+            "Pr(>|t|)": fx["p"].map(fmt_p),
             "": fx["p"].map(_stars),
         },
         index=fx.index,

@@ -1,254 +1,346 @@
-"""Fitting a logistic random-intercept GLMM: start, optimisation, Hessian, vcov.
+"""A logistic mixed model, as ``lme4::glmer``: :func:`glmm` and :class:`GlmmResult`.
 
-:func:`fit_glmm` maximises the Laplace or adaptive Gauss-Hermite approximation
-of the marginal likelihood (:mod:`._agq`) over ``(theta, beta)`` with bounded
-L-BFGS-B (``theta >= 0``) from a logistic GLM start, then reproduces what lme4
-does after the optimisation: the finite-difference Hessian of the deviance in
-``(theta, beta)`` (``lme4:::deriv12``, central differences with step 1e-4),
-``vcov(beta)`` as the beta block of ``2 H^{-1}`` (``vcov.merMod(use.hessian = TRUE)``,
-falling back to the ``R_X`` based matrix when that is not positive definite),
-and the scaled-gradient convergence check (``check.conv.grad``, tolerance 0.002).
+``glmm("dropout ~ autonomy + stage + (1 | therapist_id)", data)`` fits a
+logistic regression with a random intercept per group by the Laplace
+approximation (``nagq=1``) or adaptive Gauss-Hermite quadrature (``nagq > 1``)
+and reports subject-specific (conditional) odds ratios. The population-averaged
+alternative is :func:`engagestats.models.gee`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+import warnings
+from functools import cached_property
 
 import numpy as np
-import scipy.optimize
+import pandas as pd
 from scipy.special import expit
 
-from ..errors import ModelSpecError
-from . import _agq
-from ._types import Design
+from ..errors import ConvergenceWarning, ModelSpecError, SingularFitWarning
+from . import _glmm_engine
+from . import design as _design
+from ._accessors import FitAccessors
+from ._gee import fixed_text, wald_table
+from ._numerics import SINGULAR_TOL
+from ._response import binary_design
 
-__all__ = ["GRAD_TOL", "SINGULAR_TOL", "GlmmFit", "deriv12", "fit_glmm", "glm_start"]
-
-#: lme4's ``check.conv.grad`` tolerance on the scaled gradient.
-GRAD_TOL = 0.002
-#: lme4's ``isSingular`` tolerance on theta.
-SINGULAR_TOL = 1e-4
-_DELTA = 1e-4  # lme4:::deriv12 step
-_FD_STEP = 1e-5  # central-difference gradient of the AGQ deviance (optimisation only)
+__all__ = ["GlmmResult", "glmm"]
 
 
-@dataclass
-class GlmmFit:
-    """Output of :func:`fit_glmm` (internal)."""
+def glmm(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    family: str = "binomial",
+    nagq: int = 1,
+) -> GlmmResult:
+    """Fit a logistic mixed model with a random intercept, as ``lme4::glmer``.
 
-    design: Design
-    nagq: int
-    theta: float
-    beta: np.ndarray
-    deviance: float
-    vcov_beta: np.ndarray
-    vcov_method: str  # "hessian" or "RX"
-    u: np.ndarray
-    cond_sd: np.ndarray
-    converged: bool
-    gradient: np.ndarray
-    hessian: np.ndarray
-    message: str
-    problem: _agq.Problem
-    info: dict[str, Any] = field(default_factory=dict)
+    Parameters
+    ----------
+    formula : str
+        lme4-style formula with one random intercept, e.g.
+        ``"dropout ~ autonomy + readiness + stage + (1 | therapist_id)"``.
+    data : DataFrame
+        One row per observation. Rows with a missing value in a column the model
+        uses are dropped and counted (:attr:`GlmmResult.n_dropped`).
+    family : {"binomial"}, default "binomial"
+        Binomial with the logit link; the response must be 0/1 or boolean.
+    nagq : int, default 1
+        Number of adaptive Gauss-Hermite quadrature nodes per group
+        (``glmer(nAGQ = )``): 1 is the Laplace approximation.
 
+    Returns
+    -------
+    GlmmResult
+        ``.fixed`` (``estimate, se, z, p, ci_low, ci_high, odds_ratio, or_ci_low,
+        or_ci_high``), ``.varcorr``, ``.theta``, ``.loglik``, ``.aic``, ``.bic``,
+        ``.ranef()``, ``.predict()``, ``.summary()``.
 
-def check_design(design: Design, nagq: int) -> None:
-    """A single scalar random intercept is required (lme4 requires it for nAGQ > 1)."""
-    terms = design.terms
-    if len(terms) == 1 and terms[0].columns == ("(Intercept)",):
-        return
-    what = ", ".join(f"({' + '.join(t.columns)} | {t.group})" for t in terms)
-    if nagq > 1:
-        raise ModelSpecError(
-            f"adaptive Gauss-Hermite quadrature (nagq={nagq}) needs a single scalar random "
-            f"intercept such as (1 | group), got {what}"
+    Raises
+    ------
+    FormulaError
+        If the formula cannot be parsed.
+    ModelSpecError
+        Unknown columns, a family other than binomial, ``nagq`` not a positive
+        integer, random slopes or several random terms (not implemented; lme4
+        forbids them with ``nAGQ > 1``), a non-numeric response.
+    DataValidationError
+        If the response has values other than 0 and 1 (``.problems`` lists them).
+
+    Warns
+    -----
+    SingularFitWarning
+        The random-intercept SD is estimated at (or within 1e-4 of) zero.
+    ConvergenceWarning
+        The scaled gradient at the optimum exceeds lme4's tolerance 0.002.
+
+    Notes
+    -----
+    The model is ``logit P(y_ij = 1 | b_i) = x_ij' beta + b_i`` with
+    ``b_i ~ N(0, theta^2)``. The marginal likelihood ``prod_i int prod_j
+    p(y_ij | b) phi(b; 0, theta^2) db`` is approximated per group at the
+    conditional mode of ``b_i`` (found by vectorised Newton iterations) by
+    Laplace's method or adaptive Gauss-Hermite quadrature, exactly as lme4's
+    ``glmerLaplace``/``glmerAGQ`` do, and maximised over ``(theta, beta)``
+    (L-BFGS-B, ``theta >= 0``) from a GLM start. Standard errors are those of
+    ``vcov(fit)`` in lme4 >= 1.1-31: the beta block of ``2 H^{-1}``, ``H`` the
+    central finite-difference Hessian (step 1e-4) of the approximate deviance
+    in ``(theta, beta)``. The odds ratios ``exp(beta)`` are *subject-specific*:
+    they compare two observations of the same group (same ``b_i``).
+
+    ``loglik`` is lme4's ``logLik(fit)``; ``deviance = -2 loglik`` (lme4's
+    ``deviance()`` of a GLMM is a different quantity, the conditional deviance
+    plus penalty, and is not reproduced); ``aic = -2 loglik + 2 k``,
+    ``bic = -2 loglik + log(n) k`` with ``k = p + 1``.
+
+    References
+    ----------
+    Bates, D., Maechler, M., Bolker, B. & Walker, S. (2015). Fitting linear
+    mixed-effects models using lme4. J Stat Softw, 67(1), 1-48.
+
+    Pinheiro, J. C. & Bates, D. M. (1995). Approximations to the log-likelihood
+    function in the nonlinear mixed-effects model. J Comput Graph Stat, 4(1), 12-35.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from engagestats.models import glmm
+    >>> rng = np.random.default_rng(7)
+    >>> d = pd.DataFrame({"therapist": np.repeat([f"T{i}" for i in range(30)], 12),
+    ...                   "autonomy": rng.normal(size=360)})
+    >>> eta = -0.5 - 0.8 * d["autonomy"] + rng.normal(0, 0.8, 30)[np.repeat(range(30), 12)]
+    >>> d["dropout"] = rng.random(360) < 1 / (1 + np.exp(-eta))
+    >>> fit = glmm("dropout ~ autonomy + (1 | therapist)", d)
+    >>> fit.fixed.columns.tolist()[:4]
+    ['estimate', 'se', 'z', 'p']
+    >>> bool(fit.fixed.loc["autonomy", "odds_ratio"] < 1), fit.ngroups
+    (True, {'therapist': 30})
+    """
+    if isinstance(nagq, bool) or not isinstance(nagq, int | np.integer) or not 1 <= nagq <= 100:
+        raise ModelSpecError(f"nagq must be an integer from 1 to 100, got {nagq!r}")
+    des = binary_design(formula, data, family)
+    fit = _glmm_engine.fit_glmm(des, nagq=int(nagq))
+    if fit.theta < SINGULAR_TOL:
+        warnings.warn(
+            f"singular fit: the SD of the random intercept of {des.terms[0].group!r} is "
+            f"estimated at {fit.theta:.3g}; the model reduces to an ordinary logistic regression",
+            SingularFitWarning,
+            stacklevel=2,
         )
-    raise ModelSpecError(
-        f"glmm supports a single random intercept such as (1 | group), got {what}; "
-        "random slopes and several grouping factors are not implemented"
-    )
+    if not fit.converged:
+        warnings.warn(f"glmm did not converge: {fit.message}", ConvergenceWarning, stacklevel=2)
+    return GlmmResult(fit)
 
 
-def glm_start(y: np.ndarray, X: np.ndarray, *, max_iter: int = 50) -> np.ndarray:
-    """Logistic GLM coefficients by iteratively reweighted least squares."""
-    beta = np.zeros(X.shape[1])
-    mu = (y + 0.5) / 2.0
-    eta = np.log(mu / (1.0 - mu))
-    for _ in range(max_iter):
-        w = np.clip(mu * (1.0 - mu), 1e-10, None)
-        z = eta + (y - mu) / w
-        sw = np.sqrt(w)
-        new, *_ = np.linalg.lstsq(X * sw[:, None], z * sw, rcond=None)
-        done = np.max(np.abs(new - beta)) < 1e-10
-        beta = new
-        eta = np.clip(X @ beta, -30.0, 30.0)
-        mu = expit(eta)
-        if done:
-            break
-    return beta
+class GlmmResult(FitAccessors):
+    """A fitted logistic mixed model (returned by :func:`glmm`).
 
+    Names and conventions follow lme4: fixed-effect names (``(Intercept)``,
+    ``stageaction``), ``theta`` (the SD of the random intercept), the layout of
+    ``as.data.frame(VarCorr(fit))`` and ``logLik``/``AIC``/``BIC``.
 
-def deriv12(fun: Callable[[np.ndarray], float], x: np.ndarray, fx: float) -> tuple:
-    """Central-difference gradient and Hessian, as ``lme4:::deriv12`` (step 1e-4, no bounds)."""
-    n = x.size
-    d = _DELTA
-    H = np.empty((n, n))
-    g = np.empty(n)
-    plus, minus = [], []
-    for j in range(n):
-        e = np.zeros(n)
-        e[j] = d
-        plus.append(x + e)
-        minus.append(x - e)
-    for j in range(n):
-        fadd, fsub = fun(plus[j]), fun(minus[j])
-        H[j, j] = (fadd - 2.0 * fx + fsub) / d**2
-        g[j] = (fadd - fsub) / (2.0 * d)
-        for i in range(j):
-            e_i, e_j = np.zeros(n), np.zeros(n)
-            e_i[i], e_j[j] = d, d
-            H[i, j] = H[j, i] = (
-                fun(x + e_i + e_j) - fun(x + e_i - e_j) - fun(x - e_i + e_j) + fun(x - e_i - e_j)
-            ) / (2.0 * d) ** 2
-    return g, H
+    Parameters
+    ----------
+    fit : GlmmFit
+        Internal fit object.
+    """
 
+    def __init__(self, fit: _glmm_engine.GlmmFit) -> None:
+        self._fit = fit
 
-def _rx_vcov(prob: _agq.Problem, theta: float, m: _agq.Modes) -> np.ndarray:
-    """``(R_X' R_X)^{-1}``: inverse Schur complement ``X'WX - sum_i c_i c_i' / A_i``."""
-    w = m.mu * (1.0 - m.mu)
-    X = prob.X
-    c = theta * np.stack([prob.gsum(w * X[:, j]) for j in range(X.shape[1])], axis=1)
-    schur = (X * w[:, None]).T @ X - (c / m.a[:, None]).T @ c
-    return np.linalg.inv(schur)
+    @property
+    def nagq(self) -> int:
+        """Quadrature nodes per group (1: Laplace)."""
+        return self._fit.nagq
 
+    @property
+    def theta(self) -> pd.Series:
+        """Random-intercept SD, named as ``getME(fit, "theta")``."""
+        term = self._fit.design.terms[0]
+        return pd.Series([self._fit.theta], index=[f"{term.group}.(Intercept)"], name="theta")
 
-def _scaled_gradient_ok(g: np.ndarray, H: np.ndarray, free: np.ndarray) -> tuple[bool, float]:
-    g, H = g[free], H[np.ix_(free, free)]
-    try:
-        scaled = np.linalg.solve(np.linalg.cholesky(H), g)
-    except np.linalg.LinAlgError:
-        # a Hessian that is not positive definite is no minimum (e.g. complete separation):
-        # never converged, whatever the gradient says
-        return False, float("inf")
-    eig = np.linalg.eigvalsh(H)
-    if eig[0] <= 1e-6 * max(1.0, eig[-1]):
-        # (nearly) flat in some direction: not identifiable, e.g. complete separation, where
-        # estimates run off to infinity with a vanishing gradient
-        return False, float("inf")
-    worst = float(np.max(np.minimum(np.abs(scaled), np.abs(g))))
-    return worst < GRAD_TOL, worst
+    @property
+    def loglik(self) -> float:
+        """Approximate log-likelihood (``logLik(fit)``)."""
+        return -0.5 * self._fit.deviance
 
+    @property
+    def deviance(self) -> float:
+        """``-2 * loglik`` (not lme4's ``deviance()``; see :func:`glmm`)."""
+        return float(self._fit.deviance)
 
-def _minimise(prob: _agq.Problem, x0: np.ndarray, cache: dict[str, Any]) -> Any:
-    """Bounded L-BFGS-B on the approximate deviance (exact gradient for Laplace)."""
-    laplace = prob.nodes.size == 1
+    @property
+    def n_params(self) -> int:
+        """Fixed effects plus the random-intercept SD."""
+        return self._fit.design.p + 1
 
-    def dev(x: np.ndarray) -> float:
-        value, m = _agq.deviance(prob, x, cache["u"])
-        cache["u"] = m.u
-        cache["evals"] += 1
-        return value
+    @property
+    def aic(self) -> float:
+        """``AIC(fit)``."""
+        return self.deviance + 2.0 * self.n_params
 
-    def fun_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
-        value, m = _agq.deviance(prob, x, cache["u"])
-        cache["u"] = m.u
-        cache["evals"] += 1
-        if laplace:
-            return value, _agq.laplace_gradient(prob, x, m)
-        g = np.empty_like(x)
-        for j in range(x.size):
-            h = _FD_STEP * max(1.0, abs(x[j]))
-            e = np.zeros_like(x)
-            e[j] = h
-            g[j] = (dev(x + e) - dev(x - e)) / (2.0 * h)
-        return value, g
+    @property
+    def bic(self) -> float:
+        """``BIC(fit)``."""
+        return self.deviance + np.log(self.nobs) * self.n_params
 
-    bounds = [(0.0, None)] + [(None, None)] * (x0.size - 1)
-    return scipy.optimize.minimize(
-        fun_grad,
-        x0,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-7, "maxcor": 20},
-    )
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the fixed effects (``vcov(fit)``)."""
+        names = list(self._fit.design.fixed_names)
+        return pd.DataFrame(self._fit.vcov_beta, index=names, columns=names)
 
+    @cached_property
+    def _fixed_table(self) -> pd.DataFrame:
+        se = np.sqrt(np.diag(self._fit.vcov_beta))
+        return wald_table(list(self._fit.design.fixed_names), self._fit.beta, se)
 
-def fit_glmm(design: Design, *, nagq: int) -> GlmmFit:
-    """Fit ``logit P(y = 1) = X beta + theta u_group``, ``u ~ N(0, 1)``, by Laplace or AGQ."""
-    check_design(design, nagq)
-    term = design.terms[0]
-    nodes, weights = _agq.gh_rule(nagq)
-    prob = _agq.Problem(
-        y=design.y,
-        X=design.X,
-        codes=term.codes,
-        n_groups=term.n_levels,
-        nodes=nodes,
-        weights=weights,
-    )
-    cache: dict[str, Any] = {"u": None, "evals": 0}
+    @property
+    def fixed(self) -> pd.DataFrame:
+        """Fixed effects with Wald z tests and 95% CIs, log-odds and odds-ratio scales.
 
-    def dev(x: np.ndarray) -> float:
-        value, m = _agq.deviance(prob, x, cache["u"])
-        cache["u"] = m.u
-        cache["evals"] += 1
-        return value
+        Indexed by ``term``; columns ``estimate, se, z, p, ci_low, ci_high,
+        odds_ratio, or_ci_low, or_ci_high`` (``exp`` of the estimate and CI).
+        """
+        return self._fixed_table.copy()
 
-    x0 = np.concatenate([[1.0], glm_start(prob.y, prob.X)])
-    laplace = _agq.Problem(prob.y, prob.X, prob.codes, prob.n_groups, *_agq.gh_rule(1))
-    opt = _minimise(laplace, x0, cache)
-    if nagq > 1:  # from the Laplace optimum: few iterations with the costlier AGQ deviance
-        opt = _minimise(prob, np.asarray(opt.x, dtype=float), cache)
-    x = np.asarray(opt.x, dtype=float)
-    fx, m = _agq.deviance(prob, x)
-    cache["u"] = m.u
-    g, H = deriv12(dev, x, fx)
-    m = _agq.deviance(prob, x)[1]  # modes at the optimum, as lme4 re-evaluates there
-
-    p = design.p
-    vcov_method = "hessian"
-    try:
-        full = np.linalg.inv(H)
-        vb = full[1:, 1:]
-        vb = vb + vb.T  # 2 H^{-1}, symmetrised as lme4 does
-        if not np.all(np.isfinite(vb)) or np.min(np.linalg.eigvalsh(vb)) <= 0:
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
-        vb = _rx_vcov(prob, float(x[0]), m)
-        vcov_method = "RX"
-    free = np.ones(p + 1, dtype=bool)
-    free[0] = x[0] > SINGULAR_TOL
-    grad_ok, worst = _scaled_gradient_ok(g, H, free)
-    converged = bool(grad_ok and (opt.success or worst < GRAD_TOL / 100))
-    message = str(opt.message)
-    if not grad_ok:
-        message = (
-            "Hessian not positive definite, or nearly singular, at the optimum: the model is "
-            f"not identifiable (complete separation?) ({message})"
-            if np.isinf(worst)
-            else f"max|scaled gradient| = {worst:.3g} > {GRAD_TOL} ({message})"
+    @property
+    def varcorr(self) -> pd.DataFrame:
+        """``as.data.frame(VarCorr(fit))``: ``group, var1, var2, vcov, sdcor``."""
+        term = self._fit.design.terms[0]
+        th = self._fit.theta
+        return pd.DataFrame(
+            [{"group": term.group, "var1": "(Intercept)", "var2": None, "vcov": th**2, "sdcor": th}]
         )
-    if vcov_method == "RX":
-        message += "; standard errors from R_X (the Hessian was not usable), as lme4 falls back"
-    theta = float(x[0])
-    return GlmmFit(
-        design=design,
-        nagq=nagq,
-        theta=theta,
-        beta=x[1:].copy(),
-        deviance=float(fx),
-        vcov_beta=vb,
-        vcov_method=vcov_method,
-        u=m.u,
-        cond_sd=abs(theta) / np.sqrt(m.a),
-        converged=converged,
-        gradient=g,
-        hessian=H,
-        message=message,
-        problem=prob,
-        info={"n_evals": cache["evals"], "n_iter": int(opt.nit), "max_scaled_gradient": worst},
-    )
+
+    def ranef(self) -> pd.DataFrame:
+        """Conditional modes of the random intercepts (``ranef(fit, condVar = TRUE)``).
+
+        Returns
+        -------
+        DataFrame
+            One row per level: ``group, level, term, estimate, cond_sd``; ``cond_sd``
+            is ``theta / sqrt(1 + theta^2 sum_j w_ij)`` at the mode, as lme4's ``condsd``.
+        """
+        term = self._fit.design.terms[0]
+        return pd.DataFrame(
+            {
+                "group": term.group,
+                "level": term.levels.astype(str),
+                "term": "(Intercept)",
+                "estimate": self._fit.theta * self._fit.u,
+                "cond_sd": self._fit.cond_sd,
+            }
+        )
+
+    def fitted(self) -> pd.Series:
+        """Fitted probabilities with the random effects (``fitted(fit)``)."""
+        return self.predict()
+
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        type: str = "response",
+        include_random: bool = True,
+    ) -> pd.Series:
+        """Predicted probabilities or log-odds.
+
+        Parameters
+        ----------
+        newdata : DataFrame, optional
+            Rows to predict (predictors and the grouping column); by default the
+            rows used in the fit. Groups not seen in the fit get the population
+            prediction (``allow.new.levels = TRUE``).
+        type : {"response", "link"}, default "response"
+            Probabilities or log-odds.
+        include_random : bool, default True
+            Add the conditional modes; ``False`` gives ``re.form = NA``.
+
+        Returns
+        -------
+        Series
+            Indexed like ``newdata`` (or the rows used).
+
+        Raises
+        ------
+        ModelSpecError
+            If ``type`` is unknown or ``newdata`` lacks a column the model needs.
+        """
+        if type not in ("response", "link"):
+            raise ModelSpecError(f"type must be 'response' or 'link', got {type!r}")
+        des, fit = self._fit.design, self._fit
+        b = fit.theta * fit.u
+        if newdata is None:
+            eta = des.X @ fit.beta
+            if include_random:
+                eta = eta + b[des.terms[0].codes]
+            index = des.row_index
+        else:
+            if not isinstance(newdata, pd.DataFrame):
+                raise ModelSpecError(
+                    f"newdata must be a DataFrame, got {newdata.__class__.__name__}"
+                )
+            try:
+                eta = _design.new_fixed(des, newdata) @ fit.beta
+                if include_random:
+                    ((_, codes),) = _design.new_random(des, newdata)
+                    eta = eta + np.where(codes >= 0, b[np.maximum(codes, 0)], 0.0)
+            except KeyError as exc:
+                raise ModelSpecError(f"newdata lacks a column the model needs: {exc}") from None
+            index = newdata.index
+        values = expit(eta) if type == "response" else eta
+        return pd.Series(values, index=index, name="predicted")
+
+    def _method(self) -> str:
+        how = (
+            "Laplace Approximation"
+            if self.nagq == 1
+            else f"Adaptive Gauss-Hermite Quadrature, nAGQ = {self.nagq}"
+        )
+        return f"Generalized linear mixed model fit by maximum likelihood ({how})"
+
+    def summary(self) -> str:
+        """A text summary in the style of lme4's ``summary(glmer_fit)``."""
+        vc = self.varcorr
+        group, n = next(iter(self.ngroups.items()))
+        dropped = f" ({self.n_dropped} rows with missing values dropped)" if self.n_dropped else ""
+        lines = [
+            self._method(),
+            " Family: binomial  ( logit )",
+            f"Formula: {self.formula}",
+            "",
+            f"AIC {self.aic:.1f}  BIC {self.bic:.1f}  logLik {self.loglik:.1f}  "
+            f"-2logLik {self.deviance:.1f}",
+            "",
+            "Random effects:",
+            f" {group}  (Intercept)  variance {vc['vcov'].iloc[0]:.4g}  "
+            f"SD {vc['sdcor'].iloc[0]:.4g}",
+            f"Number of obs: {self.nobs}, groups: {group}, {n}{dropped}",
+            "",
+            "Fixed effects (conditional, subject-specific odds ratios):",
+            fixed_text(self.fixed).to_string(),
+        ]
+        if not self.converged:
+            lines += ["", f"Warning: not converged ({self._fit.message})"]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        group, n = next(iter(self.ngroups.items()))
+        return (
+            f"<GlmmResult {self.formula!r}: binomial, nagq = {self.nagq}, n = {self.nobs}, "
+            f"{group} {n}; logLik {self.loglik:.2f}>"
+        )
+
+    def _repr_html_(self) -> str:
+        import html
+
+        group, n = next(iter(self.ngroups.items()))
+        return (
+            f"<div><p><b>{html.escape(self._method())}</b><br>"
+            f"Formula: <code>{html.escape(self.formula)}</code><br>"
+            f"AIC {self.aic:.1f}, BIC {self.bic:.1f}, logLik {self.loglik:.1f}; "
+            f"n = {self.nobs}, {html.escape(group)}: {n}; random-intercept SD "
+            f"{self._fit.theta:.4g}</p>{fixed_text(self.fixed).to_html()}</div>"
+        )

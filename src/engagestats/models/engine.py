@@ -21,14 +21,10 @@ from ..errors import ConvergenceWarning, ModelSpecError, SingularFitWarning
 from ._general import GeneralPLS
 from ._lambda import theta_layout, theta_names
 from ._nested import NestedPLS, nested_levels
+from ._numerics import GRAD_TOL, SINGULAR_TOL, fd_gradient, fd_hessian, hessian_from_gradient
 from ._types import Design, EngineFit, PLSState
 
-__all__ = ["SINGULAR_TOL", "fit", "make_pls", "profiled_deviance", "theta_names"]
-
-#: lme4's ``isSingular`` tolerance on the diagonal elements of theta.
-SINGULAR_TOL = 1e-4
-#: lme4's ``check.conv.grad`` tolerance on the scaled gradient.
-GRAD_TOL = 2e-3
+__all__ = ["fit", "make_pls", "profiled_deviance", "theta_names"]
 
 
 def profiled_deviance(state: PLSState, n: int, p: int, *, reml: bool = True) -> float:
@@ -145,55 +141,6 @@ def make_pls(design: Design, *, method: str = "auto") -> Callable[[np.ndarray], 
     return pls
 
 
-def _grad(
-    f: Callable, x: np.ndarray, fx: float, lower: np.ndarray, h: float = 1e-6, central: bool = True
-) -> np.ndarray:
-    """Central differences (forward ones if ``central=False``); one-sided at a lower bound."""
-    g = np.empty_like(x)
-    for i in range(x.size):
-        hi = h * max(1.0, abs(x[i]))
-        e = np.zeros_like(x)
-        e[i] = hi
-        if not central:
-            g[i] = (f(x + e) - fx) / hi
-        elif x[i] - hi < lower[i]:
-            g[i] = (-3 * fx + 4 * f(x + e) - f(x + 2 * e)) / (2 * hi)
-        else:
-            g[i] = (f(x + e) - f(x - e)) / (2 * hi)
-    return g
-
-
-def _hessian(f: Callable, x: np.ndarray, fx: float, h: float = 1e-4) -> np.ndarray:
-    """Central second differences (the caller passes interior coordinates only)."""
-    k = x.size
-    H = np.empty((k, k))
-    hs = h * np.maximum(1.0, np.abs(x))
-    for i in range(k):
-        ei = np.zeros(k)
-        ei[i] = hs[i]
-        H[i, i] = (f(x + ei) - 2 * fx + f(x - ei)) / hs[i] ** 2
-        for j in range(i):
-            ej = np.zeros(k)
-            ej[j] = hs[j]
-            val = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (
-                4 * hs[i] * hs[j]
-            )
-            H[i, j] = H[j, i] = val
-    return H
-
-
-def _hessian_from_grad(g: Callable, x: np.ndarray, gx: np.ndarray, h: float = 1e-4) -> np.ndarray:
-    """Forward differences of an analytic gradient (one gradient per coordinate), symmetrised."""
-    k = x.size
-    H = np.empty((k, k))
-    for i in range(k):
-        hi = h * max(1.0, abs(x[i]))
-        e = np.zeros(k)
-        e[i] = hi
-        H[i] = (g(x + e) - gx) / hi
-    return 0.5 * (H + H.T)
-
-
 def _bound_slope(
     f: Callable, x: np.ndarray, fx: float, lower: np.ndarray, g: np.ndarray, h: float = 1e-4
 ) -> np.ndarray:
@@ -221,7 +168,7 @@ def _check(f: Callable, x: np.ndarray, fx: float, lower: np.ndarray, grad=None) 
     Jacobian of the gradient; otherwise both come from differences of ``f``.
     """
     g_an = None if grad is None else grad(x)
-    g = _grad(f, x, fx, lower) if grad is None else _bound_slope(f, x, fx, lower, g_an)
+    g = fd_gradient(f, x, fx, lower) if grad is None else _bound_slope(f, x, fx, lower, g_an)
     at_bound = (x - lower) < 1e-6
     ok_bound = bool(np.all(g[at_bound] > -GRAD_TOL))
     free = ~at_bound
@@ -230,9 +177,9 @@ def _check(f: Callable, x: np.ndarray, fx: float, lower: np.ndarray, grad=None) 
         info.update(scaled_gradient=0.0, hessian=np.zeros((0, 0)), ok=ok_bound)
         return info
     if grad is None:
-        H = _hessian(lambda z: f(_embed(x, free, z)), x[free], fx)
+        H = fd_hessian(lambda z: f(_embed(x, free, z)), x[free], fx)
     else:
-        H = _hessian_from_grad(lambda z: grad(_embed(x, free, z))[free], x[free], g_an[free])
+        H = hessian_from_gradient(lambda z: grad(_embed(x, free, z))[free], x[free], g_an[free])
     info["hessian"] = H
     try:
         R = np.linalg.cholesky(H).T
@@ -270,7 +217,7 @@ def _minimise(f, x0, lower, optimizer, maxiter, fg=None):
 
             def fg(x):
                 fx = f(x)
-                return fx, _grad(f, x, fx, lower, h=1e-7, central=False)
+                return fx, fd_gradient(f, x, fx, lower, h=1e-7, central=False)
 
         res = scipy.optimize.minimize(
             fg,

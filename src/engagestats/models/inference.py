@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import ConvergenceWarning, ModelSpecError
-from . import _numderiv
+from . import _numerics
 from ._types import EngineFit
 
 __all__ = [
@@ -133,7 +133,7 @@ def satterthwaite(fit: EngineFit, *, tol: float = 1e-8) -> Satterthwaite:
     Satterthwaite
     """
     varpar = np.append(np.asarray(fit.theta, dtype=float), float(fit.sigma))
-    h = _numderiv.hessian(lambda vp: deviance_varpar(fit, vp), varpar)
+    h = _numerics.richardson_hessian(lambda vp: deviance_varpar(fit, vp), varpar)
     h = (h + h.T) / 2.0
     evals, evecs = np.linalg.eigh(h)
     if np.any(evals < -tol):
@@ -153,7 +153,7 @@ def satterthwaite(fit: EngineFit, *, tol: float = 1e-8) -> Satterthwaite:
     pos = evals > tol
     h_inv = (evecs[:, pos] / evals[pos]) @ evecs[:, pos].T
     p = fit.design.p
-    jac = _numderiv.jacobian(lambda vp: vcov_beta_varpar(fit, vp).ravel(), varpar)
+    jac = _numerics.richardson_jacobian(lambda vp: vcov_beta_varpar(fit, vp).ravel(), varpar)
     jac = np.moveaxis(jac.reshape(p, p, -1), -1, 0)
     return Satterthwaite(
         beta=np.asarray(fit.beta, dtype=float),

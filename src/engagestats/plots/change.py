@@ -12,7 +12,6 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-from .._rates import rates
 from ..change import (
     CLINICAL_CATEGORIES,
     RELIABLE_CATEGORIES,
@@ -20,6 +19,7 @@ from ..change import (
     reliable_change,
     reliable_change_threshold,
 )
+from ..change.rates import rates
 from ..errors import DataValidationError, DataWarning
 
 __all__ = ["CATEGORY_COLOURS", "jacobson_truax_plot", "outcome_bars"]

@@ -13,12 +13,12 @@ from .. import instruments, reliability
 from ..analyses import OutcomeModel
 from ..analyses.endtoend import adjusted_model
 from ..change import rates
+from ..change.talking_therapies import instrument_change, talking_therapies_outcomes
 from ..classify import readiness_stage
 from ..engagement import engagement
 from ..plots import jacobson_truax_plot, outcome_bars
 from ..scoring import score, scoring_summary
 from ..study import Study
-from ..talking_therapies import instrument_change, talking_therapies_outcomes
 
 __all__ = ["SECTIONS", "Context", "Section"]
 

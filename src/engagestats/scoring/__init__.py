@@ -1,19 +1,11 @@
-"""Questionnaire scoring: :class:`Instrument` definitions and the :func:`score` engine."""
+"""Questionnaire scoring: the vectorised :func:`score` engine and its :class:`ScoringReport`.
+
+What a questionnaire *is* (:class:`~engagestats.instruments.Instrument`, the built-ins and
+user instrument files) lives in :mod:`engagestats.instruments`; this package scores one.
+"""
 
 from __future__ import annotations
 
-from .engine import ScoringReport, score, scoring_summary
-from .files import load_instrument
-from .instrument import Bands, GasTScore, Instrument, Linear, instrument_from_dict
+from .scorer import ScoringReport, score, scoring_summary
 
-__all__ = [
-    "Bands",
-    "GasTScore",
-    "Instrument",
-    "Linear",
-    "ScoringReport",
-    "instrument_from_dict",
-    "load_instrument",
-    "score",
-    "scoring_summary",
-]
+__all__ = ["ScoringReport", "score", "scoring_summary"]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PROBLEM_COLUMNS, DataValidationError, InstrumentError
-from .instrument import Instrument
+from ..instruments.spec import Instrument
 
 __all__ = ["ItemMatrix", "item_columns_for", "read_items"]
 

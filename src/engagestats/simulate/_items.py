@@ -15,10 +15,9 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from .errors import ModelSpecError
-from .instruments import example_srq, gad7, phq9, urica, wai_sr
-from .scoring import score
-from .scoring.instrument import Instrument
+from ..errors import ModelSpecError
+from ..instruments import Instrument, example_srq, gad7, phq9, urica, wai_sr
+from ..scoring import score
 
 #: Order in which the WAI-SR subscales are generated. It fixes the order of
 #: the random draws (and of the subscale deviations), not the key.

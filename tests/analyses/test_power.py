@@ -10,8 +10,8 @@ import pytest
 from scipy import stats
 
 import engagestats as es
-from engagestats import power
-from engagestats.power import POWER_COLUMNS, power_curve
+from engagestats.analyses import power
+from engagestats.analyses.power import POWER_COLUMNS, power_curve
 
 # ----------------------------------------------------------------------------- stubs
 # The counting logic is checked with a stub simulator and fit: each replication's

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InstrumentError
+from ..instruments import Instrument, available, for_block, resolve
 from ..study import Study, item_blocks
 from ._items import item_columns_for, read_items
-from .instrument import Instrument
 
-__all__ = ["UNSCORABLE_COLUMNS", "ScoringReport", "resolve_instrument", "score", "scoring_summary"]
+__all__ = ["UNSCORABLE_COLUMNS", "ScoringReport", "score", "scoring_summary"]
 
 #: Columns of :attr:`ScoringReport.unscorable`.
 UNSCORABLE_COLUMNS = ("score", "n_rows", "n_scored", "n_prorated", "n_empty", "n_too_few")
@@ -105,17 +105,6 @@ class _Context:
         return w
 
 
-def resolve_instrument(instrument: str | Instrument) -> Instrument:
-    """An :class:`Instrument` from an instrument or a registry name."""
-    if isinstance(instrument, Instrument):
-        return instrument
-    if isinstance(instrument, str):
-        from ..instruments import get
-
-        return get(instrument)
-    raise TypeError(f"instrument must be a name or an Instrument, got {type(instrument).__name__}")
-
-
 def _score_frame(
     data: pd.DataFrame,
     inst: Instrument,
@@ -202,14 +191,12 @@ def _score_frame(
 
 
 def _score_study(study: Study, instrument: Any, *, invalid: str, keep_items: bool) -> Study:
-    from ..instruments import available, for_block
-
     if instrument is None:
         wanted: list[Instrument] | None = None
     elif isinstance(instrument, str | Instrument):
-        wanted = [resolve_instrument(instrument)]
+        wanted = [resolve(instrument)]
     else:
-        wanted = [resolve_instrument(i) for i in instrument]
+        wanted = [resolve(i) for i in instrument]
     known = set(available())
     tables = {}
     for tname in ("clients", "sessions"):
@@ -324,7 +311,7 @@ def score(
         raise TypeError("score a DataFrame with one instrument (a name or an Instrument)")
     return _score_frame(
         data,
-        resolve_instrument(instrument),
+        resolve(instrument),
         prefix=prefix,
         item_columns=item_columns,
         keep_items=keep_items,

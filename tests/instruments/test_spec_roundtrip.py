@@ -11,15 +11,15 @@ import yaml
 
 from engagestats import instruments
 from engagestats.errors import InstrumentError
-from engagestats.scoring import (
+from engagestats.instruments import (
     Bands,
     GasTScore,
     Instrument,
     Linear,
     instrument_from_dict,
     load_instrument,
-    score,
 )
+from engagestats.scoring import score
 
 # Every built-in in every band set, the unregistered example, and instruments that use
 # the non-default fields of each derived-score kind (a rho other than 0.3, a weight stem,

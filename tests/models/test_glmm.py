@@ -1,4 +1,4 @@
-"""Behaviour of engagestats.models.binary: errors, warnings, prediction, GEE cross-checks."""
+"""Behaviour of engagestats.models.glmm and .gee: errors, warnings, prediction, GEE cross-checks."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ from engagestats.errors import (
     ModelSpecError,
     SingularFitWarning,
 )
-from engagestats.models import _agq, _glmm
-from engagestats.models.binary import GeeResult, GlmmResult, gee, glmm
+from engagestats.models import GeeResult, GlmmResult, _agq, _glmm_engine, gee, glmm
 
 
 def simulate(seed: int = 11, *, n_groups: int = 25, size: int = 14, sd: float = 1.0):
@@ -149,7 +148,7 @@ def test_singular_fit_warns_and_reduces_to_logistic_regression():
 
 
 def test_convergence_warning_when_the_gradient_check_fails(data, monkeypatch):
-    monkeypatch.setattr(_glmm, "GRAD_TOL", 0.0)
+    monkeypatch.setattr(_glmm_engine, "GRAD_TOL", 0.0)
     with pytest.warns(ConvergenceWarning, match="scaled gradient"):
         fit = glmm(FORMULA, data)
     assert not fit.converged

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagestats import _simulate_items as items_mod
 from engagestats.errors import ModelSpecError
 from engagestats.simulate import (
     SAMPLE_SEED,
@@ -17,6 +16,7 @@ from engagestats.simulate import (
     SimulationTruth,
     simulate_study,
 )
+from engagestats.simulate import _items as items_mod
 from engagestats.study import Study
 
 PHQ = [f"phq9_{i}" for i in range(1, 10)]

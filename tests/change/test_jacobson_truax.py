@@ -21,7 +21,7 @@ from engagestats.change import (
 )
 from engagestats.errors import DataValidationError, EngageStatsError
 
-REF = Path(__file__).parent / "reference" / "change"
+REF = Path(__file__).parents[1] / "reference" / "change"
 
 
 # ------------------------------------------------------------ worked numbers

@@ -397,7 +397,7 @@ def instrument_from_dict(spec: Mapping[str, Any]) -> Instrument:
     ``bands`` may be a mapping of band-set name to ``{"cuts", "labels", "score",
     "source"}`` (or one such mapping); ``derived`` maps score names to a weight
     map or a typed mapping (the file format is described in
-    :func:`~engagestats.scoring.load_instrument`). The inverse is
+    :func:`~engagestats.instruments.load_instrument`). The inverse is
     :meth:`Instrument.to_dict`.
 
     Examples

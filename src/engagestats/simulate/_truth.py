@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .errors import ModelSpecError
+from ..errors import ModelSpecError
 
 if TYPE_CHECKING:
-    from .simulate import SimulationParams
+    from .params import SimulationParams
 
 __all__ = ["FIXED_TERMS", "SimulationTruth", "build_truth"]
 

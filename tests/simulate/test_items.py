@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagestats import _simulate_items as items_mod
 from engagestats.errors import ModelSpecError
-from engagestats.instruments import example_srq, phq9, urica, wai_sr
-from engagestats.scoring import Instrument, score
+from engagestats.instruments import Instrument, example_srq, phq9, urica, wai_sr
+from engagestats.scoring import score
 from engagestats.simulate import SimulationParams, simulate_study
+from engagestats.simulate import _items as items_mod
 
 RTOL = 1e-12
 

@@ -20,11 +20,11 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from ._rates import wilson_interval
-from ._simulate_truth import FIXED_TERMS
-from .errors import ConvergenceWarning, EngageStatsError, ModelSpecError, SingularFitWarning
-from .simulate import SimulationParams, simulate_study
-from .study import Study
+from ..change.rates import wilson_interval
+from ..errors import ConvergenceWarning, EngageStatsError, ModelSpecError, SingularFitWarning
+from ..simulate import SimulationParams, simulate_study
+from ..simulate._truth import FIXED_TERMS
+from ..study import Study
 
 __all__ = ["EFFECTS", "GENERATING_PREDICTORS", "GENERATING_TIME_VARYING", "power_curve"]
 
@@ -78,7 +78,7 @@ def _fit_effect(study: Study, effect: str) -> tuple[float, float, bool, bool]:
     Every warning of the fit is swallowed here: singular fits are expected in
     small studies, and convergence is read from the fit itself.
     """
-    from .analyses import growth_model
+    from .growth import growth_model
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SingularFitWarning)
@@ -281,7 +281,7 @@ def power_curve(
 
     Examples
     --------
-    >>> from engagestats.power import power_curve
+    >>> from engagestats.analyses.power import power_curve
     >>> res = power_curve(effect="time", n_clients=[12], clients_per_therapist=4,
     ...                   max_sessions=8, n_reps=2, seed=1, progress=False)
     >>> res[["n_clients", "n_therapists", "effect", "true_value", "n_reps"]]

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from engagestats.errors import DataValidationError, InstrumentError
-from engagestats.instruments import get
-from engagestats.scoring import Instrument, score, scoring_summary
+from engagestats.instruments import Instrument, get
+from engagestats.scoring import score, scoring_summary
 from engagestats.study import Study
 
 REF = Path(__file__).parents[1] / "reference" / "psych"

@@ -10,8 +10,8 @@ Functions work on plain arrays, Series and DataFrames:
 * :func:`rates`: proportions with Wilson intervals, overall and by group.
 
 First-to-last change per client from a long sessions table with published
-criteria (:func:`~engagestats.talking_therapies.instrument_change`) and the NHS
-Talking Therapies outcomes live in :mod:`engagestats.talking_therapies`.
+criteria (:func:`~engagestats.change.talking_therapies.instrument_change`) and the NHS
+Talking Therapies outcomes live in :mod:`engagestats.change.talking_therapies`.
 """
 
 from __future__ import annotations
@@ -23,15 +23,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._rates import rates
-from .errors import DataValidationError
+from ..errors import DataValidationError
 
 __all__ = [
     "CLINICAL_CATEGORIES",
     "RELIABLE_CATEGORIES",
     "clinical_cutoffs",
     "clinical_significance",
-    "rates",
     "reliable_change",
     "reliable_change_threshold",
 ]

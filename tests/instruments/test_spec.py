@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engagestats.errors import InstrumentError
-from engagestats.scoring import Bands, Instrument, load_instrument
+from engagestats.instruments import Bands, Instrument, load_instrument
 
 
 def test_defaults_and_numbers_resolve():

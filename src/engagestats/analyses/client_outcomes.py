@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, ModelSpecError
+from ..models import gee, glmm
 from ..study import Study
 from ._panel import _is_categorical, _named, score_study
 
@@ -29,7 +30,7 @@ class BinaryModel:
     Attributes
     ----------
     fit : GeeResult or GlmmResult
-        The fit from :func:`engagestats.models.binary.gee` or ``glmm``.
+        The fit from :func:`engagestats.models.gee` or ``glmm``.
     method : str
         ``"gee"`` or ``"glmm"``.
     formula : str
@@ -75,7 +76,7 @@ def client_table(study: Study) -> pd.DataFrame:
         ``end_reason`` is ``"dropout"``, 0 when ``"completed"``, missing
         otherwise) and, when PHQ-9 and GAD-7 are present, ``recovery``,
         ``reliable_improvement`` and ``reliable_recovery`` (0/1, missing when
-        undefined) from :func:`engagestats.talking_therapies_outcomes`.
+        undefined) from :func:`engagestats.change.talking_therapies_outcomes`.
     """
     scored = score_study(study)
     clients = scored.clients.merge(
@@ -84,7 +85,7 @@ def client_table(study: Study) -> pd.DataFrame:
     if "end_reason" in clients.columns:
         clients["dropout"] = clients["end_reason"].map({"dropout": 1.0, "completed": 0.0})
     if {"phq9_total", "gad7_total"} <= set(scored.sessions.columns):
-        from ..talking_therapies import talking_therapies_outcomes
+        from ..change.talking_therapies import talking_therapies_outcomes
 
         tt = talking_therapies_outcomes(scored)
         keep = ["recovery", "reliable_improvement", "reliable_recovery"]
@@ -124,9 +125,9 @@ def binary_model(
     method : {"gee", "glmm"}, default "gee"
         ``"gee"``: population-averaged logistic GEE with an exchangeable
         working correlation and robust SEs
-        (:func:`engagestats.models.binary.gee`). ``"glmm"``: logistic mixed
+        (:func:`engagestats.models.gee`). ``"glmm"``: logistic mixed
         model with a therapist random intercept (``glmer``;
-        :func:`engagestats.models.binary.glmm`), subject-specific odds ratios.
+        :func:`engagestats.models.glmm`), subject-specific odds ratios.
     center : bool, default True
         Centre continuous predictors.
     nagq : int, default 1
@@ -222,12 +223,11 @@ def binary_model(
     data[outcome] = data[outcome].astype(float)
     rhs = " + ".join(preds) if preds else "1"
     formula = f"{outcome} ~ {rhs}"
-    from ..models import binary as _binary
 
     if method == "gee":
-        fit = _binary.gee(formula, data, groups=therapist, cov_struct="exchangeable")
+        fit = gee(formula, data, groups=therapist, cov_struct="exchangeable")
     else:
-        fit = _binary.glmm(f"{formula} + (1 | {therapist})", data, nagq=nagq)
+        fit = glmm(f"{formula} + (1 | {therapist})", data, nagq=nagq)
     return BinaryModel(
         fit=fit, method=method, formula=formula, data=data, exclusions=exclusions, centres=centres
     )

@@ -1,9 +1,9 @@
-"""Derived scores of an :class:`~engagestats.scoring.Instrument` and their file form.
+"""Derived scores of an :class:`~engagestats.instruments.Instrument` and their file form.
 
 A derived score is computed after the subscales: :class:`Linear` from subscale
 scores, :class:`GasTScore` from the item matrix. :func:`derived_from_spec` reads the
 forms a definition file may use (documented in
-:func:`~engagestats.scoring.load_instrument`); ``to_spec`` writes them back.
+:func:`~engagestats.instruments.load_instrument`); ``to_spec`` writes them back.
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from . import _simulate_items as _it
-from .errors import ModelSpecError
+from ..errors import ModelSpecError
+from . import _items as _it
 
 if TYPE_CHECKING:
-    from .scoring.instrument import Instrument
-    from .simulate import SimulationParams
+    from ..instruments import Instrument
+    from .params import SimulationParams
 
 
 def _expit(x: np.ndarray) -> np.ndarray:

@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._change_utils import _ensure_scores, _first_last, _instrument_defaults, _sessions_table
-from .change import (
+from .._sessions import _ensure_scores, _first_last, _instrument_defaults, _sessions_table
+from ..errors import DataValidationError
+from .jacobson_truax import (
     CLINICAL_CATEGORIES,
     RELIABLE_CATEGORIES,
     _categorical,
     _dysfunctional,
     _jt_categories,
 )
-from .errors import DataValidationError
 
 __all__ = ["instrument_change", "talking_therapies_outcomes"]
 

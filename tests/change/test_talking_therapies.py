@@ -1,4 +1,4 @@
-"""Tests for engagestats.talking_therapies: NHS Talking Therapies outcomes, instrument_change."""
+"""Tests for engagestats.change.talking_therapies: NHS Talking Therapies outcomes, change."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engagestats.change.talking_therapies import instrument_change, talking_therapies_outcomes
 from engagestats.errors import DataValidationError, EngageStatsError, InstrumentError
 from engagestats.study import Study
-from engagestats.talking_therapies import instrument_change, talking_therapies_outcomes
 
 OUTCOMES = [
     "caseness_start",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import DataValidationError
+from ..errors import DataValidationError
 
 __all__ = ["rates", "wilson_interval"]
 
@@ -53,7 +53,7 @@ def rates(
     ----------
     data : DataFrame
         One row per unit (e.g. the output of
-        :func:`~engagestats.talking_therapies.talking_therapies_outcomes`).
+        :func:`~engagestats.change.talking_therapies.talking_therapies_outcomes`).
     outcome : str
         Column to summarise. A boolean or 0/1 column gives one proportion per
         group; any other column, including every categorical (e.g. the

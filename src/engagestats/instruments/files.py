@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InstrumentError
-from .instrument import Instrument, instrument_from_dict
+from .spec import Instrument, instrument_from_dict
 
 __all__ = ["load_instrument"]
 
