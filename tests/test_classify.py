@@ -32,7 +32,9 @@ def test_centroid_method_nearest_attc_mean():
     assert list(out["stage"].cat.categories) == list(READINESS_STAGES)
     assert out["stage"].cat.ordered
     np.testing.assert_array_equal(out["readiness"], x)
-    assert out.attrs["edges"] == ATTC_CENTROIDS
+    assert out.attrs == {}  # the edges are the documented ATTC_CENTROIDS, not metadata
+    moved = readiness_stage(x, centroids={**ATTC_CENTROIDS, "action": 20.0})
+    assert moved["stage"].tolist() != out["stage"].tolist()
 
 
 def test_centroid_brute_force_agrees(rng):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagestats.engagement import engagement
+from engagestats.engagement import dropout_definition, engagement
 from engagestats.errors import DataValidationError
 from engagestats.study import Study
 
@@ -64,7 +64,9 @@ def test_counts_rates_and_dates(tables):
 def test_scores_and_early_change(tables):
     sessions, clients = tables
     out = engagement(sessions, clients=clients).set_index("client_id")
-    assert out.attrs["score"] == "phq9_total"
+    # the default score is phq9_total: the same as naming it
+    explicit = engagement(sessions, clients=clients, score="phq9_total").set_index("client_id")
+    pd.testing.assert_frame_equal(out, explicit)
     assert out.loc["a", "first_scored_session"] == 1
     assert out.loc["a", "last_scored_session"] == 5
     assert (out.loc["a", "score_first"], out.loc["a", "score_last"]) == (20, 10)
@@ -79,10 +81,11 @@ def test_dropout_definitions(tables):
     default = engagement(sessions, clients=clients)
     # a completed; b has no end_reason and attended 2 < 12; c says dropout; d 0 < 10
     assert default["dropout"].tolist() == [False, True, True, True]
-    assert default.attrs["dropout"].startswith("planned_end")
+    assert dropout_definition().startswith("planned_end")
     by_n = engagement(sessions, clients=clients, dropout="min_sessions", min_sessions=3)
     assert by_n["dropout"].tolist() == [False, True, True, True]
-    assert "fewer than 3" in by_n.attrs["dropout"]
+    assert "fewer than 3" in dropout_definition("min_sessions", min_sessions=3)
+    assert "0.5 x planned" in dropout_definition("min_dose", min_dose=0.5)
     dose = engagement(sessions, clients=clients, dropout="min_dose", min_dose=0.5)
     assert dose["dropout"].tolist() == [False, True, True, True]
     dose2 = engagement(sessions, clients=clients, dropout="min_dose", min_dose=0.7)
@@ -109,18 +112,26 @@ def test_study_input(tables):
 def test_no_score_column(tables):
     sessions, clients = tables
     out = engagement(sessions.drop(columns="phq9_total"), clients=clients)
-    assert out["early_change"].isna().all()
-    assert out.attrs["score"] is None
+    for col in ("early_change", "score_first", "score_last", "first_scored_session"):
+        assert out[col].isna().all()
 
 
 def test_bad_input(tables):
     sessions, clients = tables
-    with pytest.raises(DataValidationError):
-        engagement(sessions, clients=clients, dropout="whenever")
-    with pytest.raises(DataValidationError):
-        engagement(sessions, clients=clients, dropout="min_sessions")
-    with pytest.raises(DataValidationError):
-        engagement(sessions, clients=clients, dropout="min_dose", min_dose=2)
+    for kwargs, column in (
+        ({"dropout": "whenever"}, "dropout"),
+        ({"dropout": "min_sessions"}, "min_sessions"),
+        ({"dropout": "min_dose", "min_dose": 2}, "min_dose"),
+        ({"early_change_session": 0}, "early_change_session"),
+    ):
+        with pytest.raises(DataValidationError) as err:
+            engagement(sessions, clients=clients, **kwargs)
+        assert err.value.problems[["file", "column"]].iloc[0].tolist() == ["argument", column]
+    with pytest.raises(TypeError, match="a Study or a sessions DataFrame"):
+        engagement(sessions.to_dict())
+    with pytest.deprecated_call(match="study_or_sessions= is deprecated"):
+        old = engagement(study_or_sessions=sessions, clients=clients)
+    pd.testing.assert_frame_equal(old, engagement(sessions, clients=clients))
     with pytest.raises(DataValidationError, match="unknown clients"):
         engagement(sessions, clients=clients.iloc[:2])
     with pytest.raises(DataValidationError):

@@ -1,7 +1,7 @@
 """Imports flow one way through the package's layers, and ``models`` knows nothing of therapy.
 
 The design (``docs/design.md``, "Imports point down this picture only") orders the
-package as io -> instruments -> scoring -> change, engagement -> prep -> models -> analyses ->
+package as instruments -> io -> scoring -> change, engagement -> prep -> models -> analyses ->
 plots -> report. Every ``import`` and ``from ... import`` in every module under
 ``src/engagestats`` is parsed with :mod:`ast` (including imports inside functions and under
 ``if TYPE_CHECKING:``) and resolved to the top-level module or subpackage it names; a module
@@ -23,9 +23,13 @@ SRC = Path(engagestats.__file__).resolve().parent
 # A module may import from its own layer or any lower one, never from a higher one. Placing
 # the modules the design picture leaves out:
 # - errors is the base; study (the Study dataclass) sits under io, which builds Study objects.
-# - datasets (load_sample) reads the packaged sample through io, so it lives on io's layer.
+# - _validate (the argument and table validators every public function uses, including the
+#   one Study-or-DataFrame dispatch) sits on study's layer: it needs only errors and Study.
 # - instruments (what a questionnaire is: the Instrument spec, the built-ins, instrument
-#   files) sits under scoring (how to score one), which looks instruments up: one direction.
+#   files) needs only errors. It sits under io, whose codebook takes every questionnaire's
+#   item count and range from the instruments (the single source), and under scoring (how
+#   to score one), which looks instruments up: one direction.
+# - datasets (load_sample) reads the packaged sample through io, so it lives on io's layer.
 # - simulate generates item answers from Instrument specs and scores them, so it sits above
 #   scoring and below the metrics (nothing but analyses.power and the CLI uses it).
 # - change (Jacobson-Truax, NHS Talking Therapies, rates), engagement, classify, reliability
@@ -35,9 +39,10 @@ SRC = Path(engagestats.__file__).resolve().parent
 LAYERS: dict[str, int] = {
     "errors": 0,
     "study": 1,
-    "io": 2,
-    "datasets": 2,
-    "instruments": 3,
+    "_validate": 1,
+    "instruments": 2,
+    "io": 3,
+    "datasets": 3,
     "scoring": 4,
     "simulate": 5,
     "change": 6,

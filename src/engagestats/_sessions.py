@@ -1,8 +1,9 @@
-"""Internal helpers for the change, Talking Therapies and engagement modules.
+"""Internal helper of the change, Talking Therapies and engagement modules.
 
-Long sessions tables: pick the sessions table of a Study, score missing
-score columns, find each client's first and last scored session; and the
-instrument registry look-up.
+:func:`_first_last` finds each client's first and last scored session in a long sessions
+table. The tables themselves come from :func:`engagestats._validate.as_table`, missing scores
+from :func:`engagestats.scoring.ensure_scores` and instruments from
+:func:`engagestats.instruments.resolve`.
 """
 
 from __future__ import annotations
@@ -12,104 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import DataValidationError, InstrumentError
-
-
-def _instrument_defaults(instrument: str) -> Any:
-    """The registered instrument; :class:`InstrumentError` for unknown names."""
-    from . import instruments
-
-    try:
-        return instruments.get(instrument)
-    except InstrumentError:
-        raise
-    except (KeyError, ValueError) as exc:
-        raise InstrumentError(f"unknown instrument {instrument!r}") from exc
-
-
-def _sessions_table(data: Any, *, attended_only: bool = True) -> pd.DataFrame:
-    """The sessions DataFrame of a Study (attended rows), or the DataFrame itself."""
-    from .study import Study
-
-    if isinstance(data, Study):
-        sessions = data.sessions
-        if attended_only and "attended" in sessions.columns:
-            sessions = sessions.loc[sessions["attended"] == 1]
-        return sessions
-    if isinstance(data, pd.DataFrame):
-        return data
-    raise TypeError(f"expected a Study or a DataFrame, got {type(data).__name__}")
-
-
-def _resolve_instrument(name: str) -> Any:
-    """A registered instrument, or the packaged example of that name (``srq``)."""
-    from . import instruments
-
-    try:
-        return instruments.get(name)
-    except InstrumentError:
-        example = getattr(instruments, f"example_{name}", None)
-        if example is None:
-            raise
-        return example()
-
-
-def _ensure_scores(
-    data: Any, table: pd.DataFrame, columns: Sequence[str], *, name: str = "sessions"
-) -> pd.DataFrame:
-    """Add missing score columns ``<instrument>_<subscale>`` by scoring the items.
-
-    Uses :func:`engagestats.scoring.score` on the item columns
-    ``<instrument>_<number>``; raises :class:`DataValidationError` naming the
-    columns that are neither present nor scorable.
-    """
-    missing = [c for c in columns if c not in table.columns]
-    if not missing:
-        return table
-    from .scoring import score
-
-    problems = []
-    for col in missing:
-        inst = col.rsplit("_", 1)[0]
-        has_items = any(
-            str(c).startswith(inst + "_") and str(c)[len(inst) + 1 :].isdigit()
-            for c in table.columns
-        )
-        if not has_items:
-            problems.append(
-                {
-                    "file": name,
-                    "column": col,
-                    "value": None,
-                    "problem": "score column missing and no item columns to score it from",
-                }
-            )
-            continue
-        scored = score(table, _resolve_instrument(inst))
-        if col not in scored.columns:
-            problems.append(
-                {
-                    "file": name,
-                    "column": col,
-                    "value": None,
-                    "problem": f"instrument {inst!r} does not produce this score",
-                }
-            )
-            continue
-        table = table.assign(**{col: scored[col].to_numpy(dtype=float)})
-    if problems:
-        raise DataValidationError(problems, "Score columns are missing")
-    return table
-
-
-def _check_columns(table: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    problems = [
-        {"file": name, "column": c, "value": None, "problem": "required column is missing"}
-        for c in columns
-        if c not in table.columns
-    ]
-    if problems:
-        raise DataValidationError(problems, f"The {name} table lacks required columns")
+from ._validate import require_columns
+from .errors import DataValidationError
 
 
 def _first_last(
@@ -127,7 +32,7 @@ def _first_last(
     ``table``) with ``n_scored``, ``first_session``, ``last_session`` and
     ``<col>_first`` / ``<col>_last`` for each column.
     """
-    _check_columns(table, [client, session, *columns], "sessions")
+    require_columns(table, [client, session, *columns], table="sessions")
     keyless = table[client].isna() | table[session].isna()
     if keyless.any():
         raise DataValidationError(

@@ -8,8 +8,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._sessions import _ensure_scores
+from ._validate import as_table, check_choice, renamed_arguments
 from .errors import DataValidationError
+from .scoring import ensure_scores
+from .study import CLIENT, Study
 
 __all__ = [
     "ATTC_CENTROIDS",
@@ -34,32 +36,17 @@ CONVENTIONAL_CUTOFFS = (8.0, 11.0)
 MOTIVATION_TYPES = ("low_motivation", "controlled_dominant", "balanced", "autonomous_dominant")
 
 
-def _bad(column: str, value: Any, problem: str) -> DataValidationError:
-    return DataValidationError.for_argument(column, value, problem)
-
-
 def _frame(data: Any, columns: Sequence[str]) -> pd.DataFrame:
-    """The clients table of a Study, a DataFrame, or a Series named after ``columns[0]``."""
-    from .study import Study
+    """The clients table of a Study, a DataFrame, or a Series named after ``columns[0]``.
 
-    if isinstance(data, Study):
-        table = _ensure_scores(data, data.clients, columns)
-    elif isinstance(data, pd.Series):
-        table = data.rename(columns[0]).to_frame()
-    elif isinstance(data, pd.DataFrame):
-        table = _ensure_scores(data, data, columns)
-    else:
-        table = pd.Series(np.asarray(data, dtype=float), name=columns[0]).to_frame()
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise DataValidationError(
-            [
-                {"file": "data", "column": c, "value": None, "problem": "column is missing"}
-                for c in missing
-            ],
-            "Score columns are missing",
-        )
-    return table
+    Missing score columns of a Study or DataFrame are scored from their items
+    (:func:`engagestats.scoring.ensure_scores`, the instruments' own rules).
+    """
+    if isinstance(data, Study | pd.DataFrame):
+        return ensure_scores(as_table(data, "clients"), columns, table="clients")
+    if isinstance(data, pd.Series):
+        return data.rename(columns[0]).to_frame()
+    return pd.Series(np.asarray(data, dtype=float), name=columns[0]).to_frame()
 
 
 def _keys(table: pd.DataFrame, client: str) -> pd.DataFrame:
@@ -71,20 +58,20 @@ def _keys(table: pd.DataFrame, client: str) -> pd.DataFrame:
 
 
 def readiness_stage(
-    data_or_scores: Any,
+    data: Any,
     *,
     score: str = "urica_readiness",
     method: Literal["centroid", "cutoffs"] = "centroid",
     centroids: Mapping[str, float] | None = None,
     cutoffs: Sequence[float] = CONVENTIONAL_CUTOFFS,
     right: bool = True,
-    client: str = "client_id",
+    client: str = CLIENT,
 ) -> pd.DataFrame:
     """Stage of change from the URICA readiness (second-order) score.
 
     Parameters
     ----------
-    data_or_scores : Study, DataFrame, Series or array-like
+    data : Study, DataFrame, Series or array-like
         A study (its clients table), a table with the ``score`` column (scored
         from ``urica_*`` items with :func:`engagestats.score` when missing),
         or the readiness scores themselves.
@@ -113,7 +100,7 @@ def readiness_stage(
     DataFrame
         One row per input row: ``client_id`` (when present), ``readiness``
         and ``stage`` (ordered categorical, least ready first; missing when
-        the score is missing). ``attrs`` records the method and its edges.
+        the score is missing).
 
     Notes
     -----
@@ -139,12 +126,15 @@ def readiness_stage(
     >>> readiness_stage([8.0, 11.0, 11.5], method="cutoffs")["stage"].tolist()
     ['precontemplation', 'contemplation', 'action']
     """
-    table = _frame(data_or_scores, [score])
+    check_choice(method, ("centroid", "cutoffs"), name="method")
+    table = _frame(data, [score])
     x = table[score].to_numpy(dtype=float)
     if method == "centroid":
         cents = dict(ATTC_CENTROIDS if centroids is None else centroids)
         if len(cents) < 2:
-            raise _bad("centroids", cents, "need at least two stages")
+            raise DataValidationError.for_argument(
+                "centroids", cents, "centroids must give the means of at least two stages"
+            )
         order = sorted(cents, key=cents.__getitem__)
         means = np.array([cents[s] for s in order], dtype=float)
         dist = np.abs(x[:, None] - means[None, :])
@@ -154,40 +144,39 @@ def readiness_stage(
             idx = np.argmax(dist <= best + 1e-9, axis=1)
         labels = np.array(order, dtype=object)[idx]
         levels = order
-        edges: Any = {s: cents[s] for s in order}
-    elif method == "cutoffs":
+    else:
         cuts = [float(c) for c in cutoffs]
         if len(cuts) != len(READINESS_STAGES) - 1 or cuts[0] >= cuts[1]:
-            raise _bad("cutoffs", cutoffs, "need two increasing edges")
+            raise DataValidationError.for_argument(
+                "cutoffs", cutoffs, "cutoffs must be two increasing edges"
+            )
         bins = np.searchsorted(cuts, x, side="left" if right else "right")
         labels = np.array(READINESS_STAGES, dtype=object)[bins]
         levels = list(READINESS_STAGES)
-        edges = tuple(cuts)
-    else:
-        raise _bad("method", method, "must be 'centroid' or 'cutoffs'")
     labels[np.isnan(x)] = None
     out = _keys(table, client)
     out["readiness"] = x
     out["stage"] = pd.Categorical(labels, categories=levels, ordered=True)
-    out.attrs.update(method=method, edges=edges, right=right if method == "cutoffs" else None)
     return out
 
 
+@renamed_arguments(scores="data")
 def motivation_type(
-    scores: Any,
+    data: Any,
     *,
     autonomous: str = "srq_autonomous",
     controlled: str = "srq_controlled",
     threshold: float = 4.0,
-    client: str = "client_id",
+    client: str = CLIENT,
 ) -> pd.DataFrame:
     """Relative autonomy index and a motivation type from two subscale means.
 
     Parameters
     ----------
-    scores : Study or DataFrame
+    data : Study or DataFrame
         A study (its clients table) or a table with the two subscale means
         (scored with :func:`engagestats.score` when missing and items exist).
+        (``scores=``, its former name, is deprecated.)
     autonomous, controlled : str
         Subscale mean columns (``srq_autonomous``, ``srq_controlled``).
     threshold : float, default 4.0
@@ -236,7 +225,7 @@ def motivation_type(
     2 -1.0       low_motivation
     3  0.0             balanced
     """
-    table = _frame(scores, [autonomous, controlled])
+    table = _frame(data, [autonomous, controlled])
     a = table[autonomous].to_numpy(dtype=float)
     c = table[controlled].to_numpy(dtype=float)
     rai = a - c
@@ -250,5 +239,4 @@ def motivation_type(
     out["controlled"] = c
     out["rai"] = rai
     out["motivation_type"] = pd.Categorical(kind, categories=MOTIVATION_TYPES, ordered=True)
-    out.attrs.update(threshold=threshold, autonomous=autonomous, controlled=controlled)
     return out

@@ -7,25 +7,69 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._sessions import _check_columns, _ensure_scores, _first_last
+from ._sessions import _first_last
+from ._validate import (
+    as_table,
+    check_choice,
+    check_positive_int,
+    check_prob,
+    renamed_arguments,
+    require_columns,
+)
 from .errors import DataValidationError
+from .scoring import ensure_scores
+from .study import CLIENT, SESSION, Study, item_blocks
 
-__all__ = ["DROPOUT_DEFINITIONS", "engagement"]
+__all__ = ["DROPOUT_DEFINITIONS", "dropout_definition", "engagement"]
 
 #: Dropout definitions accepted by :func:`engagement`.
 DROPOUT_DEFINITIONS = ("planned_end", "min_sessions", "min_dose")
 
 
-def _bad(column: str, value: Any, problem: str) -> DataValidationError:
-    return DataValidationError.for_argument(column, value, problem)
+def dropout_definition(
+    dropout: Literal["planned_end", "min_sessions", "min_dose"] = "planned_end",
+    *,
+    min_sessions: int | None = None,
+    min_dose: float | None = None,
+) -> str:
+    """The dropout definition that :func:`engagement` applies, in words.
+
+    Parameters
+    ----------
+    dropout, min_sessions, min_dose
+        As in :func:`engagement` (checked the same way).
+
+    Examples
+    --------
+    >>> dropout_definition("min_sessions", min_sessions=3)
+    'min_sessions: fewer than 3 attended sessions'
+    """
+    check_choice(dropout, DROPOUT_DEFINITIONS, name="dropout")
+    if dropout == "min_sessions":
+        n = check_positive_int(min_sessions, name="min_sessions")
+        return f"min_sessions: fewer than {n} attended sessions"
+    if dropout == "min_dose":
+        share = check_prob(min_dose, name="min_dose", closed="right")
+        return f"min_dose: attended fewer than {share:g} x planned_sessions"
+    return (
+        "planned_end: unilateral ending before the planned end: end_reason == 'dropout'; "
+        "without end_reason, attended < planned_sessions"
+    )
 
 
+def _ratio(num: pd.Series | np.ndarray, den: pd.Series | np.ndarray) -> np.ndarray:
+    """``num / den`` where ``den > 0``, else NaN (no division by zero)."""
+    n, d = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    return np.where(d > 0, n / np.where(d > 0, d, 1.0), np.nan)
+
+
+@renamed_arguments(study_or_sessions="data")
 def engagement(
-    study_or_sessions: Any,
+    data: Any,
     *,
     clients: pd.DataFrame | None = None,
-    client: str = "client_id",
-    session: str = "session",
+    client: str = CLIENT,
+    session: str = SESSION,
     score: str | None = None,
     early_change_session: int = 4,
     dropout: Literal["planned_end", "min_sessions", "min_dose"] = "planned_end",
@@ -36,10 +80,11 @@ def engagement(
 
     Parameters
     ----------
-    study_or_sessions : Study or DataFrame
+    data : Study or DataFrame
         A :class:`~engagestats.Study`, or a sessions table with one row per
         client and offered session (columns as in ``docs/data-format.md``:
         ``attended``, and optionally ``date`` and ``homework``).
+        (``study_or_sessions=``, its former name, is deprecated.)
     clients : DataFrame, optional
         The clients table (``client_id``, optionally ``planned_sessions`` and
         ``end_reason``) when a sessions table is given; taken from the study
@@ -55,7 +100,8 @@ def engagement(
         Early change is measured at the last scored session numbered
         ``<= early_change_session``.
     dropout : {"planned_end", "min_sessions", "min_dose"}, default "planned_end"
-        Dropout definition (see Notes); recorded in ``attrs["dropout"]``.
+        Dropout definition (see Notes; :func:`dropout_definition` gives it in
+        words).
     min_sessions : int, optional
         Required for ``dropout="min_sessions"``.
     min_dose : float, optional
@@ -74,8 +120,8 @@ def engagement(
         ``score_last``, ``early_change``, ``planned_sessions``,
         ``end_reason``, ``dropout`` (nullable bool) and ``reason`` (why
         values are missing: ``"no sessions"``, ``"no attended sessions"``).
-        ``attrs`` records ``dropout`` (the definition, in words), ``score``
-        and ``early_change_session``.
+        The score columns use ``score`` (``phq9_total`` by default, as above);
+        they are missing when there is none.
 
     Notes
     -----
@@ -123,28 +169,14 @@ def engagement(
     0         a          -6.0    False
     1         b           NaN     True
     """
-    from .study import Study
-
-    if isinstance(study_or_sessions, Study):
-        sessions = study_or_sessions.sessions
-        clients = study_or_sessions.clients if clients is None else clients
-    elif isinstance(study_or_sessions, pd.DataFrame):
-        sessions = study_or_sessions
-    else:
-        raise TypeError(
-            f"expected a Study or a sessions DataFrame, got {type(study_or_sessions).__name__}"
-        )
-    if dropout not in DROPOUT_DEFINITIONS:
-        raise _bad("dropout", dropout, f"must be one of {DROPOUT_DEFINITIONS}")
-    if dropout == "min_sessions" and (min_sessions is None or min_sessions < 1):
-        raise _bad("min_sessions", min_sessions, "a positive integer is needed")
-    if dropout == "min_dose" and (min_dose is None or not 0 < min_dose <= 1):
-        raise _bad("min_dose", min_dose, "a share in (0, 1] is needed")
-    if early_change_session < 1:
-        raise _bad("early_change_session", early_change_session, "must be >= 1")
-    _check_columns(sessions, [client, session], "sessions")
+    sessions = as_table(data, "sessions")
+    if isinstance(data, Study) and clients is None:
+        clients = data.clients
+    dropout_definition(dropout, min_sessions=min_sessions, min_dose=min_dose)  # checks them
+    check_positive_int(early_change_session, name="early_change_session")
+    require_columns(sessions, [client, session], table="sessions", role="key")
     if clients is not None:
-        _check_columns(clients, [client], "clients")
+        require_columns(clients, [client], table="clients", role="key")
         ids = pd.Index(pd.unique(clients[client]), name=client)
         extra = ~sessions[client].isin(ids)
         if extra.any():
@@ -190,21 +222,14 @@ def engagement(
     out = pd.DataFrame(index=ids)
     out["sessions_offered"] = g_all.size().reindex(ids).fillna(0).astype(int)
     out["sessions_attended"] = g_att.size().reindex(ids).fillna(0).astype(int)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        offered = out["sessions_offered"].to_numpy(dtype=float)
-        out["attendance_rate"] = np.where(
-            offered > 0, out["sessions_attended"] / np.where(offered > 0, offered, 1), np.nan
-        )
+    out["attendance_rate"] = _ratio(out["sessions_attended"], out["sessions_offered"])
     if "homework" in sessions.columns:
         hw = attended["homework"].astype(float)
         set_ = hw.notna().groupby(attended[client]).sum()
         done = (hw == 1).groupby(attended[client]).sum()
         out["homework_set"] = set_.reindex(ids).fillna(0).astype(int)
         out["homework_completed"] = done.reindex(ids).fillna(0).astype(int)
-        n_set = out["homework_set"].to_numpy(dtype=float)
-        out["homework_rate"] = np.where(
-            n_set > 0, out["homework_completed"] / np.where(n_set > 0, n_set, 1), np.nan
-        )
+        out["homework_rate"] = _ratio(out["homework_completed"], out["homework_set"])
     else:
         out["homework_set"] = 0
         out["homework_completed"] = 0
@@ -222,13 +247,12 @@ def engagement(
         out["weeks_in_treatment"] = np.nan
 
     # ------------------------------------------------------ scores
-    if score is None:
-        if "phq9_total" in sessions.columns or any(
-            str(c).startswith("phq9_") and str(c)[5:].isdigit() for c in sessions.columns
-        ):
-            score = "phq9_total"
+    if score is None and (
+        "phq9_total" in sessions.columns or "phq9" in item_blocks(sessions.columns)
+    ):
+        score = "phq9_total"
     if score is not None:
-        scored = _ensure_scores(study_or_sessions, attended, [score])
+        scored = ensure_scores(attended, [score], table="sessions")
         fl = _first_last(scored, [score], client=client, session=session, clients=list(ids))
         out["first_scored_session"] = fl["first_session"].to_numpy()
         out["last_scored_session"] = fl["last_session"].to_numpy()
@@ -272,28 +296,16 @@ def engagement(
         by_count = n_att < planned.to_numpy()
         value = np.where(has_reason, by_reason, by_count)
         known = has_reason | planned.notna().to_numpy()
-        words = (
-            "unilateral ending before the planned end: end_reason == 'dropout'; "
-            "without end_reason, attended < planned_sessions"
-        )
     elif dropout == "min_sessions":
-        value = n_att < float(min_sessions)
+        value = n_att < float(min_sessions)  # type: ignore[arg-type]
         known = np.ones(len(ids), dtype=bool)
-        words = f"fewer than {min_sessions} attended sessions"
     else:
-        value = n_att < float(min_dose) * planned.to_numpy()
+        value = n_att < float(min_dose) * planned.to_numpy()  # type: ignore[arg-type]
         known = planned.notna().to_numpy()
-        words = f"attended fewer than {min_dose:g} x planned_sessions"
     out["dropout"] = pd.array(np.where(known, value, None), dtype="boolean")
 
     reason = np.full(len(ids), np.nan, dtype=object)
     reason[out["sessions_attended"].to_numpy() == 0] = "no attended sessions"
     reason[out["sessions_offered"].to_numpy() == 0] = "no sessions"
     out["reason"] = reason
-    out = out.reset_index()
-    out.attrs.update(
-        dropout=f"{dropout}: {words}",
-        score=score,
-        early_change_session=early_change_session,
-    )
-    return out
+    return out.reset_index()

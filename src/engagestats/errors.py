@@ -86,6 +86,63 @@ class DataValidationError(EngageStatsError, ValueError):
         row = {"file": "argument", "row": None, "column": name, "value": text, "problem": problem}
         return cls([row], f"Invalid argument {name!r}")
 
+    @classmethod
+    def for_file(
+        cls,
+        file: str,
+        problem: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        message: str | None = None,
+    ) -> DataValidationError:
+        """A file (or folder) that cannot be used as a whole: one problem row naming it.
+
+        Examples
+        --------
+        >>> err = DataValidationError.for_file("clients.csv", "the file is empty")
+        >>> err.problems[["file", "problem"]].iloc[0].tolist()
+        ['clients.csv', 'the file is empty']
+        """
+        row_ = {"file": file, "row": row, "column": column, "value": None, "problem": problem}
+        return cls([row_], message or f"Cannot read {file}")
+
+    @classmethod
+    def for_columns(
+        cls, missing: Mapping[str, Iterable[str]], *, role: str = "required"
+    ) -> DataValidationError:
+        """Columns missing from tables: one problem row per column (``file`` = the table).
+
+        Parameters
+        ----------
+        missing : mapping of str to iterable of str
+            Table name (``"sessions"``, ``"clients"``, ``"data"`` for a user's
+            DataFrame ...) to the columns it lacks.
+        role : str, default "required"
+            What the columns are for, in the problem text (``"key"``, ``"model"``).
+
+        Examples
+        --------
+        >>> err = DataValidationError.for_columns({"sessions": ["session"]}, role="key")
+        >>> err.problems[["file", "column", "problem"]].iloc[0].tolist()
+        ['sessions', 'session', "key column 'session' is missing"]
+        """
+        missing = {str(t): [str(c) for c in cols] for t, cols in missing.items()}
+        rows = [
+            {
+                "file": table,
+                "row": None,
+                "column": c,
+                "value": None,
+                "problem": f"{role} column {c!r} is missing",
+            }
+            for table, columns in missing.items()
+            for c in columns
+        ]
+        tables = ", ".join(t for t, cols in missing.items() if cols)
+        plural = "s" if len(rows) != 1 else ""
+        return cls(rows, f"{len(rows)} {role} column{plural} missing from {tables}")
+
     def __init__(
         self,
         problems: pd.DataFrame | Iterable[Mapping[str, Any]],

@@ -7,45 +7,30 @@ return a copy with new columns added, and keep the input's row order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from ._validate import check_choice, check_positive_int, renamed_arguments, require_columns
 from .errors import DataValidationError
+from .study import CLIENT, SESSION
 
 __all__ = ["lag", "time_code", "within_between"]
 
 
-def _bad_argument(name: str, value: Any, expected: str) -> DataValidationError:
-    """A user's argument is not usable: ``{name} must be {expected}``."""
-    return DataValidationError.for_argument(name, value, f"{name} must be {expected}")
-
-
-def _columns(data: pd.DataFrame, columns: str | Sequence[str], *, what: str) -> list[str]:
+def _columns(data: pd.DataFrame, columns: str | Sequence[str], *, role: str) -> list[str]:
     cols = [columns] if isinstance(columns, str) else list(columns)
-    missing = [c for c in [*cols] if c not in data.columns]
-    if missing:
-        raise DataValidationError(
-            [
-                {
-                    "file": "data",
-                    "row": None,
-                    "column": c,
-                    "value": None,
-                    "problem": f"{what} column {c!r} is not in the data",
-                }
-                for c in missing
-            ]
-        )
+    require_columns(data, cols, role=role)
     return cols
 
 
+@renamed_arguments(by="client")
 def within_between(
     data: pd.DataFrame,
     columns: str | Sequence[str],
     *,
-    by: str = "client_id",
+    client: str = CLIENT,
     grand_mean_center: bool = False,
 ) -> pd.DataFrame:
     """Split time-varying predictors into between- and within-person parts.
@@ -56,8 +41,8 @@ def within_between(
         Long data, one row per person and occasion.
     columns : str or sequence of str
         Numeric columns to split.
-    by : str, default "client_id"
-        The person (cluster) identifier.
+    client : str, default "client_id"
+        The person (cluster) identifier (``by=``, its former name, is deprecated).
     grand_mean_center : bool, default False
         Centre the between part at the grand mean of the person means (each
         person counted once), so that it has mean zero across persons.
@@ -96,25 +81,26 @@ def within_between(
     2          2  2.0          2.0         0.0
     3          2  NaN          2.0         NaN
     """
-    cols = _columns(data, columns, what="predictor")
-    _columns(data, by, what="grouping")
+    cols = _columns(data, columns, role="predictor")
+    _columns(data, client, role="key")
     out = data.copy()
-    person_means = data.groupby(by, sort=False)[cols].transform("mean")
+    person_means = data.groupby(client, sort=False)[cols].transform("mean")
     between = person_means
     if grand_mean_center:
-        between = person_means - data.groupby(by, sort=False)[cols].mean().mean()
+        between = person_means - data.groupby(client, sort=False)[cols].mean().mean()
     for col in cols:
         out[f"{col}_between"] = between[col]
         out[f"{col}_within"] = data[col] - person_means[col]
     return out
 
 
+@renamed_arguments(by="client", order="session")
 def lag(
     data: pd.DataFrame,
     columns: str | Sequence[str],
     *,
-    by: str = "client_id",
-    order: str = "session",
+    client: str = CLIENT,
+    session: str = SESSION,
     k: int = 1,
     method: Literal["row", "value"] = "row",
     suffix: str | None = None,
@@ -127,17 +113,17 @@ def lag(
         Long data.
     columns : str or sequence of str
         Columns to lag.
-    by : str, default "client_id"
-        The person identifier; lags never cross persons.
-    order : str, default "session"
+    client : str, default "client_id"
+        The person identifier; lags never cross persons (``by=`` is deprecated).
+    session : str, default "session"
         The occasion column that orders rows within person. Values must be
-        unique within person.
+        unique within person (``order=`` is deprecated).
     k : int, default 1
         The lag (a positive integer).
     method : {"row", "value"}, default "row"
-        ``"row"`` takes the value ``k`` rows earlier in ``order`` within the
-        person (so in a panel of attended sessions, the previous attended
-        session). ``"value"`` takes the value at the occasion whose ``order``
+        ``"row"`` takes the value ``k`` rows earlier in ``session`` order within
+        the person (so in a panel of attended sessions, the previous attended
+        session). ``"value"`` takes the value at the occasion whose ``session``
         equals the current one minus ``k``, and is missing when that
         occasion is absent.
     suffix : str, optional
@@ -153,7 +139,7 @@ def lag(
     Raises
     ------
     DataValidationError
-        When a column is missing, ``order`` repeats within a person, or ``k``
+        When a column is missing, ``session`` repeats within a person, or ``k``
         or ``method`` is not one of the allowed values (the problem names the
         argument).
 
@@ -166,22 +152,20 @@ def lag(
     >>> lag(df, "wai", method="value")["wai_lag1"].tolist()
     [nan, 3.0, nan, nan, 2.0]
     """
-    cols = _columns(data, columns, what="lagged")
-    _columns(data, [by, order], what="key")
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise _bad_argument("k", k, "a positive integer (the lag in occasions)")
-    if method not in ("row", "value"):
-        raise _bad_argument("method", method, "'row' or 'value'")
-    dup = data.duplicated([by, order], keep=False)
+    cols = _columns(data, columns, role="lagged")
+    _columns(data, [client, session], role="key")
+    check_positive_int(k, name="k", what="the lag in occasions")
+    check_choice(method, ("row", "value"), name="method")
+    dup = data.duplicated([client, session], keep=False)
     if dup.any():
         raise DataValidationError(
             [
                 {
                     "file": "data",
                     "row": idx,
-                    "column": order,
-                    "value": str(data.at[idx, order]),
-                    "problem": f"{order!r} is not unique within {by!r}",
+                    "column": session,
+                    "value": str(data.at[idx, session]),
+                    "problem": f"{session!r} is not unique within {client!r}",
                 }
                 for idx in data.index[dup]
             ]
@@ -189,14 +173,14 @@ def lag(
     suffix = f"_lag{k}" if suffix is None else suffix
     out = data.copy()
     if method == "row":
-        ordered = data.sort_values([by, order], kind="stable")
-        shifted = ordered.groupby(by, sort=False)[cols].shift(k)
+        ordered = data.sort_values([client, session], kind="stable")
+        shifted = ordered.groupby(client, sort=False)[cols].shift(k)
         for col in cols:
             out[f"{col}{suffix}"] = shifted[col].reindex(data.index)
     else:
-        source = data[[by, order, *cols]].copy()
-        source[order] = source[order] + k
-        merged = data[[by, order]].merge(source, on=[by, order], how="left")
+        source = data[[client, session, *cols]].copy()
+        source[session] = source[session] + k
+        merged = data[[client, session]].merge(source, on=[client, session], how="left")
         for col in cols:
             out[f"{col}{suffix}"] = merged[col].to_numpy()
     return out
@@ -205,10 +189,10 @@ def lag(
 def time_code(
     data: pd.DataFrame,
     *,
-    time: str = "session",
+    session: str = SESSION,
     method: Literal["session", "weeks", "log", "piecewise"] = "session",
     center: Literal["intake", "final"] | float = "intake",
-    by: str = "client_id",
+    client: str = CLIENT,
     date: str = "date",
     knots: Sequence[float] = (),
     name: str = "time",
@@ -219,7 +203,7 @@ def time_code(
     ----------
     data : DataFrame
         Long data.
-    time : str, default "session"
+    session : str, default "session"
         The session-number column (``method`` "session", "log", "piecewise").
     method : {"session", "weeks", "log", "piecewise"}, default "session"
         ``"session"``: sessions since the person's first occasion.
@@ -235,7 +219,7 @@ def time_code(
         intercept is the expected score at the end. A number subtracts that
         constant from the intake-centred code. Piecewise codes are always
         intake-centred.
-    by : str, default "client_id"
+    client : str, default "client_id"
         The person identifier.
     date : str, default "date"
         The date column for ``method="weeks"``.
@@ -280,20 +264,23 @@ def time_code(
     if center not in ("intake", "final") and (
         isinstance(center, bool | str) or not isinstance(center, int | float | np.number)
     ):
-        raise _bad_argument("center", center, "'intake', 'final' or a number")
+        raise DataValidationError.for_argument(
+            "center", center, "center must be 'intake', 'final' or a number"
+        )
+    check_choice(method, ("session", "weeks", "log", "piecewise"), name="method")
     out = data.copy()
     if method == "weeks":
-        _columns(data, [by, date], what="key")
+        _columns(data, [client, date], role="key")
         when = pd.to_datetime(data[date])
-        t = (when - when.groupby(data[by]).transform("min")).dt.days / 7.0
-    elif method in ("session", "log", "piecewise"):
-        _columns(data, [by, time], what="key")
-        t = data[time] - data.groupby(by)[time].transform("min")
+        t = (when - when.groupby(data[client]).transform("min")).dt.days / 7.0
     else:
-        raise _bad_argument("method", method, "'session', 'weeks', 'log' or 'piecewise'")
+        _columns(data, [client, session], role="key")
+        t = data[session] - data.groupby(client)[session].transform("min")
     if method == "piecewise":
         if not knots:
-            raise _bad_argument("knots", knots, "at least one knot when method='piecewise'")
+            raise DataValidationError.for_argument(
+                "knots", knots, "knots must hold at least one knot when method='piecewise'"
+            )
         edges = [0.0, *sorted(float(x) for x in knots)]
         keep_int = pd.api.types.is_integer_dtype(t) and all(float(e).is_integer() for e in edges)
         for j, lo in enumerate(edges, start=1):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._validate import check_choice, check_level, check_positive_int, renamed_arguments
 from .errors import DataValidationError, DataWarning, InstrumentError
 from .instruments import Instrument, resolve
 from .scoring._items import item_columns_for, read_items
@@ -38,7 +39,8 @@ class AlphaResult:
     n_dropped : int
         Rows left out (listwise: incomplete rows; pairwise: empty rows).
     missing : str
-    ci : float
+    level : float
+        Confidence level of the interval.
     """
 
     alpha: float
@@ -48,7 +50,7 @@ class AlphaResult:
     n_items: int
     n_dropped: int
     missing: str
-    ci: float
+    level: float
 
     def to_frame(self) -> pd.DataFrame:
         """One-row tidy DataFrame of the result."""
@@ -83,8 +85,7 @@ class OmegaResult:
 
 
 def _matrix(items: pd.DataFrame | np.ndarray, missing: str) -> tuple[pd.DataFrame, int]:
-    if missing not in ("listwise", "pairwise"):
-        raise ValueError(f"missing must be 'listwise' or 'pairwise', got {missing!r}")
+    check_choice(missing, ("listwise", "pairwise"), name="missing")
     df = pd.DataFrame(items)
     bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c].dtype)]
     if bad:
@@ -109,8 +110,9 @@ def _alpha_from_cov(c: np.ndarray) -> float:
     return float(k / (k - 1) * (1 - np.trace(c) / c.sum()))
 
 
+@renamed_arguments(ci="level")
 def cronbach_alpha(
-    items: pd.DataFrame | np.ndarray, *, missing: Missing = "listwise", ci: float = 0.95
+    items: pd.DataFrame | np.ndarray, *, missing: Missing = "listwise", level: float = 0.95
 ) -> AlphaResult:
     """Cronbach's alpha with a Feldt confidence interval.
 
@@ -122,8 +124,8 @@ def cronbach_alpha(
     missing : {"listwise", "pairwise"}, default "listwise"
         Use complete rows only, or pairwise-complete covariances (as
         ``psych::alpha``, whose default this is).
-    ci : float, default 0.95
-        Confidence level.
+    level : float, default 0.95
+        Confidence level (``ci=``, its former name, is deprecated).
 
     Returns
     -------
@@ -135,7 +137,7 @@ def cronbach_alpha(
     ``alpha = k / (k - 1) * (1 - tr(C) / sum(C))`` for the item covariance
     matrix ``C``. Feldt interval: ``1 - (1 - alpha) F_{1 - p/2}`` and
     ``1 - (1 - alpha) F_{p/2}`` with ``F`` quantiles on ``n - 1`` and
-    ``(n - 1)(k - 1)`` degrees of freedom, ``p = 1 - ci``. Matches
+    ``(n - 1)(k - 1)`` degrees of freedom, ``p = 1 - level``. Matches
     ``psych::alpha(x)$total$raw_alpha`` and ``$feldt`` (pairwise) and the same
     on ``na.omit(x)`` (listwise).
 
@@ -153,17 +155,16 @@ def cronbach_alpha(
     >>> round(r.alpha, 4), r.n
     (0.9286, 5)
     """
-    if not 0 < ci < 1:
-        raise ValueError(f"ci must be in (0, 1), got {ci}")
+    level = check_level(level)
     used, dropped = _matrix(items, missing)
     c = used.cov().to_numpy()
     a = _alpha_from_cov(c)
     n, k = len(used), used.shape[1]
-    p = 1 - ci
+    p = 1 - level
     df1, df2 = n - 1, (n - 1) * (k - 1)
     low = 1 - (1 - a) * stats.f.ppf(1 - p / 2, df1, df2)
     high = 1 - (1 - a) * stats.f.ppf(p / 2, df1, df2)
-    return AlphaResult(a, float(low), float(high), n, k, dropped, missing, ci)
+    return AlphaResult(a, float(low), float(high), n, k, dropped, missing, level)
 
 
 def item_total(items: pd.DataFrame | np.ndarray, *, missing: Missing = "pairwise") -> pd.DataFrame:
@@ -266,7 +267,7 @@ def omega_total(
     *,
     missing: Missing = "pairwise",
     n_boot: int = 0,
-    ci: float = 0.95,
+    level: float = 0.95,
     seed: int | None = None,
 ) -> OmegaResult:
     """McDonald's omega total from a one-factor least-squares (minres) model.
@@ -279,7 +280,8 @@ def omega_total(
         How the correlation matrix treats missing answers (psych uses pairwise).
     n_boot : int, default 0
         Percentile-bootstrap resamples for a CI (0: no CI, NaN bounds).
-    ci : float, default 0.95
+    level : float, default 0.95
+        Confidence level of the bootstrap CI.
     seed : int, optional
         Seed of the bootstrap's ``numpy.random.Generator``.
 
@@ -311,6 +313,9 @@ def omega_total(
     >>> round(omega_total(x).omega, 2)
     0.78
     """
+    level = check_level(level)
+    if n_boot != 0:
+        check_positive_int(n_boot, name="n_boot", what="bootstrap resamples, or 0 for none")
     used, dropped = _matrix(items, missing)
     om, lam = _omega(used)
     low = high = np.nan
@@ -319,7 +324,7 @@ def omega_total(
         vals = np.array(
             [_omega(used.iloc[rng.integers(0, len(used), len(used))])[0] for _ in range(n_boot)]
         )
-        low, high = np.quantile(vals, [(1 - ci) / 2, 1 - (1 - ci) / 2])
+        low, high = np.quantile(vals, [(1 - level) / 2, 1 - (1 - level) / 2])
     return OmegaResult(
         om, float(low), float(high), len(used), used.shape[1], dropped, tuple(map(float, lam))
     )
@@ -331,7 +336,7 @@ def report(
     *,
     prefix: str | None = None,
     missing: Missing = "listwise",
-    ci: float = 0.95,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """Alpha (with Feldt CI) and omega total for every subscale of an instrument.
 
@@ -340,10 +345,13 @@ def report(
     data : DataFrame
         Item answers; reverse-keyed items are reversed as the instrument says.
     instrument : str or Instrument
+        An instrument, or the name of a registered or packaged example one
+        (``"srq"``).
     prefix : str, optional
         Item column stem when it differs from the instrument name.
     missing : {"listwise", "pairwise"}, default "listwise"
-    ci : float, default 0.95
+    level : float, default 0.95
+        Confidence level of the Feldt interval.
 
     Returns
     -------
@@ -361,7 +369,7 @@ def report(
        scale  n_items    n
     0  total        7  300
     """
-    inst = resolve(instrument)
+    inst = resolve(instrument, examples=True)
     cols = item_columns_for(inst, prefix=prefix)
     x = read_items(data, inst, cols).values.copy()
     lo, hi = inst.response_range
@@ -373,7 +381,7 @@ def report(
         if len(items) < 2:
             continue
         block = pd.DataFrame(x[:, [pos[i] for i in items]], columns=list(items))
-        a = cronbach_alpha(block, missing=missing, ci=ci)
+        a = cronbach_alpha(block, missing=missing, level=level)
         o = omega_total(block, missing=missing)
         rows.append(
             (inst.name, sub, a.n_items, a.n, a.n_dropped, a.alpha, a.ci_low, a.ci_high, o.omega)

@@ -5,26 +5,35 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataValidationError
 
-__all__ = ["CLIENT", "EXCLUDED_COLUMNS", "SESSION", "THERAPIST", "Study"]
+__all__ = ["CLIENT", "EXCLUDED_COLUMNS", "LABEL_COLUMNS", "SESSION", "THERAPIST", "Study"]
 
+#: The key columns: the therapist, client and session identifiers of every table (the
+#: defaults of the ``therapist=``, ``client=`` and ``session=`` arguments).
 THERAPIST = "therapist_id"
 CLIENT = "client_id"
 SESSION = "session"
 
 #: Columns of :attr:`Study.excluded`.
 EXCLUDED_COLUMNS = ("table", "file", "row", "column", "value", "problem")
+#: Columns of :attr:`Study.labels`.
+LABEL_COLUMNS = ("table", "column", "value", "label")
 
 _ITEM = re.compile(r"^(?P<instrument>[a-z][a-z0-9_]*?)_(?P<item>\d+)$")
 
 
 def _empty_excluded() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in EXCLUDED_COLUMNS})
+
+
+def _empty_labels() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in LABEL_COLUMNS})
 
 
 def item_blocks(columns: pd.Index | list[str]) -> dict[str, list[str]]:
@@ -64,6 +73,16 @@ class Study:
         nothing was excluded.
     source : str, optional
         Where the data came from (a folder, or ``"simulate_study(seed=...)"``).
+    scoring : tuple of ScoringReport, optional
+        What :func:`engagestats.score` did: one
+        :class:`~engagestats.scoring.ScoringReport` per table and instrument
+        scored (invalid answers, unscorable counts), tabulated by
+        :func:`engagestats.scoring_summary`. Empty for an unscored study.
+    labels : DataFrame, optional
+        Labels read with the data (SPSS files), one per row with the columns
+        ``table, column, value, label``: a variable label has a missing
+        ``value``, a value label the code it labels. Empty when the files
+        carry none.
 
     Notes
     -----
@@ -93,6 +112,8 @@ class Study:
     sessions: pd.DataFrame
     excluded: pd.DataFrame = field(default_factory=_empty_excluded)
     source: str | None = None
+    scoring: tuple[Any, ...] = ()
+    labels: pd.DataFrame = field(default_factory=_empty_labels)
 
     def __post_init__(self) -> None:
         required = {
@@ -100,26 +121,16 @@ class Study:
             "clients": [CLIENT, THERAPIST],
             "sessions": [CLIENT, SESSION],
         }
-        problems = []
+        missing = {}
         for name, cols in required.items():
             table = getattr(self, name)
             if not isinstance(table, pd.DataFrame):
                 raise TypeError(
                     f"Study.{name} must be a pandas DataFrame, got {type(table).__name__}"
                 )
-            problems += [
-                {
-                    "file": name,
-                    "row": None,
-                    "column": c,
-                    "value": None,
-                    "problem": f"required key column {c!r} is missing",
-                }
-                for c in cols
-                if c not in table.columns
-            ]
-        if problems:
-            raise DataValidationError(problems, "The study tables lack key columns")
+            missing[name] = [c for c in cols if c not in table.columns]
+        if any(missing.values()):
+            raise DataValidationError.for_columns(missing, role="key")
 
     # ------------------------------------------------------------------ views
     @property

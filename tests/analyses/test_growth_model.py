@@ -79,11 +79,24 @@ def test_missing_column_is_reported(small_study):
 
 def test_dataframe_input_matches_study_input(small_study):
     a = growth_model(small_study, predictors={"autonomous": "srq_autonomous"})
-    from engagestats.analyses._panel import score_study
+    from engagestats.scoring import PRORATE_80
 
-    panel = score_study(small_study).panel(attended_only=True)
+    panel = PRORATE_80.score(small_study).panel(attended_only=True)
     b = growth_model(panel, predictors={"autonomous": "srq_autonomous"})
     np.testing.assert_allclose(b.fit.fixed["estimate"], a.fit.fixed["estimate"], rtol=1e-6)
+
+
+def test_a_scored_study_is_not_scored_again(small_study):
+    """Scores already present are used as they are, whatever rule produced them."""
+    from engagestats.scoring import BUILTIN_RULES
+
+    strict = BUILTIN_RULES.score(small_study)  # all items needed: more missing outcomes
+    m = growth_model(strict, predictors={"autonomous": "srq_autonomous"})
+    prorated = growth_model(small_study, predictors={"autonomous": "srq_autonomous"})
+    n_missing = strict.sessions.loc[strict.sessions["attended"] == 1, "phq9_total"].isna().sum()
+    reason = "missing outcome 'phq9_total'"
+    assert m.exclusions.set_index("reason").loc[reason, "n_rows"] == n_missing
+    assert m.fit.nobs < prorated.fit.nobs
 
 
 def test_effects_interpretation_direction(sample_model):
@@ -98,7 +111,7 @@ def test_effects_interpretation_direction(sample_model):
 
 
 def test_effects_ci_level(sample_model):
-    e90 = sample_model.effects(ci=0.90).set_index("term")
+    e90 = sample_model.effects(level=0.90).set_index("term")
     e95 = sample_model.effects().set_index("term")
     assert (e90["ci_high"] - e90["ci_low"] < e95["ci_high"] - e95["ci_low"]).all()
 
@@ -165,15 +178,15 @@ def test_table_formats(sample_model):
 
 
 def test_percent_confidence_levels_are_rejected(sample_model):
-    from engagestats.errors import ModelSpecError
-
     for call in (
-        lambda: sample_model.effects(ci=95),
-        lambda: sample_model.trajectories(ci=95),
-        lambda: sample_model.fit.contrast(np.eye(len(sample_model.fit.fixed))[:1], level=95),
+        lambda: sample_model.effects(level=95),
+        lambda: sample_model.trajectories(level=95),
     ):
-        with pytest.raises(ModelSpecError, match="between 0 and 1"):
+        with pytest.raises(es.DataValidationError, match="between 0 and 1") as err:
             call()
+        assert err.value.problems[["file", "column"]].iloc[0].tolist() == ["argument", "level"]
+    with pytest.raises(es.ModelSpecError, match="between 0 and 1"):  # models' own check
+        sample_model.fit.contrast(np.eye(len(sample_model.fit.fixed))[:1], level=95)
 
 
 def test_unsupported_growth_options_are_refused(small_study):

@@ -107,6 +107,14 @@ def test_f_tests_match_contest(model):
         np.testing.assert_allclose(mine["p"], ref[JOINT + '"Pr(>F)"'], rtol=1e-4)
 
 
+def _weights(result: dict) -> dict:
+    """The ``level_weights`` table of a moderation result as {moderator: {level: weight}}."""
+    table = result["level_weights"]
+    return {
+        m: dict(zip(g["level"], g["weight"], strict=True)) for m, g in table.groupby("moderator")
+    }
+
+
 def test_two_moderators_average_of_cell_slopes(data, model):
     """Python only: a level's slope is the weighted mean of its cells' slopes, each the
     main slope of a refit with that cell's levels as the references."""
@@ -115,7 +123,7 @@ def test_two_moderators_average_of_cell_slopes(data, model):
         for f in ("group", "individual")
     ]
     cell = np.array([c.fit.fixed.loc["time:autonomous", "estimate"] for c in cells])
-    share = model.moderation()["simple_slopes"].attrs["level_weights"]["format"]
+    share = _weights(model.moderation())["format"]
     expected = {
         "equal": cell.mean(),
         "proportional": share["group"] * cell[0] + share["individual"] * cell[1],
@@ -134,13 +142,13 @@ def test_proportional_weights_are_analysed_client_shares(data):
     m = growth_model(d, predictors=PREDICTORS, moderators=["modality", "format"])
     assert m.exclusions["n_clients"].sum() == 10
     clients = m.data.drop_duplicates("client_id")
-    w = m.moderation()["simple_slopes"].attrs["level_weights"]
+    w = _weights(m.moderation())
     for mod in ("modality", "format"):
         share = clients[mod].astype(str).value_counts(normalize=True)
         assert w[mod] == pytest.approx(share.to_dict(), rel=1e-12)
         assert m.spec.shares[mod] == pytest.approx(w[mod], rel=1e-12)
     assert w["format"]["group"] == pytest.approx(28 / 62, rel=1e-12)
-    equal = m.moderation(weights="equal")["simple_slopes"].attrs["level_weights"]
+    equal = _weights(m.moderation(weights="equal"))
     assert equal["modality"] == pytest.approx(dict.fromkeys(w["modality"], 1 / 3), rel=1e-12)
 
 
@@ -148,12 +156,14 @@ def test_single_moderator_matches_refit_with_level_as_reference(data):
     """Python only: with one moderator nothing is averaged; the slope at a level is the
     main time slope of a refit with that level as the reference."""
     m = _refit(data, ["modality"])
-    prop = m.moderation()["simple_slopes"]
+    result = m.moderation()
+    prop = result["simple_slopes"]
     equal = m.moderation(weights="equal")["simple_slopes"]
     pd.testing.assert_frame_equal(prop, equal)
     assert set(prop["averaged_over"]) == {"none"}
     assert set(prop["weights"]) == {"none"}
-    assert prop.attrs["level_weights"] == {}
+    assert result["level_weights"].empty
+    assert result["level_weights"].columns.tolist() == ["moderator", "level", "weight"]
     s = prop.set_index(["predictor", "level"])
     for level in ("integrative", "psychodynamic"):
         other = _refit(data, ["modality"], modality=level).fit.fixed
@@ -166,12 +176,17 @@ def test_single_moderator_matches_refit_with_level_as_reference(data):
 
 
 def test_bad_arguments(data, model):
-    with pytest.raises(es.ModelSpecError, match="weights must be"):
+    with pytest.raises(es.DataValidationError, match="weights must be") as err:
         model.moderation(weights="cells")
+    assert err.value.problems[["file", "column", "value"]].iloc[0].tolist() == [
+        "argument",
+        "weights",
+        "cells",
+    ]
     with pytest.raises(es.ModelSpecError, match="no moderators"):
         growth_model(data, predictors=PREDICTORS).moderation()
-    with pytest.raises(ValueError):
-        model.moderation(ci=1.5)
+    with pytest.raises(es.DataValidationError, match="level must be a confidence level"):
+        model.moderation(level=1.5)
 
 
 def test_moderator_with_a_single_analysed_level(data):

@@ -206,9 +206,10 @@ def test_progress_false_is_silent_and_true_writes_to_stderr(null_stub, capsys):
         ({"effect": "alliance"}, "unknown effect 'alliance'"),
         ({"effect": "(Intercept)"}, "unknown effect"),
         ({"n_clients": []}, "n_clients must not be empty"),
-        ({"n_clients": [0]}, "n_clients must hold integers >= 1"),
-        ({"n_reps": 0}, "n_reps must hold integers >= 1"),
-        ({"alpha": 1.5}, "alpha must be in"),
+        ({"n_clients": [0]}, "n_clients must be a positive integer"),
+        ({"n_reps": 0}, "n_reps must be a positive integer"),
+        ({"max_sessions": 2.5}, "max_sessions must be a positive integer"),
+        ({"alpha": 1.5}, r"alpha must be a share in \(0, 1\)"),
         ({"values": []}, "values must not be empty"),
         ({"values": ["big"]}, "values must be numbers"),
         ({"params": {"time": 0.0}}, "params must be a SimulationParams"),
@@ -216,8 +217,10 @@ def test_progress_false_is_silent_and_true_writes_to_stderr(null_stub, capsys):
     ],
 )
 def test_invalid_arguments_raise_typed_errors(kwargs, match):
-    with pytest.raises(es.ModelSpecError, match=match):
+    with pytest.raises(es.DataValidationError, match=match) as err:
         power_curve(**{"n_reps": 1, "progress": False, **kwargs})
+    problem = err.value.problems.iloc[0]
+    assert (problem["file"], problem["column"]) == ("argument", next(iter(kwargs)))
 
 
 def test_every_effect_maps_to_a_simulation_parameter():

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from engagestats.change import (
@@ -23,6 +24,11 @@ from engagestats.errors import DataValidationError, EngageStatsError
 
 REF = Path(__file__).parents[1] / "reference" / "change"
 
+#: The confidence level whose critical value is exactly 1.96 (Jacobson & Truax; R's
+#: clinicalsignificance): level=0.95 uses the exact quantile 1.95996 instead.
+LEVEL_196 = 2 * stats.norm.cdf(1.96) - 1
+Z95 = stats.norm.ppf(0.975)
+
 
 # ------------------------------------------------------------ worked numbers
 # Source: R package clinicalsignificance, tests/testthat/test-calc_rci_jt.R
@@ -32,8 +38,8 @@ def test_rci_matches_clinicalsignificance_worked_numbers():
     pre = np.full(5, 20.0)
     post = pre + np.array([-8, -4, 0, 4, 8])
     out = reliable_change(pre, post, sd=5, reliability=0.80)
-    assert out.attrs["se"] == pytest.approx(2.236068, abs=1e-6)
-    assert out.attrs["s_diff"] == pytest.approx(3.162278, abs=1e-6)
+    # S_diff = threshold / z
+    assert reliable_change_threshold(5, 0.80) / Z95 == pytest.approx(3.162278, abs=1e-6)
     np.testing.assert_allclose(
         out["rci"], [-2.529822, -1.264911, 0, 1.264911, 2.529822], rtol=0, atol=1e-6
     )
@@ -47,17 +53,32 @@ def test_rci_matches_clinicalsignificance_worked_numbers():
 
 
 def test_threshold_is_z_times_sdiff():
-    assert reliable_change_threshold(5, 0.80) == pytest.approx(1.96 * 3.16227766, rel=1e-9)
-    assert reliable_change_threshold(5, 0.80, z=1.645) == pytest.approx(
-        1.645 * np.sqrt(2) * 5 * np.sqrt(0.2), rel=1e-12
+    assert reliable_change_threshold(5, 0.80) == pytest.approx(Z95 * 3.16227766, rel=1e-9)
+    assert reliable_change_threshold(5, 0.80, level=0.90) == pytest.approx(
+        stats.norm.ppf(0.95) * np.sqrt(2) * 5 * np.sqrt(0.2), rel=1e-12
     )
+    assert reliable_change_threshold(5, 0.80, level=LEVEL_196) == pytest.approx(
+        1.96 * 3.16227766, rel=1e-9
+    )
+
+
+def test_the_former_z_keyword_is_a_deprecated_critical_value():
+    with pytest.deprecated_call(match="z= is deprecated; use level="):
+        old = reliable_change_threshold(5, 0.80, z=1.645)
+    assert old == pytest.approx(1.645 * np.sqrt(2) * 5 * np.sqrt(0.2), rel=1e-12)
+    with pytest.deprecated_call():
+        out = clinical_significance([20], [4], sd=5, reliability=0.8, cutoff=10, z=1.96)
+    assert out["category"].tolist() == ["recovered"]
+    with pytest.raises(TypeError, match="both z= and level="):
+        reliable_change([1], [2], sd=5, reliability=0.8, z=1.96, level=0.95)
 
 
 def test_rci_strict_inequality_at_threshold():
     # RCI exactly at z is not reliable (strict >, as in clinicalsignificance): with
-    # sd = 5 and r = .5, S_diff = 5, so a change of 10 gives RCI = 2 = z.
-    out = reliable_change([20, 20, 20, 20], [10, 30, 9.99, 30.01], sd=5, reliability=0.5, z=2.0)
-    np.testing.assert_allclose(out["rci"], [-2, 2, -2.002, 2.002], rtol=1e-12)
+    # sd = 1 and r = .5, S_diff = 1, so a change of z gives RCI = z exactly.
+    post = [20 - Z95, 20 + Z95, 20 - Z95 - 0.01, 20 + Z95 + 0.01]
+    out = reliable_change([20, 20, 20, 20], post, sd=1, reliability=0.5)
+    np.testing.assert_allclose(out["rci"], [-Z95, Z95, -Z95 - 0.01, Z95 + 0.01], rtol=1e-12)
     assert out["category"].tolist() == [
         "no_reliable_change",
         "no_reliable_change",
@@ -118,9 +139,12 @@ def test_jt_das_table2_matches_base_r_reference():
         reliability=meta["r"],
         cutoff_type="a",
         higher_is_better=True,
+        level=LEVEL_196,  # the reference applies |RCI| > 1.96
     )
-    assert out.attrs["s_diff"] == pytest.approx(meta["s_diff = sqrt(2 * se^2)"], rel=1e-12)
-    assert out.attrs["cutoff"] == pytest.approx(
+    s_diff = reliable_change_threshold(sd, meta["r"], level=LEVEL_196) / 1.96
+    assert s_diff == pytest.approx(meta["s_diff = sqrt(2 * se^2)"], rel=1e-12)
+    assert out["cutoff"].nunique() == 1  # the one cutoff applied, on every row
+    assert out["cutoff"].iloc[0] == pytest.approx(
         meta["cutoff_a = mean(pre) + 2 * sd(pre)"], rel=1e-12
     )
     np.testing.assert_allclose(out["rci"], ref["rci = change / s_diff"], rtol=1e-12)
@@ -174,7 +198,7 @@ def test_cutoff_type_c_uses_norms():
         functional_sd=7.5,
         higher_is_better=True,
     )
-    assert out.attrs["cutoff"] == 50.0
+    assert out["cutoff"].tolist() == [50.0, 50.0]
     assert out["category"].tolist() == ["recovered", "improved"]
 
 
@@ -207,9 +231,9 @@ def test_wilson_matches_statsmodels(rng):
         k = rng.integers(0, n + 1)
         rows += [{"g": g, "y": i < k} for i in range(n)]
     df = pd.DataFrame(rows)
-    for ci in (0.90, 0.95, 0.99):
-        out = rates(df, outcome="y", by="g", ci=ci, overall=False)
-        low, high = proportion_confint(out["k"], out["n"], alpha=1 - ci, method="wilson")
+    for level in (0.90, 0.95, 0.99):
+        out = rates(df, outcome="y", by="g", level=level, overall=False)
+        low, high = proportion_confint(out["k"], out["n"], alpha=1 - level, method="wilson")
         np.testing.assert_allclose(out["ci_low"], low, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(out["ci_high"], high, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(out["rate"], out["k"] / out["n"], rtol=1e-12)
@@ -249,8 +273,16 @@ def test_rates_bad_input():
     df = pd.DataFrame({"y": [1, 0]})
     with pytest.raises(DataValidationError, match="missing"):
         rates(df, outcome="nope")
-    with pytest.raises(DataValidationError):
-        rates(df, outcome="y", ci=1.5)
+    with pytest.raises(DataValidationError, match="level must be") as err:
+        rates(df, outcome="y", level=1.5)
+    assert err.value.problems[["file", "column", "value"]].iloc[0].tolist() == [
+        "argument",
+        "level",
+        "1.5",
+    ]
+    with pytest.deprecated_call(match="ci= is deprecated"):
+        old = rates(df, outcome="y", ci=0.9)
+    pd.testing.assert_frame_equal(old, rates(df, outcome="y", level=0.9))
 
 
 def test_rates_refuses_a_group_named_like_the_overall_row():

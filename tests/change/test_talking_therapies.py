@@ -233,7 +233,9 @@ def test_sample_phq9_registry_defaults_match_explicit(sample):
     by_name = instrument_change(sample, instrument="phq9")
     explicit = instrument_change(sample, score="phq9_total", threshold=6, cutoff=10)
     pd.testing.assert_frame_equal(by_name, explicit, check_like=False)
-    assert by_name.attrs["threshold"] == 6
+    # the defaults are the registry's: another threshold classifies differently
+    other = instrument_change(sample, score="phq9_total", threshold=5, cutoff=10)
+    assert not other["reliable_change"].equals(by_name["reliable_change"])
     tt = talking_therapies_outcomes(sample)
     # independent recomputation of reliable deterioration from the paired change scores
     det = (tt["phq9_change"] >= 6) | (tt["gad7_change"] >= 4)

@@ -126,8 +126,14 @@ def test_sav_with_value_labels_reads_codes(tmp_path):
     study = load_study(folder)
     want = expected_study().sessions.drop(columns="date")
     pd.testing.assert_frame_equal(study.sessions, want, check_exact=True)
-    assert study.sessions.attrs["value_labels"]["phq9_1"][3] == "nearly every day"
-    assert study.sessions.attrs["column_labels"]["phq9_2"] == "PHQ-9 item 2"
+    assert study.sessions.attrs == {}
+    labels = study.labels.set_index(["table", "column"])
+    values = labels.loc[("sessions", "phq9_1")].dropna(subset=["value"])
+    assert dict(zip(values["value"], values["label"], strict=True))[3] == "nearly every day"
+    variable = labels.loc[("sessions", "phq9_2")]
+    assert variable.loc[variable["value"].isna(), "label"].tolist() == ["PHQ-9 item 2"]
+    assert study.labels.columns.tolist() == ["table", "column", "value", "label"]
+    assert load_study(write_tables(tmp_path / "csv")).labels.empty  # CSV files carry none
 
 
 def test_sav_with_labels_out_of_range_code_is_reported(tmp_path):

@@ -38,49 +38,54 @@ def test_items_and_scores_gathered():
         }
     )
     pd.testing.assert_frame_equal(long, want, check_exact=True)
-    # C2 at t10 and C3 at t1, t2, t10 have no measurement at all.
-    assert long.attrs["dropped_empty"] == 4
+    # C2 at t10 and C3 at t1, t2, t10 have no measurement at all: 3 clients x 3 times - 5 rows
+    assert 3 * 3 - len(long) == 4
+    assert long.attrs == {}
 
 
 def test_stubs_restrict_and_other_matches_stay_invariant():
-    long = wide_to_long(_wide(), stubs=["wai_sr_total"], time_name="week")
+    long = wide_to_long(_wide(), stubs=["wai_sr_total"], session="week")
     assert list(long.columns[:3]) == ["client_id", "week", "age"]
     assert "phq9_1_t1" in long.columns
-    assert long["wai_sr_total"].tolist() == [40.0, 35.0]
-    assert long.attrs["dropped_empty"] == 1
+    assert long["wai_sr_total"].tolist() == [40.0, 35.0]  # C3 has none: one row dropped
+    with pytest.deprecated_call(match="time_name= is deprecated; use session="):
+        old = wide_to_long(_wide(), stubs=["wai_sr_total"], time_name="week")
+    pd.testing.assert_frame_equal(old, long)
 
 
 def test_custom_sep_and_text_times():
     wide = pd.DataFrame({"id": [1, 2], "phq9_total.pre": [20, 15], "phq9_total.post": [8, 16]})
-    long = wide_to_long(wide, id="id", sep=".", time_pattern="pre|post", time_name="wave")
+    long = wide_to_long(wide, client="id", sep=".", time_pattern="pre|post", session="wave")
     assert long[["id", "wave", "phq9_total"]].values.tolist() == [
         [1, "post", 8],
         [1, "pre", 20],
         [2, "post", 16],
         [2, "pre", 15],
     ]
-    assert long.attrs["dropped_empty"] == 0
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "message", "file", "column"),
     [
-        ({"id": "person"}, "id column 'person' not found"),
-        ({"stubs": ["gad7_1"]}, "no column named <stub>_t<time>"),
-        ({"sep": "_w"}, "no column matches"),
-        ({"time_name": "age"}, "already a column"),
+        ({"client": "person"}, "key column 'person' is missing", "data", "person"),
+        ({"stubs": ["gad7_1"]}, "no column named <stub>_t<time>", "argument", "stubs"),
+        ({"sep": "_w"}, "no column matches", "argument", "sep"),
+        ({"session": "age"}, "already a column", "argument", "session"),
     ],
 )
-def test_errors(kwargs, message):
-    with pytest.raises(DataValidationError, match=message):
+def test_errors(kwargs, message, file, column):
+    with pytest.raises(DataValidationError, match=message) as err:
         wide_to_long(_wide(), **kwargs)
+    assert err.value.problems[["file", "column"]].iloc[0].tolist() == [file, column]
 
 
 def test_duplicate_and_missing_ids():
     wide = _wide()
     wide.loc[2, "client_id"] = "C1"
-    with pytest.raises(DataValidationError, match="must be unique"):
+    with pytest.raises(DataValidationError, match="must be unique") as err:
         wide_to_long(wide)
+    assert err.value.problems[["row", "column", "value"]].iloc[0].tolist() == [2, "client_id", "C1"]
     wide.loc[2, "client_id"] = None
-    with pytest.raises(DataValidationError, match="missing client_id"):
+    with pytest.raises(DataValidationError, match="missing client_id") as err:
         wide_to_long(wide)
+    assert err.value.problems["row"].tolist() == [2]

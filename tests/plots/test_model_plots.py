@@ -375,22 +375,28 @@ def test_caterpillar_sorted_with_conditional_sd_intervals(fit):
     np.testing.assert_array_equal(points.get_ydata(), np.arange(len(rows)))
     assert [t.get_text() for t in ax.get_yticklabels()] == expected["level"].tolist()
     segments = np.array(by_gid(ax, "intervals").get_segments())
+    z = 1.959963984540054  # qnorm(0.975): the default level=0.95
     np.testing.assert_allclose(
-        segments[:, 0, 0], expected["estimate"] - 1.96 * expected["cond_sd"], rtol=1e-12
+        segments[:, 0, 0], expected["estimate"] - z * expected["cond_sd"], rtol=1e-12
     )
     np.testing.assert_allclose(
-        segments[:, 1, 0], expected["estimate"] + 1.96 * expected["cond_sd"], rtol=1e-12
+        segments[:, 1, 0], expected["estimate"] + z * expected["cond_sd"], rtol=1e-12
     )
+    assert "± 1.96 conditional SD" in ax.get_xlabel()
     assert len(rows) == 10
 
 
 def test_caterpillar_from_fit_slope_term_and_errors(fit):
-    ax = caterpillar(fit, group="client_id", term="session", z=1.0)
+    ax = caterpillar(fit, group="client_id", term="session", level=0.6826894921370859)
     ranef = fit.ranef(cond_sd=True)
     rows = ranef.loc[(ranef["group"] == "client_id") & (ranef["term"] == "session")]
     np.testing.assert_array_equal(
         by_gid(ax, "estimates").get_xdata(), np.sort(rows["estimate"].to_numpy())
     )
+    ordered = rows.sort_values(["estimate", "level"], kind="stable")
+    half = np.diff(np.array(by_gid(ax, "intervals").get_segments())[:, :, 0], axis=1)[:, 0] / 2
+    np.testing.assert_allclose(half, ordered["cond_sd"], rtol=1e-9)  # level 68.3%: +/- 1 SD
+    assert "± 1 conditional SD" in ax.get_xlabel()
     assert "slope of session" in ax.get_xlabel()
     with pytest.raises(DataValidationError, match="No random effects") as err:
         caterpillar(ranef, group="site")

@@ -64,6 +64,43 @@ def test_check_passes_against_committed_reference(report_dir):
     assert compare_tables(report_dir / "tables", REFERENCE_DIR) == []
 
 
+def test_one_report_run_scores_the_study_once(tmp_path, monkeypatch):
+    """Counting wrappers on the scorer, as in the code review (which counted 9 whole-Study and
+    41 single-instrument scorings per run): now one Study scoring, one pass per instrument."""
+    import engagestats.scoring.scorer as scorer
+
+    studies, frames = [], []
+    score_study, score_frame = scorer._score_study, scorer._score_frame
+
+    def count_study(*args, **kwargs):
+        studies.append(1)
+        return score_study(*args, **kwargs)
+
+    def count_frame(data, inst, *args, **kwargs):
+        frames.append((kwargs.get("table", "data"), inst.name))
+        return score_frame(data, inst, *args, **kwargs)
+
+    monkeypatch.setattr(scorer, "_score_study", count_study)
+    monkeypatch.setattr(scorer, "_score_frame", count_frame)
+    assert run_report(out=tmp_path, stream=io.StringIO()) == 0
+    assert len(studies) == 1
+    assert sorted(frames) == sorted(
+        [("clients", n) for n in ("urica", "gas", "srq")]
+        + [("sessions", n) for n in ("phq9", "gad7", "wai_sr")]
+    )
+
+
+def test_report_states_its_one_scoring_policy(report_dir):
+    from engagestats.scoring import PRORATE_80
+
+    text = (report_dir / "report.md").read_text(encoding="utf-8")
+    assert PRORATE_80.describe() in text
+    assert "stricter built-in rules" not in text
+    summary = pd.read_csv(report_dir / "tables" / "scoring_summary.csv")
+    phq9 = summary.loc[summary["instrument"] == "phq9"].iloc[0]
+    assert phq9["n_prorated"] > 0  # PHQ-9 prorated from 8 of 9 items, as in the models
+
+
 def test_check_fails_on_a_changed_number(report_dir, tmp_path):
     ref = tmp_path / "ref"
     shutil.copytree(report_dir / "tables", ref)
@@ -125,7 +162,8 @@ def test_jacobson_truax_figure_shows_first_and_last_phq9(sections):
     ax = sections["change"].figures["jacobson_truax_phq9"].axes[0]
     scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
     points = np.vstack([c.get_offsets() for c in scatters])
-    change = es.instrument_change(es.score(es.load_sample()), instrument="phq9")
+    scored = es.scoring.PRORATE_80.score(es.load_sample())  # the report's one policy
+    change = es.instrument_change(scored, instrument="phq9")
     expected = change.dropna(subset=["pre", "post"])[["pre", "post"]].to_numpy(float)
     assert points.shape == expected.shape
     np.testing.assert_allclose(

@@ -10,7 +10,7 @@ import pytest
 
 from engagestats.errors import DataValidationError, InstrumentError
 from engagestats.instruments import Instrument, get
-from engagestats.scoring import score, scoring_summary
+from engagestats.scoring import ScoringReport, score, score_with_report, scoring_summary
 from engagestats.study import Study
 
 REF = Path(__file__).parents[1] / "reference" / "psych"
@@ -67,11 +67,11 @@ def test_prorated_sums_match_psych(bfi, psych_scores):
 
 def test_strict_rule_leaves_incomplete_rows_unscored(bfi):
     inst = Instrument("bfi", items=BFI.items, response_range=(1, 6), subscales=BFI.subscales)
-    out = score(bfi, inst)
+    out, report = score_with_report(bfi, inst)
     incomplete = bfi[list(inst.subscales["agree"])].isna().any(axis=1)
     assert out.loc[incomplete, "bfi_agree"].isna().all()
     assert out.loc[~incomplete, "bfi_agree"].notna().all()
-    rep = out.attrs["scoring"].unscorable.set_index("score")
+    rep = report.unscorable.set_index("score")
     assert rep.loc["agree", "n_too_few"] + rep.loc["agree", "n_empty"] == incomplete.sum()
     assert rep.loc["agree", "n_scored"] == (~incomplete).sum()
 
@@ -83,11 +83,12 @@ def test_proration_boundary_and_counts():
          "q_4": [0, 3, 3, None]},
         index=["a", "b", "c", "d"],
     )  # fmt: skip
-    out = score(d, inst)
+    out, report = score_with_report(d, inst)
+    pd.testing.assert_frame_equal(out, score(d, inst))
     np.testing.assert_allclose(out["q_total"].to_numpy(), [6, 8, np.nan, np.nan])
     assert out["q_prorated"].tolist() == [False, True, False, False]
     assert out["q_n_answered"].tolist() == [4, 3, 2, 0]
-    rep = scoring_summary(out).iloc[0]
+    rep = scoring_summary(report).iloc[0]
     assert (rep.n_scored, rep.n_prorated, rep.n_empty, rep.n_too_few) == (2, 1, 1, 1)
 
 
@@ -117,12 +118,13 @@ def test_text_and_out_of_range_answers_raise_with_locations():
 def test_invalid_nan_sets_missing_and_reports():
     d = pd.DataFrame({f"gad7_{i}": [1, 2] for i in range(1, 8)})
     d.loc[1, "gad7_2"] = 7
-    out = score(d, get("gad7", min_answered=6), invalid="nan")
+    out, report = score_with_report(d, get("gad7", min_answered=6), invalid="nan")
     assert out["gad7_total"].tolist() == [7.0, 14.0]  # 6 answers of 2, prorated x 7/6
     assert out["gad7_prorated"].tolist() == [False, True]
-    inv = out.attrs["scoring"].invalid
+    inv = report.invalid
     assert inv[["row", "column", "value"]].values.tolist() == [[1, "gad7_2", "7"]]
-    assert scoring_summary(out)["n_invalid"].iloc[0] == 1
+    assert scoring_summary(report)["n_invalid"].iloc[0] == 1
+    assert scoring_summary([report, report])["n_invalid"].tolist() == [1, 1]
 
 
 def test_prefix_item_columns_and_keep_items():
@@ -137,12 +139,13 @@ def test_prefix_item_columns_and_keep_items():
         score(d2, "gad7", item_columns=cols[:3])
 
 
-def test_results_concatenate_with_attrs():
+def test_results_carry_no_attrs_and_concatenate():
     d = pd.DataFrame(
         {f"gad7_{i}": [1] for i in range(1, 8)} | {f"phq9_{i}": [2] for i in range(1, 10)}
     )
     both = pd.concat([score(d, "gad7"), score(d, "phq9")], axis=1)
     assert both["phq9_total"].iloc[0] == 18
+    assert both.attrs == {}
 
 
 def test_nullable_integer_columns():
@@ -186,8 +189,34 @@ def test_study_scores_known_instruments_in_place():
     summary = scoring_summary(out)
     phq = summary[summary["instrument"] == "phq9"].iloc[0]
     assert (phq.table, phq.n_rows, phq.n_scored, phq.n_empty) == ("sessions", 3, 2, 1)
+    assert [(r.table, r.instrument) for r in out.scoring] == [
+        ("clients", "urica"),
+        ("clients", "gas"),
+        ("sessions", "phq9"),
+    ]
+    assert all(isinstance(r, ScoringReport) for r in out.scoring)
+    assert out.clients.attrs == {}
+    assert out.sessions.attrs == {}
     assert "urica_1" in s.clients.columns
     assert "urica_readiness" not in s.clients.columns
+    assert s.scoring == ()
+
+
+def test_rescoring_an_instrument_replaces_its_report():
+    first = score(_study(), None)
+    again = score(first, ["phq9"])
+    names = [(r.table, r.instrument) for r in again.scoring]
+    assert names == [("clients", "urica"), ("clients", "gas"), ("sessions", "phq9")]
+    assert again.scoring[-1] is not first.scoring[-1]
+    assert scoring_summary(again).equals(scoring_summary(first))
+
+
+def test_scoring_summary_of_an_unscored_study_is_empty_and_typed():
+    summary = scoring_summary(_study())
+    assert summary.empty
+    assert summary.columns.tolist()[:3] == ["table", "instrument", "score"]
+    with pytest.raises(TypeError, match="scored Study or ScoringReport"):
+        scoring_summary(pd.DataFrame())
 
 
 def test_study_explicit_instruments_and_missing_items():

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._validate import check_choice, check_level
 from ..errors import ModelSpecError
-from ..models.inference import check_level
 
 if TYPE_CHECKING:
     from .outcome_model import OutcomeModel
@@ -22,13 +22,12 @@ def _level_weights(model: OutcomeModel, moderator: str, weights: str) -> dict[st
     return {lv: model.spec.shares[moderator][lv] for lv in levels}
 
 
-def moderation(model: OutcomeModel, *, ci: float, weights: str) -> dict[str, pd.DataFrame]:
+def moderation(model: OutcomeModel, *, level: float, weights: str) -> dict[str, pd.DataFrame]:
     """Implementation of :meth:`OutcomeModel.moderation` (see its docstring)."""
     if not model.spec.moderators:
         raise ModelSpecError("the model has no moderators; use growth_model(moderators=...)")
-    if weights not in ("proportional", "equal"):
-        raise ModelSpecError(f"weights must be 'proportional' or 'equal', got {weights!r}")
-    ci = check_level(ci, name="ci")
+    check_choice(weights, ("proportional", "equal"), name="weights")
+    level = check_level(level)
     names, cols = model._names(), list(model.fit.fixed.index)
     # a moderator left with one analysed level has no interaction terms (growth_model warns)
     mods = [m for m in model.spec.moderators if len(model.spec.levels[m]) > 1]
@@ -54,7 +53,7 @@ def moderation(model: OutcomeModel, *, ci: float, weights: str) -> dict[str, pd.
                         avg = avg + w[k][lv] * unit(piece, f"{k}{lv}")
                 rows += [unit(piece, f"{m}{lv}") for lv in mlev[1:]]
                 L = np.vstack([avg] + [avg + unit(piece, f"{m}{lv}") for lv in mlev[1:]])
-                res = model.fit.contrast(L, level=ci, ddf=model.ddf).reset_index(drop=True)
+                res = model.fit.contrast(L, level=level, ddf=model.ddf).reset_index(drop=True)
                 res.insert(0, "weights", weights if others else "none")
                 res.insert(0, "averaged_over", ", ".join(others) or "none")
                 res.insert(0, "level", mlev)
@@ -67,5 +66,10 @@ def moderation(model: OutcomeModel, *, ci: float, weights: str) -> dict[str, pd.
                 | {k: float(f[k]) for k in ("den_df", "f", "p")}
             )
     simple = pd.concat(slopes, ignore_index=True)
-    simple.attrs["level_weights"] = {m: w[m] for m in mods if len(mods) > 1}
-    return {"tests": pd.DataFrame(tests), "simple_slopes": simple}
+    used = [(m, lv, wt) for m in mods if len(mods) > 1 for lv, wt in w[m].items()]
+    level_weights = pd.DataFrame(used, columns=["moderator", "level", "weight"])
+    return {
+        "tests": pd.DataFrame(tests),
+        "simple_slopes": simple,
+        "level_weights": level_weights.astype({"weight": float}),
+    }

@@ -1,53 +1,86 @@
-"""Private: build the analysis panel of a growth model (scoring, coding, exclusions)."""
+"""Private: build the analysis panel of a growth model (scoring, coding, exclusions).
+
+Also the helpers the analyses share: the one scoring policy they score missing scores with
+(:data:`SCORING_POLICY`), term-name maps, the categorical test and exclusion counting.
+"""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .. import instruments, prep
-from ..errors import DataValidationError, DataWarning, ModelSpecError
-from ..scoring import score
-from ..study import Study, item_blocks
+from .._validate import as_table, require_columns
+from ..errors import DataWarning, ModelSpecError
+from ..scoring import PRORATE_80, ScoringPolicy, ensure_scores
+from ..study import Study
 
-__all__ = ["PRORATION", "PanelSpec", "apply_spec", "prepare", "score_study"]
+__all__ = [
+    "ADJUSTED_PREDICTORS",
+    "ADJUSTED_TIME_VARYING",
+    "EXCLUSION_COLUMNS",
+    "PRORATION",
+    "SCORING_POLICY",
+    "Exclusions",
+    "PanelSpec",
+    "apply_spec",
+    "is_categorical",
+    "named_terms",
+    "prepare",
+    "scored_study",
+    "with_sum_scales",
+]
 
-#: Proration rule used when a Study is scored for an analysis: the share of a
-#: (sub)scale's items that must be answered; the score is then the mean of the
-#: answered items (times the number of items for sum scores).
-PRORATION: dict[str, float] = {
-    "phq9": 0.8,
-    "gad7": 0.8,
-    "wai_sr": 0.8,
-    "urica": 0.8,
-    "srq": 0.8,
-}
+#: The scoring policy of the analyses: a study's missing score columns are scored under
+#: it (:func:`engagestats.scoring.ensure_scores`); scores already present are used as they are.
+SCORING_POLICY: ScoringPolicy = PRORATE_80
+
+#: Its proration rules, by instrument: the share of a (sub)scale's items that must be
+#: answered; the score is then the mean of the answered items (times the number of items
+#: for sum scores). Read-only; define another :class:`~engagestats.scoring.ScoringPolicy`
+#: and score the study with it to use other rules.
+PRORATION: Mapping[str, float] = MappingProxyType(dict(SCORING_POLICY.min_answered))
 
 EXCLUSION_COLUMNS = ("reason", "n_rows", "n_clients")
 
+#: Intake predictors of the covariate-adjusted growth model (term name -> column): the model
+#: the ``analyse_*`` functions share, the default of ``binary_model`` and the model that
+#: ``power_curve`` refits (the simulator's generating model).
+ADJUSTED_PREDICTORS: Mapping[str, str] = MappingProxyType(
+    {"autonomous": "srq_autonomous", "readiness": "urica_readiness"}
+)
+#: Time-varying predictor of the adjusted growth model (WAI-SR total, 12-60 sum scale).
+ADJUSTED_TIME_VARYING: Mapping[str, str] = MappingProxyType({"alliance": "wai_sr_sum"})
 
-def _instrument(name: str) -> Any:
-    if name == "srq":
-        return instruments.example_srq()
-    return instruments.get(name)
-
-
-def score_study(study: Study) -> Study:
-    """Score every known questionnaire of ``study`` with the :data:`PRORATION` rules."""
-    present = set(item_blocks(study.clients.columns)) | set(item_blocks(study.sessions.columns))
-    insts = []
-    for name, share in PRORATION.items():
-        if name in present:
-            insts.append(replace(_instrument(name), min_answered=share))
-    return score(study, insts) if insts else study
+#: Sum-scale versions of mean-scored totals that the models use: column -> (score, instrument).
+#: ``wai_sr_sum`` is the WAI-SR total on its 12-60 sum scale (items x mean of the answered).
+SUM_SCALES: dict[str, tuple[str, str]] = {"wai_sr_sum": ("wai_sr_total", "wai_sr")}
 
 
-def _named(arg: Sequence[str] | Mapping[str, str] | str | None) -> dict[str, str]:
+def with_sum_scales(panel: pd.DataFrame) -> pd.DataFrame:
+    """Add the :data:`SUM_SCALES` columns whose score is present (in place; returned)."""
+    for col, (total, name) in SUM_SCALES.items():
+        if total in panel.columns and col not in panel.columns:
+            panel[col] = float(instruments.resolve(name).n_items) * panel[total]
+    return panel
+
+
+def scored_study(study: Study, columns: Iterable[str]) -> Study:
+    """``study`` with the missing score columns among ``columns`` scored (:data:`SCORING_POLICY`).
+
+    Columns that are not scores (or cannot be scored) are left for the caller's column check.
+    """
+    wanted = [SUM_SCALES[c][0] if c in SUM_SCALES else c for c in columns]
+    return ensure_scores(study, wanted, policy=SCORING_POLICY, errors="ignore")
+
+
+def named_terms(arg: Sequence[str] | Mapping[str, str] | str | None) -> dict[str, str]:
     """Term name -> data column."""
     if arg is None:
         return {}
@@ -58,12 +91,45 @@ def _named(arg: Sequence[str] | Mapping[str, str] | str | None) -> dict[str, str
     return {str(c): str(c) for c in arg}
 
 
+def is_categorical(s: pd.Series) -> bool:
+    """Whether a predictor column is coded as categorical (text or a pandas Categorical)."""
+    return not pd.api.types.is_numeric_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)
+
+
+class Exclusions:
+    """Rows left out of a fit, each counted once under the first reason that applies.
+
+    ``drop(mask, reason)`` removes the rows of ``mask`` still kept and counts them (rows and
+    distinct clients; rows again when there is no client column); :attr:`keep` is the mask
+    of the rows left and :meth:`table` the ``reason, n_rows, n_clients`` table.
+    """
+
+    def __init__(
+        self, frame: pd.DataFrame, client: str | None, counts: Iterable[tuple] = ()
+    ) -> None:
+        self.frame, self.client = frame, client
+        self.keep = np.ones(len(frame), dtype=bool)
+        self.counts: list[tuple[str, int, int]] = list(counts)
+
+    def drop(self, mask: np.ndarray, reason: str) -> None:
+        hit = self.keep & mask
+        if hit.any():
+            n = int(hit.sum())
+            n_clients = int(self.frame.loc[hit, self.client].nunique()) if self.client else n
+            self.counts.append((reason, n, n_clients))
+        self.keep &= ~mask
+
+    def table(self) -> pd.DataFrame:
+        excl = pd.DataFrame(self.counts, columns=list(EXCLUSION_COLUMNS))
+        return excl.astype({"n_rows": "int64", "n_clients": "int64"})
+
+
 @dataclass
 class PanelSpec:
     """Everything needed to code new data the way the model data were coded."""
 
     outcome: str
-    time: str
+    session: str
     client: str
     therapist: str | None
     predictors: dict[str, str]
@@ -85,38 +151,16 @@ class PanelSpec:
         return f"{name}_within_lag" if self.lag == 1 else f"{name}_within_lag{self.lag}"
 
 
-def _missing_columns(data: pd.DataFrame, cols: list[str], what: str) -> None:
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise DataValidationError(
-            [
-                {
-                    "file": "panel",
-                    "row": None,
-                    "column": c,
-                    "value": None,
-                    "problem": f"{what} column {c!r} is not in the data",
-                }
-                for c in missing
-            ]
-        )
-
-
-def _is_categorical(s: pd.Series) -> bool:
-    return not pd.api.types.is_numeric_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)
-
-
 def prepare(
-    source: Study | pd.DataFrame, spec: PanelSpec
+    data: Study | pd.DataFrame, spec: PanelSpec
 ) -> tuple[pd.DataFrame, pd.DataFrame, PanelSpec]:
     """Build the model frame, the exclusions table and the fitted coding constants."""
     counts: list[tuple[str, int, int]] = []
-    if isinstance(source, Study):
-        scored = score_study(source)
-        panel = scored.panel()
-        if "wai_sr_total" in panel.columns and "wai_sr_sum" not in panel.columns:
-            # WAI-SR total on the 12-60 sum scale (12 x mean of the answered items)
-            panel["wai_sr_sum"] = 12.0 * panel["wai_sr_total"]
+    needed = [spec.outcome, spec.session, spec.client]
+    needed += list(spec.predictors.values()) + list(spec.time_varying.values())
+    needed += list(spec.moderators.values())
+    if isinstance(data, Study):
+        panel = with_sum_scales(scored_study(data, needed).panel())
         if "attended" in panel.columns:
             missed = panel["attended"] != 1
             if missed.any():
@@ -128,14 +172,9 @@ def prepare(
                     )
                 )
             panel = panel.loc[~missed].reset_index(drop=True)
-    elif isinstance(source, pd.DataFrame):
-        panel = source.reset_index(drop=True)
     else:
-        raise TypeError(f"expected a Study or a DataFrame, got {type(source).__name__}")
-    needed = [spec.outcome, spec.time, spec.client]
-    needed += list(spec.predictors.values()) + list(spec.time_varying.values())
-    needed += list(spec.moderators.values())
-    _missing_columns(panel, needed, "model")
+        panel = as_table(data, "sessions").reset_index(drop=True)
+    require_columns(panel, needed, table="panel", role="model")
     if spec.therapist is not None and spec.therapist not in panel.columns:
         spec.therapist = None
     # 1. provisional coding on every row: term kinds, and which rows lack a value
@@ -156,12 +195,12 @@ def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.D
     With ``fit=True`` the centring constants are estimated (and stored in
     ``spec``); otherwise the stored ones are used (new data).
     """
-    frame = prep.time_code(panel, time=spec.time, by=spec.client, method=spec.time_method)
+    frame = prep.time_code(panel, session=spec.session, client=spec.client, method=spec.time_method)
     clients = frame.drop_duplicates(spec.client)
     for name, col in {**spec.predictors, **spec.moderators}.items():
         values = frame[col]
         if fit:
-            kind = "categorical" if _is_categorical(values) else "continuous"
+            kind = "categorical" if is_categorical(values) else "continuous"
             spec.kinds[name] = kind
         if spec.kinds[name] == "categorical":
             if fit:
@@ -190,7 +229,7 @@ def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.D
         dev = (values - person_mean).rename(within)
         tmp = pd.DataFrame({spec.client: frame[spec.client], "_t": frame["time"], within: dev})
         if spec.lag > 0:
-            tmp = prep.lag(tmp, within, by=spec.client, order="_t", k=spec.lag, suffix="_l")
+            tmp = prep.lag(tmp, within, client=spec.client, session="_t", k=spec.lag, suffix="_l")
             lagged = tmp[f"{within}_l"]
             first = frame.groupby(spec.client)["time"].rank(method="first") <= spec.lag
             frame[within] = lagged
@@ -232,39 +271,29 @@ def _exclude(
     frame: pd.DataFrame, spec: PanelSpec, counts: list[tuple[str, int, int]]
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """The rows kept for the fit (boolean mask) and the exclusions table."""
-    keep = np.ones(len(frame), dtype=bool)
-
-    def drop(mask: np.ndarray, reason: str) -> None:
-        nonlocal keep
-        hit = keep & mask
-        if hit.any():
-            counts.append((reason, int(hit.sum()), int(frame.loc[hit, spec.client].nunique())))
-        keep &= ~mask
-
-    drop(frame[spec.outcome].isna().to_numpy(), f"missing outcome {spec.outcome!r}")
-    drop(frame[spec.time].isna().to_numpy(), f"missing time {spec.time!r}")
+    ex = Exclusions(frame, spec.client, counts)
+    ex.drop(frame[spec.outcome].isna().to_numpy(), f"missing outcome {spec.outcome!r}")
+    ex.drop(frame[spec.session].isna().to_numpy(), f"missing time {spec.session!r}")
     for name, col in spec.predictors.items():
-        drop(frame[name].isna().to_numpy(), f"missing intake predictor {col!r}")
+        ex.drop(frame[name].isna().to_numpy(), f"missing intake predictor {col!r}")
     for name, col in spec.moderators.items():
-        drop(frame[name].isna().to_numpy(), f"missing moderator {col!r}")
+        ex.drop(frame[name].isna().to_numpy(), f"missing moderator {col!r}")
     for name, col in spec.time_varying.items():
         within = spec.within_name(name)
         if spec.lag > 0:
             first = frame[f"_{within}_first"].to_numpy(dtype=bool)
-            drop(
+            ex.drop(
                 first & frame[within].isna().to_numpy(),
                 f"no previous session for lagged {col!r} (client's first session)",
             )
-        drop(frame[f"{name}_between"].isna().to_numpy(), f"no scorable {col!r} for the client")
-        drop(frame[within].isna().to_numpy(), f"missing lagged predictor {col!r}")
+        ex.drop(frame[f"{name}_between"].isna().to_numpy(), f"no scorable {col!r} for the client")
+        ex.drop(frame[within].isna().to_numpy(), f"missing lagged predictor {col!r}")
     if spec.therapist is not None:
-        drop(frame[spec.therapist].isna().to_numpy(), f"missing {spec.therapist!r}")
-    excl = pd.DataFrame(counts, columns=list(EXCLUSION_COLUMNS))
-    excl["n_rows"] = excl["n_rows"].astype("int64")
-    excl["n_clients"] = excl["n_clients"].astype("int64")
-    if not keep.any():
+        ex.drop(frame[spec.therapist].isna().to_numpy(), f"missing {spec.therapist!r}")
+    excl = ex.table()
+    if not ex.keep.any():
         raise ModelSpecError("no rows left to fit after the exclusions:\n" + excl.to_string())
-    return keep, excl
+    return ex.keep, excl
 
 
 def _refit(kept: pd.DataFrame, raw: pd.DataFrame, spec: PanelSpec) -> None:

@@ -6,21 +6,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
-from ..errors import DataValidationError, ModelSpecError
+from .._validate import as_table, check_choice, check_positive_int, require_columns
+from ..errors import ModelSpecError
 from ..models import gee, glmm
-from ..study import Study
-from ._panel import _is_categorical, _named, score_study
+from ..study import CLIENT, THERAPIST, Study
+from ._panel import ADJUSTED_PREDICTORS, Exclusions, is_categorical, named_terms, scored_study
 
-__all__ = ["BinaryModel", "binary_model", "client_table"]
+__all__ = ["DEFAULT_PREDICTORS", "BinaryModel", "binary_model", "client_table"]
 
-#: Default intake predictors of a Study: term name -> clients column.
-DEFAULT_PREDICTORS: dict[str, str] = {
-    "autonomous": "srq_autonomous",
-    "readiness": "urica_readiness",
-}
+#: Default intake predictors of :func:`binary_model`: those of the adjusted growth model
+#: (:data:`engagestats.analyses.endtoend.ADJUSTED_PREDICTORS`), term name -> clients column.
+DEFAULT_PREDICTORS = ADJUSTED_PREDICTORS
+
+#: Talking Therapies outcomes that :func:`client_table` adds (0/1).
+_TT_OUTCOMES = ["recovery", "reliable_improvement", "reliable_recovery"]
 
 
 @dataclass(frozen=True)
@@ -61,26 +62,34 @@ class BinaryModel:
         return f"formula: {self.formula}\nclients excluded: {excl}\n\n{self.fit.summary()}"
 
 
-def client_table(study: Study) -> pd.DataFrame:
+def client_table(
+    study: Study, *, predictors: Sequence[str] | Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """One row per client: intake scores, ``dropout`` and Talking Therapies outcomes.
 
     Parameters
     ----------
     study : Study
-        Scored here with :data:`engagestats.analyses.PRORATION`.
+        Score columns it lacks (the ``predictors``, and the PHQ-9 and GAD-7
+        totals of the outcomes) are scored under the analyses' policy,
+        :data:`engagestats.scoring.PRORATE_80`; scores already present are used
+        as they are.
+    predictors : sequence or mapping of str, optional
+        The intake score columns needed; :data:`DEFAULT_PREDICTORS` by default.
 
     Returns
     -------
     DataFrame
-        The scored clients table with therapist columns, ``dropout`` (1 when
+        The clients table with therapist columns, ``dropout`` (1 when
         ``end_reason`` is ``"dropout"``, 0 when ``"completed"``, missing
         otherwise) and, when PHQ-9 and GAD-7 are present, ``recovery``,
         ``reliable_improvement`` and ``reliable_recovery`` (0/1, missing when
         undefined) from :func:`engagestats.change.talking_therapies_outcomes`.
     """
-    scored = score_study(study)
+    preds = named_terms(DEFAULT_PREDICTORS if predictors is None else predictors)
+    scored = scored_study(study, [*preds.values(), "phq9_total", "gad7_total"])
     clients = scored.clients.merge(
-        scored.therapists, on="therapist_id", how="left", suffixes=("", "_therapist")
+        scored.therapists, on=THERAPIST, how="left", suffixes=("", "_therapist")
     )
     if "end_reason" in clients.columns:
         clients["dropout"] = clients["end_reason"].map({"dropout": 1.0, "completed": 0.0})
@@ -88,20 +97,19 @@ def client_table(study: Study) -> pd.DataFrame:
         from ..change.talking_therapies import talking_therapies_outcomes
 
         tt = talking_therapies_outcomes(scored)
-        keep = ["recovery", "reliable_improvement", "reliable_recovery"]
-        tt = tt[["client_id", *keep]].copy()
-        for c in keep:
+        tt = tt[[CLIENT, *_TT_OUTCOMES]].copy()
+        for c in _TT_OUTCOMES:
             tt[c] = tt[c].astype("Float64").astype(float)
-        clients = clients.merge(tt, on="client_id", how="left")
+        clients = clients.merge(tt, on=CLIENT, how="left")
     return clients
 
 
 def binary_model(
-    study_or_frame: Study | pd.DataFrame,
+    data: Study | pd.DataFrame,
     *,
     outcome: str = "dropout",
     predictors: Sequence[str] | Mapping[str, str] | None = None,
-    therapist: str = "therapist_id",
+    therapist: str = THERAPIST,
     method: Literal["gee", "glmm"] = "gee",
     center: bool = True,
     nagq: int = 1,
@@ -110,7 +118,7 @@ def binary_model(
 
     Parameters
     ----------
-    study_or_frame : Study or DataFrame
+    data : Study or DataFrame
         A Study (turned into one row per client by :func:`client_table`) or a
         client-level DataFrame.
     outcome : str, default "dropout"
@@ -142,9 +150,10 @@ def binary_model(
     Raises
     ------
     DataValidationError
-        When a named column is missing.
+        When a named column is missing, ``method`` is unknown or ``nagq`` is not
+        a positive integer.
     ModelSpecError
-        For an unknown method or when no client is left.
+        When no client is left.
 
     Notes
     -----
@@ -172,50 +181,26 @@ def binary_model(
     >>> m.odds_ratios["term"].tolist()
     ['(Intercept)', 'autonomous', 'readiness']
     """
-    if method not in ("gee", "glmm"):
-        raise ModelSpecError(f"method must be 'gee' or 'glmm', got {method!r}")
-    preds = dict(DEFAULT_PREDICTORS) if predictors is None else _named(predictors)
-    if isinstance(study_or_frame, Study):
-        frame = client_table(study_or_frame)
-    elif isinstance(study_or_frame, pd.DataFrame):
-        frame = study_or_frame.reset_index(drop=True).copy()
+    check_choice(method, ("gee", "glmm"), name="method")
+    check_positive_int(nagq, name="nagq", what="quadrature nodes")
+    preds = named_terms(DEFAULT_PREDICTORS if predictors is None else predictors)
+    if isinstance(data, Study):
+        frame = client_table(data, predictors=preds)
     else:
-        raise TypeError(f"expected a Study or a DataFrame, got {type(study_or_frame).__name__}")
-    needed = [outcome, therapist, *preds.values()]
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise DataValidationError(
-            [
-                {
-                    "file": "clients",
-                    "row": None,
-                    "column": c,
-                    "value": None,
-                    "problem": f"model column {c!r} is not in the data",
-                }
-                for c in missing
-            ]
-        )
-    client = "client_id" if "client_id" in frame.columns else None
-    counts = []
-    keep = np.ones(len(frame), dtype=bool)
-    for col, reason in (
-        [(outcome, f"missing outcome {outcome!r}")]
-        + [(c, f"missing predictor {c!r}") for c in preds.values()]
-        + [(therapist, f"missing {therapist!r}")]
-    ):
-        hit = keep & frame[col].isna().to_numpy()
-        if hit.any():
-            n_cl = int(frame.loc[hit, client].nunique()) if client else int(hit.sum())
-            counts.append((reason, int(hit.sum()), n_cl))
-        keep &= ~hit
-    exclusions = pd.DataFrame(counts, columns=["reason", "n_rows", "n_clients"])
-    data = frame.loc[keep].reset_index(drop=True)
+        frame = as_table(data, "clients").reset_index(drop=True).copy()
+    require_columns(frame, [outcome, therapist, *preds.values()], table="clients", role="model")
+    ex = Exclusions(frame, CLIENT if CLIENT in frame.columns else None)
+    ex.drop(frame[outcome].isna().to_numpy(), f"missing outcome {outcome!r}")
+    for c in preds.values():
+        ex.drop(frame[c].isna().to_numpy(), f"missing predictor {c!r}")
+    ex.drop(frame[therapist].isna().to_numpy(), f"missing {therapist!r}")
+    exclusions = ex.table()
+    data = frame.loc[ex.keep].reset_index(drop=True)
     if data.empty:
         raise ModelSpecError("no clients left to fit after the exclusions")
     centres: dict[str, float] = {}
     for name, col in preds.items():
-        if _is_categorical(data[col]):
+        if is_categorical(data[col]):
             data[name] = data[col].astype(str)
         else:
             centres[name] = float(data[col].mean()) if center else 0.0

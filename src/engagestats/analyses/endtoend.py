@@ -11,13 +11,14 @@ import pandas as pd
 from ..classify import MOTIVATION_TYPES, READINESS_STAGES, motivation_type, readiness_stage
 from ..errors import EngageStatsWarning
 from ..study import Study
-from ._panel import score_study
+from ._panel import ADJUSTED_PREDICTORS, ADJUSTED_TIME_VARYING, scored_study
 from .client_outcomes import BinaryModel, binary_model
 from .growth import growth_model
 from .outcome_model import OutcomeModel
 
 __all__ = [
     "ADJUSTED_PREDICTORS",
+    "ADJUSTED_TIME_VARYING",
     "AnalysisResult",
     "analyse_alliance",
     "analyse_dropout",
@@ -25,10 +26,8 @@ __all__ = [
     "analyse_readiness",
 ]
 
-#: Intake predictors of the adjusted growth model (term name -> column).
-ADJUSTED_PREDICTORS = {"autonomous": "srq_autonomous", "readiness": "urica_readiness"}
-#: Time-varying predictor of the adjusted growth model (WAI-SR total, 12-60 sum scale).
-ADJUSTED_TIME_VARYING = {"alliance": "wai_sr_sum"}
+#: The score columns the adjusted growth model and the analyses by category need.
+_SCORES = ["phq9_total", *ADJUSTED_PREDICTORS.values(), *ADJUSTED_TIME_VARYING.values()]
 
 
 @dataclass
@@ -80,7 +79,11 @@ def adjusted_model(study: Study) -> OutcomeModel:
     :func:`analyse_motivation`, :func:`analyse_readiness` and
     :func:`analyse_alliance`.
     """
-    return growth_model(study, predictors=ADJUSTED_PREDICTORS, time_varying=ADJUSTED_TIME_VARYING)
+    return growth_model(
+        scored_study(study, _SCORES),
+        predictors=ADJUSTED_PREDICTORS,
+        time_varying=ADJUSTED_TIME_VARYING,
+    )
 
 
 def _with_client_column(study: Study, column: str, values: pd.Series) -> Study:
@@ -146,6 +149,9 @@ def analyse_motivation(study: Study, *, model: OutcomeModel | None = None) -> An
     Parameters
     ----------
     study : Study
+        Score columns the models need that it lacks are scored once, under the
+        analyses' policy (:data:`engagestats.scoring.PRORATE_80`); scores already
+        present (a study scored by the report, say) are used as they are.
     model : OutcomeModel, optional
         The adjusted growth model of this study, when already fitted (for
         example by another ``analyse_*`` call: they share it), to avoid
@@ -169,9 +175,10 @@ def analyse_motivation(study: Study, *, model: OutcomeModel | None = None) -> An
     >>> res.tables["effects"]["term"].tolist()
     ['autonomous', 'time:autonomous']
     """
+    study = scored_study(study, [*_SCORES, "srq_autonomous", "srq_controlled"])
     main = model if model is not None else adjusted_model(study)
     result = _growth_result("motivation", "autonomous", main, by="autonomous")
-    types = motivation_type(score_study(study).clients)["motivation_type"]
+    types = motivation_type(study.clients)["motivation_type"]
     _categorical(
         result,
         study,
@@ -192,6 +199,9 @@ def analyse_readiness(study: Study, *, model: OutcomeModel | None = None) -> Ana
     Parameters
     ----------
     study : Study
+        Score columns the models need that it lacks are scored once, under the
+        analyses' policy (:data:`engagestats.scoring.PRORATE_80`); scores already
+        present (a study scored by the report, say) are used as they are.
     model : OutcomeModel, optional
         The adjusted growth model of this study, when already fitted (for
         example by another ``analyse_*`` call: they share it), to avoid
@@ -211,9 +221,10 @@ def analyse_readiness(study: Study, *, model: OutcomeModel | None = None) -> Ana
     >>> res.tables["effects"]["term"].tolist()
     ['readiness', 'time:readiness']
     """
+    study = scored_study(study, [*_SCORES, "urica_readiness"])
     main = model if model is not None else adjusted_model(study)
     result = _growth_result("readiness", "readiness", main, by="readiness")
-    stages = readiness_stage(score_study(study).clients)["stage"]
+    stages = readiness_stage(study.clients)["stage"]
     _categorical(
         result, study, "stage", stages, levels=READINESS_STAGES, reference="precontemplation"
     )
@@ -230,6 +241,9 @@ def analyse_alliance(study: Study, *, model: OutcomeModel | None = None) -> Anal
     Parameters
     ----------
     study : Study
+        Score columns the models need that it lacks are scored once, under the
+        analyses' policy (:data:`engagestats.scoring.PRORATE_80`); scores already
+        present (a study scored by the report, say) are used as they are.
     model : OutcomeModel, optional
         The adjusted growth model of this study, when already fitted (for
         example by another ``analyse_*`` call: they share it), to avoid
@@ -266,6 +280,9 @@ def analyse_dropout(study: Study) -> AnalysisResult:
     Parameters
     ----------
     study : Study
+        Score columns the models need that it lacks are scored once, under the
+        analyses' policy (:data:`engagestats.scoring.PRORATE_80`); scores already
+        present (a study scored by the report, say) are used as they are.
 
     Returns
     -------
@@ -283,6 +300,7 @@ def analyse_dropout(study: Study) -> AnalysisResult:
     >>> res.tables["odds_ratios"]["term"].tolist()
     ['(Intercept)', 'autonomous', 'readiness']
     """
+    study = scored_study(study, [*ADJUSTED_PREDICTORS.values(), "phq9_total", "gad7_total"])
     gee = binary_model(study, outcome="dropout", predictors=ADJUSTED_PREDICTORS, method="gee")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EngageStatsWarning)

@@ -7,21 +7,41 @@ from typing import Literal
 
 import pandas as pd
 
+from .. import instruments
+from .._validate import check_choice
 from ..errors import ModelSpecError
 from ..models import lmm
 from ..models.inference import check_ddf
-from ..study import Study
-from ._panel import PanelSpec, _named, prepare
+from ..study import CLIENT, SESSION, THERAPIST, Study
+from ._panel import PanelSpec, named_terms, prepare
 from .outcome_model import OutcomeModel
 
-__all__ = ["growth_formula", "growth_model"]
+__all__ = ["growth_formula", "growth_model", "outcome_direction"]
 
 Names = Sequence[str] | Mapping[str, str] | str
 
 
-#: Outcome stems whose higher values are worse / better (for interpretations).
-_HIGHER_IS_WORSE = frozenset({"phq9", "gad7", "k10", "core10", "bdi", "oq45"})
-_HIGHER_IS_BETTER = frozenset({"ors", "srs", "wai", "gas"})
+def outcome_direction(outcome: str) -> bool | None:
+    """Whether a higher ``outcome`` is worse, from its instrument; None when unknown.
+
+    The instrument is the registered (or example) one whose name begins the
+    column (``phq9_total``, ``wai_sr_sum``: the longest such name); its
+    ``direction`` says what a higher score means.
+
+    Examples
+    --------
+    >>> outcome_direction("phq9_total"), outcome_direction("wai_sr_sum")
+    (True, False)
+    >>> outcome_direction("bdi_total") is None
+    True
+    """
+    column = str(outcome).lower()
+    names = [*instruments.available(), *instruments.example_names()]
+    stems = [n for n in names if column.startswith(n + "_")]
+    if not stems:
+        return None
+    inst = instruments.resolve(max(stems, key=len), examples=True)
+    return inst.direction == "higher_is_worse"
 
 
 def growth_formula(
@@ -30,8 +50,8 @@ def growth_formula(
     predictors: Sequence[str] = (),
     time_varying: Sequence[str] = (),
     moderators: Sequence[str] = (),
-    client: str = "client_id",
-    therapist: str | None = "therapist_id",
+    client: str = CLIENT,
+    therapist: str | None = THERAPIST,
     random_slope: bool = True,
     lag: int = 1,
 ) -> str:
@@ -82,14 +102,14 @@ def growth_formula(
 
 
 def growth_model(
-    study_or_panel: Study | pd.DataFrame,
+    data: Study | pd.DataFrame,
     *,
     outcome: str = "phq9_total",
-    time: str = "session",
+    session: str = SESSION,
     predictors: Names = (),
     time_varying: Names = (),
-    client: str = "client_id",
-    therapist: str | None = "therapist_id",
+    client: str = CLIENT,
+    therapist: str | None = THERAPIST,
     random_slope: bool = True,
     center: bool = True,
     lag: int = 1,
@@ -104,16 +124,18 @@ def growth_model(
 
     Parameters
     ----------
-    study_or_panel : Study or DataFrame
-        A :class:`~engagestats.Study` (scored here with the proration rules of
-        :data:`engagestats.analyses.PRORATION`: a (sub)scale is scored when at
+    data : Study or DataFrame
+        A :class:`~engagestats.Study` (its attended sessions joined with the
+        client's intake scores and therapist variables; score columns the model
+        needs that it lacks are scored under the analyses' policy,
+        :data:`engagestats.scoring.PRORATE_80`: a (sub)scale is scored when at
         least 80% of its items are answered, as the mean of the answered items,
-        times the number of items for sum scores; its attended sessions are
-        joined with the client's intake scores and therapist variables), or a
-        ready long DataFrame (one row per client and occasion).
+        times the number of items for sum scores; scores already present are
+        used as they are), or a ready long DataFrame (one row per client and
+        occasion).
     outcome : str, default "phq9_total"
         Outcome column.
-    time : str, default "session"
+    session : str, default "session"
         Session-number column, coded by :func:`engagestats.prep.time_code` as
         ``time`` = sessions since the client's first session (so the intercept
         is the intake level).
@@ -166,8 +188,9 @@ def growth_model(
         covariance either way.
     higher_is_worse : bool, optional
         Direction of the outcome, for the plain-language interpretations;
-        read from the name when omitted (PHQ-9, GAD-7, K10, CORE-10, BDI,
-        OQ-45: higher is worse; ORS, SRS, WAI-SR, GAS: higher is better), and a
+        when omitted, the ``direction`` of the instrument whose score the
+        outcome is (:func:`outcome_direction`: PHQ-9, GAD-7, K10, CORE-10:
+        higher is worse; ORS, SRS, WAI-SR, GAS: higher is better), and a
         :class:`~engagestats.ModelSpecError` for any other outcome.
 
     Returns
@@ -252,15 +275,10 @@ def growth_model(
     """
     if not isinstance(lag, int) or lag < 0:
         raise ModelSpecError(f"lag must be a non-negative integer, got {lag!r}")
-    if first_lag not in ("zero", "drop"):
-        raise ModelSpecError(f"first_lag must be 'zero' or 'drop', got {first_lag!r}")
+    check_choice(first_lag, ("zero", "drop"), name="first_lag")
     if higher_is_worse is None:
-        stem = outcome.split("_")[0].lower()
-        if stem in _HIGHER_IS_WORSE:
-            higher_is_worse = True
-        elif stem in _HIGHER_IS_BETTER:
-            higher_is_worse = False
-        else:
+        higher_is_worse = outcome_direction(outcome)
+        if higher_is_worse is None:
             raise ModelSpecError(
                 f"cannot tell whether a higher {outcome!r} is worse or better; pass "
                 "higher_is_worse=True or False (the interpretations depend on it)"
@@ -274,12 +292,12 @@ def growth_model(
         )
     spec = PanelSpec(
         outcome=outcome,
-        time=time,
+        session=session,
         client=client,
         therapist=therapist,
-        predictors=_named(predictors),
-        time_varying=_named(time_varying),
-        moderators=_named(moderators),
+        predictors=named_terms(predictors),
+        time_varying=named_terms(time_varying),
+        moderators=named_terms(moderators),
         center=center,
         lag=lag,
         first_lag=first_lag,
@@ -288,7 +306,7 @@ def growth_model(
     clash = set(spec.predictors) & set(spec.moderators)
     if clash:
         raise ModelSpecError(f"{sorted(clash)} cannot be both a predictor and a moderator")
-    frame, exclusions, spec = prepare(study_or_panel, spec)
+    frame, exclusions, spec = prepare(data, spec)
     continuous = [m for m in spec.moderators if spec.kinds.get(m) == "continuous"]
     if continuous:
         raise ModelSpecError(

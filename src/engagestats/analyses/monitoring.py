@@ -10,12 +10,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._validate import as_table, check_level
 from ..errors import ModelSpecError
 from ..models import design as _design
-from ..models.inference import check_level
 from ..study import Study
-from ._panel import apply_spec as _apply_spec
-from ._panel import score_study
+from ._panel import apply_spec, scored_study, with_sum_scales
 from .outcome_model import OutcomeModel
 
 __all__ = ["expected_change", "off_track"]
@@ -141,8 +140,6 @@ def expected_change(
     True
     """
     level = check_level(level)
-    if not 0 < level < 1:
-        raise ModelSpecError(f"level must be in (0, 1), got {level!r}")
     t = model._times(times)
     X = model._design_rows(model._at(intake), t)
     out = _bands(model, X, t, level)
@@ -163,8 +160,9 @@ def off_track(
     model : OutcomeModel
         A fitted growth model.
     data : Study or DataFrame
-        Clients to monitor: a Study (scored and its attended sessions used, as
-        in :func:`growth_model`) or a long panel with the model's columns.
+        Clients to monitor: a Study (its attended sessions; score columns the
+        model needs that it lacks are scored as in :func:`growth_model`) or a
+        long panel with the model's columns.
     level : float, default 0.95
         Coverage of the two-sided prediction band of :func:`expected_change`.
 
@@ -172,7 +170,7 @@ def off_track(
     -------
     DataFrame
         One row per session row: ``client_id`` (the model's client column),
-        the model's time column (``session``), ``time``, ``observed``,
+        the model's session column (``session``), ``time``, ``observed``,
         ``expected``, ``pi_low``, ``pi_high``, ``off_track`` (True when the
         observed score lies outside the band on the worse side: above
         ``pi_high`` when higher is worse) and ``status`` (``"off track"``,
@@ -206,14 +204,12 @@ def off_track(
     level = check_level(level)
     spec = copy.deepcopy(model.spec)
     if isinstance(data, Study):
-        panel = score_study(data).panel(attended_only=True)
-        if "wai_sr_total" in panel.columns:
-            panel["wai_sr_sum"] = 12.0 * panel["wai_sr_total"]
-    elif isinstance(data, pd.DataFrame):
-        panel = data.reset_index(drop=True)
+        needed = [spec.outcome, *spec.predictors.values(), *spec.moderators.values()]
+        needed += list(spec.time_varying.values())
+        panel = with_sum_scales(scored_study(data, needed).panel(attended_only=True))
     else:
-        raise TypeError(f"data must be a Study or a DataFrame, got {type(data).__name__}")
-    frame, _ = _apply_spec(panel, spec, fit=False)
+        panel = as_table(data, "sessions").reset_index(drop=True)
+    frame, _ = apply_spec(panel, spec, fit=False)
     for v in spec.time_varying:
         frame[f"{v}_between"] = 0.0
         frame[spec.within_name(v)] = 0.0
@@ -241,7 +237,7 @@ def off_track(
     return pd.DataFrame(
         {
             spec.client: frame[spec.client].to_numpy(),
-            spec.time: frame[spec.time].to_numpy(),
+            spec.session: frame[spec.session].to_numpy(),
             "time": times,
             "observed": obs.to_numpy(),
             "expected": bands["estimate"].to_numpy(),

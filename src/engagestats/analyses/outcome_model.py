@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._validate import check_level
 from ..errors import ModelSpecError
 from ..models import design as _design
-from ..models.inference import check_ddf, check_level
+from ..models.inference import check_ddf
 from . import _moderation, _tables
 
 if TYPE_CHECKING:
@@ -104,12 +105,12 @@ class OutcomeModel:
         return [(term, None)]
 
     # ----------------------------------------------------------- effects
-    def effects(self, ci: float = 0.95) -> pd.DataFrame:
+    def effects(self, *, level: float = 0.95) -> pd.DataFrame:
         """The effects of interest, with plain-language interpretations.
 
         Parameters
         ----------
-        ci : float, default 0.95
+        level : float, default 0.95
             Confidence level (t intervals with the model's ``ddf``: Satterthwaite by default).
 
         Returns
@@ -127,7 +128,7 @@ class OutcomeModel:
         For an outcome where higher is worse, a negative time slope (or a
         negative interaction with time) is improvement (faster improvement).
         """
-        ci = check_level(ci, name="ci")
+        level = check_level(level)
         names = self._names()
         rows: list[tuple[str, str, float, str]] = []  # term, effect, sd, kind
         rows.append(("time", "change per session (average client)", np.nan, "time"))
@@ -150,12 +151,12 @@ class OutcomeModel:
             columns=self.fit.fixed.index,
             index=terms,
         )
-        table = self.fit.contrast(L, level=ci, ddf=self.ddf).reset_index(drop=True)
+        table = self.fit.contrast(L, level=level, ddf=self.ddf).reset_index(drop=True)
         out = pd.DataFrame({"term": terms, "effect": [r[1] for r in rows]})
         out = pd.concat([out, table], axis=1)
         out["sd"] = [r[2] for r in rows]
         out["interpretation"] = [
-            self._interpret(r, est, lo, hi, ci)
+            self._interpret(r, est, lo, hi, level)
             for r, est, lo, hi in zip(
                 rows, out["estimate"], out["ci_low"], out["ci_high"], strict=True
             )
@@ -177,15 +178,15 @@ class OutcomeModel:
             return "after a session with", " at the next session"
         return f"{k} sessions after a session with", ""
 
-    def _label(self, term: str, level: str | None) -> str:
-        if level is not None:
-            return f"{term} = {level} (vs {self.spec.levels[term][0]})"
+    def _label(self, term: str, lv: str | None) -> str:
+        if lv is not None:
+            return f"{term} = {lv} (vs {self.spec.levels[term][0]})"
         return term
 
-    def _interpret(self, row: tuple, est: float, lo: float, hi: float, ci: float) -> str:
+    def _interpret(self, row: tuple, est: float, lo: float, hi: float, level: float) -> str:
         term, _, sd, kind = row
         y = self.outcome
-        pct = f"{100 * ci:g}% CI"
+        pct = f"{100 * level:g}% CI"
         scale = 1.0 if np.isnan(sd) else sd
         est, lo, hi = est * scale, lo * scale, hi * scale
         good = -1.0 if self.higher_is_worse else 1.0  # sign of improvement
@@ -293,7 +294,7 @@ class OutcomeModel:
         *,
         times: Any = None,
         at: dict[str, Any] | None = None,
-        ci: float = 0.95,
+        level: float = 0.95,
     ) -> pd.DataFrame:
         """Model-implied mean trajectories with confidence bands.
 
@@ -312,7 +313,7 @@ class OutcomeModel:
             within-person parts at 0, the client's own mean); unset categorical
             ones are averaged over their levels weighted by their share of
             clients.
-        ci : float, default 0.95
+        level : float, default 0.95
             Confidence level.
 
         Returns
@@ -330,7 +331,7 @@ class OutcomeModel:
         the population mean, not for individual clients (see
         :func:`expected_change`).
         """
-        ci = check_level(ci, name="ci")
+        level = check_level(level)
         t = self._times(times)
         base = self._at(at)
         if by is None:
@@ -347,7 +348,7 @@ class OutcomeModel:
         frames = []
         for label, values in groups:
             X = self._design_rows(values, t)
-            res = self.fit.contrast(X, level=ci, ddf=self.ddf)
+            res = self.fit.contrast(X, level=level, ddf=self.ddf)
             part = pd.DataFrame({"time": t})
             if by is not None:
                 part.insert(0, by, label)
@@ -362,13 +363,13 @@ class OutcomeModel:
 
     # -------------------------------------------------------- moderation
     def moderation(
-        self, ci: float = 0.95, *, weights: Literal["proportional", "equal"] = "proportional"
+        self, *, level: float = 0.95, weights: Literal["proportional", "equal"] = "proportional"
     ) -> dict[str, pd.DataFrame]:
         """Tests of whether each predictor's time effect differs across moderator levels.
 
         Parameters
         ----------
-        ci : float, default 0.95
+        level : float, default 0.95
             Confidence level of the simple slopes.
         weights : {"proportional", "equal"}, default "proportional"
             With two or more moderators, how a simple slope at one moderator's
@@ -388,13 +389,16 @@ class OutcomeModel:
             moderators, comma-separated, or ``"none"``), ``weights``
             (``"proportional"``, ``"equal"`` or ``"none"``), ``estimate, se,
             df, t, p, ci_low, ci_high``: the predictor's time effect in that
-            level. ``simple_slopes.attrs["level_weights"]`` holds the weights
-            used, ``{moderator: {level: weight}}``.
+            level. ``"level_weights"``: the weights used to average over the
+            other moderators, one row per moderator and level: ``moderator,
+            level, weight`` (empty with a single moderator).
 
         Raises
         ------
         ModelSpecError
-            When the model has no moderators or ``weights`` is unknown.
+            When the model has no moderators.
+        DataValidationError
+            When ``weights`` or ``level`` is not one of the allowed values.
 
         Notes
         -----
@@ -444,7 +448,7 @@ class OutcomeModel:
         4       group      modality   equal
         5  individual      modality   equal
         """
-        return _moderation.moderation(self, ci=ci, weights=weights)
+        return _moderation.moderation(self, level=level, weights=weights)
 
     # ------------------------------------------------------------- tables
     def table(

@@ -20,11 +20,13 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
+from .._validate import check_positive_int, check_prob
 from ..change.rates import wilson_interval
-from ..errors import ConvergenceWarning, EngageStatsError, ModelSpecError, SingularFitWarning
+from ..errors import ConvergenceWarning, DataValidationError, EngageStatsError, SingularFitWarning
 from ..simulate import SimulationParams, simulate_study
 from ..simulate._truth import FIXED_TERMS
 from ..study import Study
+from ._panel import ADJUSTED_PREDICTORS, ADJUSTED_TIME_VARYING
 
 __all__ = ["EFFECTS", "GENERATING_PREDICTORS", "GENERATING_TIME_VARYING", "power_curve"]
 
@@ -33,14 +35,12 @@ EFFECTS: dict[str, str] = {
     term: param for term, (param, _) in FIXED_TERMS.items() if term != "(Intercept)"
 }
 
-#: Intake predictors of the refitted generating model (term name -> column).
-GENERATING_PREDICTORS: dict[str, str] = {
-    "autonomous": "srq_autonomous",
-    "readiness": "urica_readiness",
-}
+#: Intake predictors of the refitted generating model (term name -> column): the adjusted
+#: growth model's (:data:`engagestats.analyses.endtoend.ADJUSTED_PREDICTORS`).
+GENERATING_PREDICTORS = ADJUSTED_PREDICTORS
 
 #: Time-varying predictor of the refitted generating model (WAI-SR total, 12-60 sum scale).
-GENERATING_TIME_VARYING: dict[str, str] = {"alliance": "wai_sr_sum"}
+GENERATING_TIME_VARYING = ADJUSTED_TIME_VARYING
 
 POWER_COLUMNS = (
     "n_clients",
@@ -139,33 +139,33 @@ class _Progress:
 def _positive_ints(values: Sequence[int] | int, name: str) -> list[int]:
     seq = [values] if isinstance(values, int | np.integer) else list(values)
     if not seq:
-        raise ModelSpecError(f"{name} must not be empty")
-    for v in seq:
-        if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 1:
-            raise ModelSpecError(f"{name} must hold integers >= 1, got {v!r}")
-    return [int(v) for v in seq]
+        raise DataValidationError.for_argument(name, seq, f"{name} must not be empty")
+    return [check_positive_int(v, name=name) for v in seq]
 
 
 def _check(
     effect: str, values: Sequence[float] | float | None, params: SimulationParams | None
 ) -> tuple[SimulationParams, list[float]]:
     if effect not in EFFECTS:
-        raise ModelSpecError(f"unknown effect {effect!r}; choose one of {sorted(EFFECTS)}")
+        raise DataValidationError.for_argument(
+            "effect", effect, f"unknown effect {effect!r}; choose one of {sorted(EFFECTS)}"
+        )
     base = SimulationParams() if params is None else params
     if not isinstance(base, SimulationParams):
-        raise ModelSpecError(f"params must be a SimulationParams, got {type(base).__name__}")
+        raise DataValidationError.for_argument(
+            "params", type(base).__name__, "params must be a SimulationParams"
+        )
     if values is None:
-        vals = [float(getattr(base, EFFECTS[effect]))]
-    else:
-        raw = [values] if np.isscalar(values) else list(values)  # type: ignore[arg-type]
-        if not raw:
-            raise ModelSpecError("values must not be empty")
-        try:
-            vals = [float(v) for v in raw]
-        except (TypeError, ValueError):
-            raise ModelSpecError(f"values must be numbers, got {values!r}") from None
-        if not all(math.isfinite(v) for v in vals):
-            raise ModelSpecError(f"values must be finite, got {values!r}")
+        return base, [float(getattr(base, EFFECTS[effect]))]
+    raw = [values] if np.isscalar(values) else list(values)  # type: ignore[arg-type]
+    if not raw:
+        raise DataValidationError.for_argument("values", raw, "values must not be empty")
+    try:
+        vals = [float(v) for v in raw]
+    except (TypeError, ValueError):
+        raise DataValidationError.for_argument("values", values, "values must be numbers") from None
+    if not all(math.isfinite(v) for v in vals):
+        raise DataValidationError.for_argument("values", values, "values must be finite")
     return base, vals
 
 
@@ -217,7 +217,9 @@ def power_curve(
         power near 0.8 is about :math:`\\sqrt{0.8 \\cdot 0.2 / n_{reps}}`, 0.04
         for 100 replications; ``power_ci_low``/``power_ci_high`` show it.
     alpha : float, default 0.05
-        Significance level of the two-sided Satterthwaite t test.
+        Significance level of the two-sided Satterthwaite t test (a type I
+        error rate, not a confidence level: the one place the library says
+        ``alpha``; the Wilson interval of the power is at ``level`` 0.95).
     seed : int, optional
         Seed of ``numpy.random.default_rng``, which draws one seed per
         replication; equal seeds give equal results. The same replication
@@ -246,8 +248,9 @@ def power_curve(
 
     Raises
     ------
-    ModelSpecError
-        For an unknown effect or invalid arguments.
+    DataValidationError
+        For an unknown effect or invalid arguments (the problem names the
+        argument).
 
     Notes
     -----
@@ -294,10 +297,8 @@ def power_curve(
     sizes = _positive_ints(n_clients, "n_clients")
     (cpt,) = _positive_ints(clients_per_therapist, "clients_per_therapist")
     (reps,) = _positive_ints(n_reps, "n_reps")
-    if isinstance(max_sessions, bool) or not isinstance(max_sessions, int | np.integer):
-        raise ModelSpecError(f"max_sessions must be an integer, got {max_sessions!r}")
-    if not (isinstance(alpha, float | int) and 0 < alpha < 1):
-        raise ModelSpecError(f"alpha must be in (0, 1), got {alpha!r}")
+    check_positive_int(max_sessions, name="max_sessions")
+    alpha = check_prob(alpha, name="alpha", closed="neither")
     if progress is True:
         stream: TextIO | None = sys.stderr
     elif progress is False or progress is None:
@@ -305,7 +306,9 @@ def power_curve(
     elif callable(getattr(progress, "write", None)):
         stream = progress  # type: ignore[assignment]
     else:
-        raise ModelSpecError(f"progress must be True, False or a writable stream, got {progress!r}")
+        raise DataValidationError.for_argument(
+            "progress", progress, "progress must be True, False or a writable stream"
+        )
 
     rng = np.random.default_rng(seed)
     seeds = rng.integers(0, 2**63 - 1, size=(len(sizes), reps))

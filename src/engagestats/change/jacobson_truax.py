@@ -22,7 +22,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from .._validate import check_choice, check_level, check_prob, renamed_arguments
 from ..errors import DataValidationError
 
 __all__ = [
@@ -43,24 +45,24 @@ ArrayLike = Sequence[float] | np.ndarray | pd.Series
 
 
 # --------------------------------------------------------------------- checks
+def _level_of_z(z: float) -> float:
+    """The confidence level of a two-sided normal critical value (``z=1.96`` -> 0.95)."""
+    return float(2.0 * stats.norm.cdf(z) - 1.0)
+
+
+#: Shim for the former keyword ``z`` (a critical value), now ``level`` (a confidence level).
+_Z_TO_LEVEL = renamed_arguments(z=("level", _level_of_z))
+
+
+def _critical(level: float) -> float:
+    """Two-sided normal critical value of a confidence level (0.95 -> 1.95996)."""
+    return float(stats.norm.ppf(0.5 + check_level(level) / 2.0))
+
+
 def _check_sd_reliability(sd: float, reliability: float) -> None:
     if not np.isfinite(sd) or sd <= 0:
-        raise DataValidationError(
-            [{"file": "argument", "column": "sd", "value": str(sd), "problem": "must be > 0"}],
-            "Invalid standard deviation",
-        )
-    if not np.isfinite(reliability) or not 0 < reliability < 1:
-        raise DataValidationError(
-            [
-                {
-                    "file": "argument",
-                    "column": "reliability",
-                    "value": str(reliability),
-                    "problem": "must lie strictly between 0 and 1",
-                }
-            ],
-            "Invalid reliability",
-        )
+        raise DataValidationError.for_argument("sd", sd, "sd must be a standard deviation > 0")
+    check_prob(reliability, name="reliability", closed="neither")
 
 
 def _as_pair(pre: ArrayLike, post: ArrayLike) -> tuple[np.ndarray, np.ndarray, pd.Index]:
@@ -69,16 +71,8 @@ def _as_pair(pre: ArrayLike, post: ArrayLike) -> tuple[np.ndarray, np.ndarray, p
     x1 = np.asarray(pre, dtype=float).ravel()
     x2 = np.asarray(post, dtype=float).ravel()
     if x1.shape != x2.shape:
-        raise DataValidationError(
-            [
-                {
-                    "file": "argument",
-                    "column": "pre/post",
-                    "value": f"{x1.size} vs {x2.size}",
-                    "problem": "pre and post must have the same length",
-                }
-            ],
-            "pre and post differ in length",
+        raise DataValidationError.for_argument(
+            "pre/post", f"{x1.size} vs {x2.size}", "pre and post must have the same length"
         )
     if index is None or len(index) != x1.size:
         index = pd.RangeIndex(x1.size)
@@ -90,7 +84,8 @@ def _categorical(values: np.ndarray, levels: Sequence[str]) -> pd.Categorical:
 
 
 # ------------------------------------------------------------ reliable change
-def reliable_change_threshold(sd: float, reliability: float, *, z: float = 1.96) -> float:
+@_Z_TO_LEVEL
+def reliable_change_threshold(sd: float, reliability: float, *, level: float = 0.95) -> float:
     """Raw-score change needed for a reliable change (Jacobson & Truax, 1991).
 
     Parameters
@@ -99,8 +94,11 @@ def reliable_change_threshold(sd: float, reliability: float, *, z: float = 1.96)
         Standard deviation of the pre-treatment (or a norm) sample, ``s1``.
     reliability : float
         Test-retest (or internal-consistency) reliability ``r_xx``, in (0, 1).
-    z : float, default 1.96
-        Critical value (1.96 for a two-sided 5 % criterion).
+    level : float, default 0.95
+        Confidence level of the two-sided criterion: the critical value is
+        :math:`z = \\Phi^{-1}((1 + level)/2)`, 1.95996 for 0.95 (Jacobson &
+        Truax round it to 1.96). ``z=``, the critical value itself, is the
+        deprecated former keyword.
 
     Returns
     -------
@@ -121,12 +119,13 @@ def reliable_change_threshold(sd: float, reliability: float, *, z: float = 1.96)
     Examples
     --------
     >>> round(reliable_change_threshold(5, 0.80), 6)
-    6.198064
+    6.19795
     """
     _check_sd_reliability(sd, reliability)
-    return float(z * math.sqrt(2.0) * sd * math.sqrt(1.0 - reliability))
+    return float(_critical(level) * math.sqrt(2.0) * sd * math.sqrt(1.0 - reliability))
 
 
+@_Z_TO_LEVEL
 def reliable_change(
     pre: ArrayLike,
     post: ArrayLike,
@@ -134,7 +133,7 @@ def reliable_change(
     sd: float,
     reliability: float,
     higher_is_better: bool = False,
-    z: float = 1.96,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """Jacobson-Truax reliable change index for each client.
 
@@ -150,8 +149,9 @@ def reliable_change(
     higher_is_better : bool, default False
         Direction of the scale. With the default (symptom scales such as
         PHQ-9), a negative change is an improvement.
-    z : float, default 1.96
-        Critical value for the RCI.
+    level : float, default 0.95
+        Confidence level of the criterion, as in
+        :func:`reliable_change_threshold` (``z=`` is deprecated).
 
     Returns
     -------
@@ -160,14 +160,15 @@ def reliable_change(
         (post - pre), ``rci`` and ``category`` (ordered categorical:
         ``reliably_deteriorated`` < ``no_reliable_change`` <
         ``reliably_improved``). Clients with a missing score keep their row
-        with ``rci`` and ``category`` missing. ``attrs`` holds ``se``,
-        ``s_diff`` and ``threshold`` (raw points).
+        with ``rci`` and ``category`` missing. The threshold in raw points
+        is :func:`reliable_change_threshold` of the same ``sd``,
+        ``reliability`` and ``level``.
 
     Notes
     -----
     :math:`SE = s_1\\sqrt{1 - r_{xx}}`, :math:`S_{diff} = \\sqrt{2 SE^2}` and
     :math:`RC = (x_2 - x_1) / S_{diff}`. A client changed reliably when
-    :math:`|RC| > z` (strict inequality, as in the R package
+    :math:`|RC| > z`, :math:`z = \\Phi^{-1}((1 + level)/2)` (strict inequality, as in the R package
     ``clinicalsignificance``); the sign and ``higher_is_better`` decide
     whether that is an improvement or a deterioration.
 
@@ -186,6 +187,7 @@ def reliable_change(
     2     8.0  2.530  reliably_deteriorated
     """
     _check_sd_reliability(sd, reliability)
+    z = _critical(level)
     x1, x2, index = _as_pair(pre, post)
     se = sd * math.sqrt(1.0 - reliability)
     s_diff = math.sqrt(2.0 * se**2)
@@ -206,9 +208,6 @@ def reliable_change(
             "category": _categorical(cat, RELIABLE_CATEGORIES),
         },
         index=index,
-    )
-    out.attrs.update(
-        se=se, s_diff=s_diff, threshold=z * s_diff, z=z, higher_is_better=higher_is_better
     )
     return out
 
@@ -262,16 +261,8 @@ def clinical_cutoffs(
     """
     for name, value in (("clinical_sd", clinical_sd), ("functional_sd", functional_sd)):
         if value is not None and (not np.isfinite(value) or value <= 0):
-            raise DataValidationError(
-                [
-                    {
-                        "file": "argument",
-                        "column": name,
-                        "value": str(value),
-                        "problem": "must be > 0",
-                    }
-                ],
-                "Invalid standard deviation",
+            raise DataValidationError.for_argument(
+                name, value, f"{name} must be a standard deviation > 0"
             )
     d = 1.0 if higher_is_better else -1.0
     a = clinical_mean + d * 2.0 * clinical_sd
@@ -309,6 +300,7 @@ def _jt_categories(
     return _categorical(cat, CLINICAL_CATEGORIES)
 
 
+@_Z_TO_LEVEL
 def clinical_significance(
     pre: ArrayLike,
     post: ArrayLike,
@@ -322,7 +314,7 @@ def clinical_significance(
     functional_mean: float | None = None,
     functional_sd: float | None = None,
     higher_is_better: bool = False,
-    z: float = 1.96,
+    level: float = 0.95,
     harmed: bool = True,
 ) -> pd.DataFrame:
     """Jacobson-Truax clinical significance categories for each client.
@@ -331,8 +323,8 @@ def clinical_significance(
     ----------
     pre, post : array-like
         Scores before and after treatment, one per client.
-    sd, reliability, z, higher_is_better
-        As in :func:`reliable_change`.
+    sd, reliability, level, higher_is_better
+        As in :func:`reliable_change` (``z=`` is deprecated).
     cutoff : float, optional
         The cutoff score (e.g. a published caseness threshold). Give either
         ``cutoff`` or ``cutoff_type``.
@@ -351,10 +343,10 @@ def clinical_significance(
     DataFrame
         One row per client: ``pre``, ``post``, ``change``, ``rci``,
         ``reliable_change`` (the category of :func:`reliable_change`),
-        ``dysfunctional_pre``, ``dysfunctional_post`` (bool) and ``category``
-        (ordered: ``harmed`` < ``deteriorated`` < ``unchanged`` <
-        ``improved`` < ``recovered``). ``attrs`` holds ``cutoff``,
-        ``cutoff_type`` and the RCI quantities.
+        ``dysfunctional_pre``, ``dysfunctional_post`` (bool), ``cutoff`` (the
+        cutoff applied, the same on every row: ``cutoff`` or the one computed
+        for ``cutoff_type``) and ``category`` (ordered: ``harmed`` <
+        ``deteriorated`` < ``unchanged`` < ``improved`` < ``recovered``).
 
     Notes
     -----
@@ -384,59 +376,32 @@ def clinical_significance(
     ['recovered', 'improved', 'unchanged', 'harmed']
     """
     if (cutoff is None) == (cutoff_type is None):
-        raise DataValidationError(
-            [
-                {
-                    "file": "argument",
-                    "column": "cutoff",
-                    "value": f"cutoff={cutoff}, cutoff_type={cutoff_type}",
-                    "problem": "give exactly one of cutoff and cutoff_type",
-                }
-            ],
-            "No single cutoff given",
+        raise DataValidationError.for_argument(
+            "cutoff",
+            f"cutoff={cutoff}, cutoff_type={cutoff_type}",
+            "give exactly one of cutoff and cutoff_type",
         )
     rc = reliable_change(
-        pre, post, sd=sd, reliability=reliability, higher_is_better=higher_is_better, z=z
+        pre, post, sd=sd, reliability=reliability, higher_is_better=higher_is_better, level=level
     )
     if cutoff_type is not None:
-        if cutoff_type not in ("a", "b", "c"):
-            raise DataValidationError(
-                [
-                    {
-                        "file": "argument",
-                        "column": "cutoff_type",
-                        "value": str(cutoff_type),
-                        "problem": "must be 'a', 'b' or 'c'",
-                    }
-                ],
-                "Unknown cutoff type",
-            )
+        check_choice(cutoff_type, ("a", "b", "c"), name="cutoff_type")
         x_pre = rc["pre"].dropna()
         if cutoff_type in ("b", "c") and (functional_mean is None or functional_sd is None):
-            raise DataValidationError(
-                [
-                    {
-                        "file": "argument",
-                        "column": "functional_mean/functional_sd",
-                        "value": None,
-                        "problem": f"cutoff {cutoff_type!r} needs the functional norms",
-                    }
-                ],
-                "Missing functional norms",
+            raise DataValidationError.for_argument(
+                "functional_mean/functional_sd",
+                None,
+                f"cutoff {cutoff_type!r} needs the functional norms (functional_mean and "
+                "functional_sd)",
             )
         if cutoff_type == "b":
             clinical_mean, clinical_sd = 0.0, 1.0  # b does not depend on them
         if (clinical_mean is None or clinical_sd is None) and len(x_pre) < 2:
-            raise DataValidationError(
-                [
-                    {
-                        "file": "argument",
-                        "column": "pre",
-                        "value": str(len(x_pre)),
-                        "problem": "give clinical_mean and clinical_sd, or two or more pre scores",
-                    }
-                ],
-                "Cannot estimate the clinical norms",
+            raise DataValidationError.for_argument(
+                "pre",
+                str(len(x_pre)),
+                "the clinical norms need clinical_mean and clinical_sd, or two or more pre "
+                "scores to estimate them",
             )
         cm = float(x_pre.mean()) if clinical_mean is None else clinical_mean
         cs = float(x_pre.std(ddof=1)) if clinical_sd is None else clinical_sd
@@ -456,6 +421,6 @@ def clinical_significance(
     out = rc.rename(columns={"category": "reliable_change"})
     out["dysfunctional_pre"] = pd.array(np.where(np.isnan(x1), None, pre_dys), dtype="boolean")
     out["dysfunctional_post"] = pd.array(np.where(np.isnan(x2), None, post_dys), dtype="boolean")
+    out["cutoff"] = float(cutoff)
     out["category"] = _jt_categories(rc["category"].array, pre_dys, post_dys, missing, harmed)
-    out.attrs.update(rc.attrs, cutoff=float(cutoff), cutoff_type=cutoff_type)
     return out

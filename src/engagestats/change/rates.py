@@ -8,18 +8,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._validate import check_level, renamed_arguments, require_columns
 from ..errors import DataValidationError
 
 __all__ = ["rates", "wilson_interval"]
 
 
 def wilson_interval(
-    k: np.ndarray | float, n: np.ndarray | float, *, ci: float = 0.95
+    k: np.ndarray | float, n: np.ndarray | float, *, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for ``k`` successes out of ``n`` (NaN where n = 0)."""
+    """Wilson score interval at confidence ``level`` for ``k`` of ``n`` (NaN where n = 0)."""
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + ci / 2.0)
+    z = stats.norm.ppf(0.5 + check_level(level) / 2.0)
     z2 = z * z
     with np.errstate(invalid="ignore", divide="ignore"):
         centre = (k + z2 / 2.0) / (n + z2)
@@ -39,12 +40,13 @@ def _is_binary(values: pd.Series) -> bool:
     return all(isinstance(x, number) and x in (0, 1) for x in values.dropna().unique())
 
 
+@renamed_arguments(ci="level")
 def rates(
     data: pd.DataFrame,
     *,
     outcome: str,
     by: str | None = None,
-    ci: float = 0.95,
+    level: float = 0.95,
     overall: bool = True,
 ) -> pd.DataFrame:
     """Proportions with Wilson confidence intervals, overall and by group.
@@ -60,8 +62,9 @@ def rates(
         Jacobson-Truax categories), gives one proportion per group and level.
     by : str, optional
         Grouping column. Rows with a missing group form their own group.
-    ci : float, default 0.95
-        Confidence level of the Wilson interval.
+    level : float, default 0.95
+        Confidence level of the Wilson interval (``ci=``, its former name, is
+        deprecated).
     overall : bool, default True
         With ``by``, also add a row (or rows) for all units, labelled ``"all"``.
 
@@ -77,7 +80,7 @@ def rates(
     Notes
     -----
     The Wilson (1927) score interval, with :math:`z` the
-    :math:`(1 + ci)/2` normal quantile and :math:`\\hat p = k/n`:
+    :math:`(1 + level)/2` normal quantile and :math:`\\hat p = k/n`:
 
     .. math::
 
@@ -105,25 +108,10 @@ def rates(
     1     y  2  2  1.00   0.342    1.000          1
     2   all  4  3  0.75   0.301    0.954          1
     """
-    problems = [
-        {"file": "data", "column": c, "value": None, "problem": "column is missing"}
-        for c in (outcome, by)
-        if c is not None and c not in data.columns
-    ]
-    if problems:
-        raise DataValidationError(problems, "rates(): columns are missing")
-    if not 0 < ci < 1:
-        raise DataValidationError(
-            [
-                {
-                    "file": "argument",
-                    "column": "ci",
-                    "value": str(ci),
-                    "problem": "must be in (0, 1)",
-                }
-            ],
-            "Invalid confidence level",
-        )
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a DataFrame, got {type(data).__name__}")
+    require_columns(data, [outcome, by])
+    level = check_level(level)
     values = data[outcome]
     binary = _is_binary(values)
     if binary:
@@ -137,14 +125,14 @@ def rates(
         present = v.notna().to_numpy()
         n = int(present.sum())
         rows = []
-        for level in levels:
+        for lv in levels:
             if binary:
                 k = int((v[present].astype(float) == 1).sum())
             else:
-                k = int((v[present] == level).sum())
+                k = int((v[present] == lv).sum())
             row = {"group": label}
             if not binary:
-                row["level"] = level
+                row["level"] = lv
             row.update(n=n, k=k, n_missing=int((~present).sum()))
             rows.append(row)
         return rows
@@ -171,8 +159,6 @@ def rates(
     out = pd.DataFrame(rows)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["rate"] = np.where(out["n"] > 0, out["k"] / out["n"].where(out["n"] > 0, 1), np.nan)
-    out["ci_low"], out["ci_high"] = wilson_interval(out["k"], out["n"], ci=ci)
+    out["ci_low"], out["ci_high"] = wilson_interval(out["k"], out["n"], level=level)
     cols = ["group", *([] if binary else ["level"]), "n", "k", "rate", "ci_low", "ci_high"]
-    out = out[[*cols, "n_missing"]]
-    out.attrs.update(outcome=outcome, by=by, ci=ci, method="wilson")
-    return out
+    return out[[*cols, "n_missing"]]

@@ -18,8 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._sessions import _ensure_scores, _first_last, _instrument_defaults, _sessions_table
+from .._sessions import _first_last
+from .._validate import as_table
 from ..errors import DataValidationError
+from ..instruments import resolve
+from ..scoring import ensure_scores
+from ..study import CLIENT, SESSION, Study
 from .jacobson_truax import (
     CLINICAL_CATEGORIES,
     RELIABLE_CATEGORIES,
@@ -39,8 +43,8 @@ def instrument_change(
     threshold: float | None = None,
     cutoff: float | None = None,
     higher_is_better: bool | None = None,
-    client: str = "client_id",
-    session: str = "session",
+    client: str = CLIENT,
+    session: str = SESSION,
     clients: Sequence[Any] | None = None,
 ) -> pd.DataFrame:
     """First-to-last change per client on one instrument, with published criteria.
@@ -60,9 +64,11 @@ def instrument_change(
         Score column. Missing score columns are computed with
         :func:`engagestats.score` when the item columns are present.
     threshold : float, optional
-        Raw-point change that counts as reliable (inclusive, see Notes).
+        Raw-point change that counts as reliable (inclusive, see Notes);
+        default the instrument's ``reliable_change``.
     cutoff : float, optional
-        Caseness cutoff; without it the clinical columns are missing.
+        Caseness cutoff, default the instrument's ``cutoff``; without one the
+        clinical columns are missing.
     higher_is_better : bool, optional
         Direction; default from the instrument, else False.
     client, session : str
@@ -104,41 +110,26 @@ def instrument_change(
     0         a    -7.0  recovered                        NaN
     1         b     NaN        NaN  fewer than two scored sessions
     """
-    inst = _instrument_defaults(instrument) if instrument is not None else None
+    inst = resolve(instrument) if instrument is not None else None
     if score is None:
         if inst is None:
-            raise DataValidationError(
-                [
-                    {
-                        "file": "argument",
-                        "column": "score",
-                        "value": None,
-                        "problem": "give score= or instrument=",
-                    }
-                ],
-                "No score column",
+            raise DataValidationError.for_argument(
+                "score", None, "give score= (a score column) or instrument= (a registered name)"
             )
-        score = f"{inst.name}_{getattr(inst, 'primary', 'total')}"
+        score = f"{inst.name}_{inst.primary}"
     if inst is not None:
-        threshold = getattr(inst, "reliable_change", None) if threshold is None else threshold
-        cutoff = getattr(inst, "cutoff", None) if cutoff is None else cutoff
+        threshold = inst.reliable_change if threshold is None else threshold
+        cutoff = inst.cutoff if cutoff is None else cutoff
         if higher_is_better is None:
-            higher_is_better = getattr(inst, "direction", "") == "higher_is_better"
+            higher_is_better = inst.direction == "higher_is_better"
     if threshold is None or not np.isfinite(threshold) or threshold <= 0:
-        raise DataValidationError(
-            [
-                {
-                    "file": "argument",
-                    "column": "threshold",
-                    "value": str(threshold),
-                    "problem": "a positive reliable-change threshold is needed",
-                }
-            ],
-            "No reliable-change threshold",
+        raise DataValidationError.for_argument(
+            "threshold", threshold, "a positive reliable-change threshold (raw points) is needed"
         )
     hib = bool(higher_is_better)
-    table = _ensure_scores(data, _sessions_table(data), [score])
-    if clients is None and not isinstance(data, pd.DataFrame):
+    sessions = as_table(data, "sessions", attended_only=True)
+    table = ensure_scores(sessions, [score], table="sessions")
+    if clients is None and isinstance(data, Study):
         clients = list(data.clients[client])
     fl = _first_last(table, [score], client=client, session=session, clients=clients)
     x1 = fl[f"{score}_first"].to_numpy()
@@ -174,7 +165,6 @@ def instrument_change(
     reason[out["n_scored"].to_numpy() == 0] = "no scored sessions"
     reason[(out["n_scored"].to_numpy() == 1)] = "fewer than two scored sessions"
     out["reason"] = reason
-    out.attrs.update(score=score, threshold=float(threshold), cutoff=cutoff, higher_is_better=hib)
     return out
 
 
@@ -187,8 +177,8 @@ def talking_therapies_outcomes(
     *,
     phq9: str = "phq9_total",
     gad7: str = "gad7_total",
-    client: str = "client_id",
-    session: str = "session",
+    client: str = CLIENT,
+    session: str = SESSION,
     require_no_deterioration: bool = True,
     phq9_caseness: float = 10,
     gad7_caseness: float = 8,
@@ -280,8 +270,9 @@ def talking_therapies_outcomes(
     1         b     False                 False                    True
     2         c      <NA>                  <NA>                    <NA>
     """
-    table = _ensure_scores(data, _sessions_table(data), [phq9, gad7])
-    if clients is None and not isinstance(data, pd.DataFrame):
+    sessions = as_table(data, "sessions", attended_only=True)
+    table = ensure_scores(sessions, [phq9, gad7], table="sessions")
+    if clients is None and isinstance(data, Study):
         clients = list(data.clients[client])
     fl = _first_last(table, [phq9, gad7], client=client, session=session, clients=clients)
     n = fl["n_scored"].to_numpy()
@@ -321,11 +312,4 @@ def talking_therapies_outcomes(
     reason[n == 0] = "no paired scores"
     reason[n == 1] = "fewer than two paired scores"
     out["reason"] = reason
-    out.attrs.update(
-        phq9=phq9,
-        gad7=gad7,
-        require_no_deterioration=require_no_deterioration,
-        caseness={"phq9": phq9_caseness, "gad7": gad7_caseness},
-        reliable_change={"phq9": phq9_reliable, "gad7": gad7_reliable},
-    )
     return out

@@ -37,6 +37,7 @@ __all__ = [
     "Linear",
     "available",
     "core10",
+    "example_names",
     "example_srq",
     "gad7",
     "gas",
@@ -47,6 +48,7 @@ __all__ = [
     "ors",
     "phq9",
     "resolve",
+    "score_label",
     "srs",
     "urica",
     "wai_sr",
@@ -64,6 +66,8 @@ _REGISTRY: dict[str, Callable[[], Instrument]] = {
     "gas": gas,
 }
 _ALIASES = {re.sub(r"[^a-z0-9]", "", k): k for k in _REGISTRY} | {"urica32": "urica"}
+#: Packaged example instruments (not registered): name -> factory.
+_EXAMPLES: dict[str, Callable[[], Instrument]] = {"srq": example_srq}
 
 
 def available() -> list[str]:
@@ -75,6 +79,17 @@ def available() -> list[str]:
     ['core10', 'gad7', 'gas', 'k10', 'ors', 'phq9', 'srs', 'urica', 'wai_sr']
     """
     return sorted(_REGISTRY)
+
+
+def example_names() -> list[str]:
+    """Names of the packaged example instruments, which :func:`resolve` finds on request.
+
+    Examples
+    --------
+    >>> example_names()
+    ['srq']
+    """
+    return sorted(_EXAMPLES)
 
 
 def get(name: str, **changes: Any) -> Instrument:
@@ -153,8 +168,27 @@ def resolve(instrument: str | Instrument, *, examples: bool = False) -> Instrume
         raise TypeError(
             f"instrument must be a name or an Instrument, got {type(instrument).__name__}"
         )
-    if examples:
-        example = globals().get(f"example_{instrument}")
-        if callable(example):
-            return example()
+    if examples and instrument in _EXAMPLES:
+        return _EXAMPLES[instrument]()
     return get(instrument)
+
+
+def score_label(column: str) -> str | None:
+    """The plain-word label of a score column from its instrument's ``labels``, or None.
+
+    The instrument is the registered or example one whose name begins ``column``
+    (the longest such name).
+
+    Examples
+    --------
+    >>> score_label("wai_sr_goal")
+    'alliance: goals (WAI-SR)'
+    >>> score_label("phq9_n_answered") is None
+    True
+    """
+    text = str(column)
+    stems = [n for n in [*available(), *example_names()] if text.startswith(n + "_")]
+    if not stems:
+        return None
+    stem = max(stems, key=len)
+    return (resolve(stem, examples=True).labels or {}).get(text[len(stem) + 1 :])

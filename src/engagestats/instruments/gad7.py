@@ -45,6 +45,7 @@ def gad7() -> Instrument:
         ),
         reliable_change=4,
         cutoff=8,
+        labels={"total": "anxiety (GAD-7 total)"},
         source="Spitzer, Kroenke, Williams & Löwe (2006), Arch Intern Med 166:1092-1097; "
         "caseness >= 8 and reliable change 4: NHS Talking Therapies",
         notes="Screening cut-off for GAD is >= 10 (Spitzer 2006); Talking Therapies uses >= 8.",

@@ -49,6 +49,7 @@ def phq9() -> Instrument:
         flags={"item9_flag": (9, 1)},
         reliable_change=6,
         cutoff=10,
+        labels={"total": "depression (PHQ-9 total)"},
         source="Kroenke, Spitzer & Williams (2001), J Gen Intern Med 16:606-613; "
         "caseness >= 10 and reliable change 6: NHS Talking Therapies",
         notes="Screening cut-off (Kroenke 2001) and Talking Therapies caseness agree: >= 10.",

@@ -129,6 +129,11 @@ class Instrument:
     cutoff : float, optional
         Caseness cut-off on the primary score: a case when the score is
         ``>= cutoff`` (higher_is_worse) or ``<= cutoff`` (higher_is_better).
+    labels : mapping of str to str, optional
+        Plain-word labels of scores (score name -> label, e.g. ``{"total":
+        "depression (PHQ-9 total)"}``), used for axis labels by
+        :mod:`engagestats.plots`; scores without one are labelled by their
+        column name.
     source : str
         Citation for the key, rules and cut-offs.
     notes : str
@@ -170,6 +175,7 @@ class Instrument:
     primary: str | None = None
     reliable_change: float | None = None
     cutoff: float | None = None
+    labels: Mapping[str, str] | None = None
     source: str = ""
     notes: str = ""
     min_required: dict[str, int] = field(init=False, repr=False, compare=False)
@@ -280,6 +286,11 @@ class Instrument:
             s(self, "primary", "total" if "total" in names else names[0])
         if self.primary not in self.score_names:
             raise InstrumentError(f"{self.name}: primary score {self.primary!r} is not defined")
+        labels = {str(k): str(v) for k, v in (self.labels or {}).items()}
+        unknown = sorted(set(labels) - set(self.score_names))
+        if unknown:
+            raise InstrumentError(f"{self.name}: labels name unknown scores {unknown}")
+        s(self, "labels", labels)
 
     def _resolver(self, items: tuple[str, ...]):
         def resolve(ref: ItemRef, where: str) -> str:
@@ -388,6 +399,8 @@ class Instrument:
             out["derived"] = {k: d.to_spec() for k, d in self.derived.items()}
         if self.flags:
             out["flags"] = {k: [i, t] for k, (i, t) in self.flags.items()}
+        if self.labels:
+            out["labels"] = dict(self.labels)
         return out
 
 

@@ -43,5 +43,11 @@ def wai_sr() -> Instrument:
         },
         aggregate="mean",
         direction="higher_is_better",
+        labels={
+            "total": "alliance (WAI-SR total)",
+            "goal": "alliance: goals (WAI-SR)",
+            "task": "alliance: tasks (WAI-SR)",
+            "bond": "alliance: bond (WAI-SR)",
+        },
         source="Hatcher & Gillaspy (2006), Psychotherapy Research 16:12-25",
     )

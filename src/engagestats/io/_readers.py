@@ -41,18 +41,11 @@ class RawTable:
     frame: pd.DataFrame
     rows: np.ndarray
     file: str
-    attrs: dict[str, Any] = field(default_factory=dict)
-
-
-def _structural(file: str, problem: str, *, row: int | None = None, column: str | None = None):
-    return DataValidationError(
-        [{"file": file, "row": row, "column": column, "value": None, "problem": problem}],
-        f"Cannot read {file}",
-    )
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def _io_extra(file: str, package: str, exc: ImportError) -> DataValidationError:
-    err = _structural(
+    err = DataValidationError.for_file(
         file,
         f"reading this format needs the optional package {package!r}; "
         "install it with: pip install engagestats[io]",
@@ -68,7 +61,7 @@ def _decode(path: Path) -> str:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise _structural(path.name, "the file is neither UTF-8 nor Windows-1252 text")
+    raise DataValidationError.for_file(path.name, "the file is neither UTF-8 nor Windows-1252 text")
 
 
 def _count_outside_quotes(line: str, ch: str) -> int:
@@ -85,7 +78,9 @@ def _read_delimited(path: Path) -> RawTable:
     name = path.name
     text = _decode(path)
     if not text.strip():
-        raise _structural(name, "the file is empty; expected a header line with column names")
+        raise DataValidationError.for_file(
+            name, "the file is empty; expected a header line with column names"
+        )
     header_line = text.lstrip("\r\n").splitlines()[0]
     ext = path.suffix.lower()
     if ext in _DELIMITERS:
@@ -125,14 +120,18 @@ def _read_delimited(path: Path) -> RawTable:
                 rec = (rec + [""] * len(header))[: len(header)]
             records.append(rec)
     except csv.Error as exc:
-        raise _structural(name, f"malformed delimited text: {exc}", row=last + 1) from exc
+        raise DataValidationError.for_file(
+            name, f"malformed delimited text: {exc}", row=last + 1
+        ) from exc
     if header is None:
-        raise _structural(name, "the file is empty; expected a header line with column names")
+        raise DataValidationError.for_file(
+            name, "the file is empty; expected a header line with column names"
+        )
     header = [h.strip() for h in header]
     if len(header) == 1 and ext != ".txt":
         for other in _SNIFF_CANDIDATES:
             if other != delim and _count_outside_quotes(header_line, other) > 0:
-                raise _structural(
+                raise DataValidationError.for_file(
                     name,
                     f"the header has a single column; the file looks "
                     f"{_DELIM_NAMES[other]}-delimited but a {ext} file must be "
@@ -146,16 +145,16 @@ def _read_delimited(path: Path) -> RawTable:
         frame = pd.DataFrame({i: pd.Series(dtype=object) for i in range(len(header))})
     frame = frame.where(~frame.isin(MISSING_TOKENS), None) if len(frame) else frame
     frame.columns = header
-    attrs = {"delimiter": delim, "row_problems": problems}
-    return RawTable(frame, np.asarray(rows, dtype=np.int64), name, attrs)
+    meta = {"delimiter": delim, "row_problems": problems}
+    return RawTable(frame, np.asarray(rows, dtype=np.int64), name, meta)
 
 
-def _finish(frame: pd.DataFrame, name: str, attrs: dict[str, Any]) -> RawTable:
+def _finish(frame: pd.DataFrame, name: str, meta: dict[str, Any]) -> RawTable:
     frame = frame.astype(object)
     frame = frame.where(frame.notna(), None)
     frame.columns = [str(c).strip() for c in frame.columns]
     rows = np.arange(2, len(frame) + 2, dtype=np.int64)
-    return RawTable(frame.reset_index(drop=True), rows, name, attrs)
+    return RawTable(frame.reset_index(drop=True), rows, name, meta)
 
 
 def _read_excel(path: Path) -> RawTable:
@@ -166,10 +165,12 @@ def _read_excel(path: Path) -> RawTable:
     try:
         frame = pd.read_excel(path, sheet_name=0, header=None, dtype=object)
     except Exception as exc:
-        raise _structural(path.name, f"unreadable Excel workbook: {exc}") from exc
+        raise DataValidationError.for_file(path.name, f"unreadable Excel workbook: {exc}") from exc
     frame = frame.dropna(how="all")
     if frame.empty:
-        raise _structural(path.name, "the first sheet is empty; expected a header row")
+        raise DataValidationError.for_file(
+            path.name, "the first sheet is empty; expected a header row"
+        )
     header_pos = frame.index[0]
     header = ["" if pd.isna(v) else str(v) for v in frame.loc[header_pos]]
     body = frame.loc[frame.index > header_pos]
@@ -187,12 +188,12 @@ def _read_sav(path: Path) -> RawTable:
     try:
         frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
     except Exception as exc:
-        raise _structural(path.name, f"unreadable SPSS file: {exc}") from exc
-    attrs = {
+        raise DataValidationError.for_file(path.name, f"unreadable SPSS file: {exc}") from exc
+    labels = {
         "value_labels": {k: dict(v) for k, v in meta.variable_value_labels.items()},
         "column_labels": {k: v for k, v in meta.column_names_to_labels.items() if v is not None},
     }
-    return _finish(frame, path.name, attrs)
+    return _finish(frame, path.name, labels)
 
 
 def _read_parquet(path: Path) -> RawTable:
@@ -203,7 +204,7 @@ def _read_parquet(path: Path) -> RawTable:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:
-        raise _structural(path.name, f"unreadable Parquet file: {exc}") from exc
+        raise DataValidationError.for_file(path.name, f"unreadable Parquet file: {exc}") from exc
     return _finish(frame, path.name, {})
 
 
@@ -219,13 +220,13 @@ def read_raw(path: str | Path) -> RawTable:
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
-        raise _structural(
+        raise DataValidationError.for_file(
             path.name,
             f"unsupported file type {ext or '(none)'!r}; expected one of "
             f"{', '.join(SUPPORTED_EXTENSIONS)}",
         )
     if not path.is_file():
-        raise _structural(path.name, f"file not found: {path}")
+        raise DataValidationError.for_file(path.name, f"file not found: {path}")
     if ext in (".csv", ".tsv", ".txt"):
         return _read_delimited(path)
     if ext == ".xlsx":

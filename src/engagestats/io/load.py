@@ -6,10 +6,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
+
+from .._validate import check_choice
 from ..errors import DataValidationError
-from ..study import EXCLUDED_COLUMNS, Study
+from ..study import EXCLUDED_COLUMNS, LABEL_COLUMNS, Study
 from ._readers import SUPPORTED_EXTENSIONS, RawTable, read_raw
-from .schema import TABLES, _bad_argument, merge_schema
+from .schema import TABLES, merge_schema
 from .validate import validate_tables
 
 __all__ = ["load_study"]
@@ -32,9 +35,8 @@ def _find_file(folder: Path, table: str) -> Path:
             f"several files for the {table} table: {', '.join(p.name for p in found)}; "
             "expected exactly one"
         )
-    raise DataValidationError(
-        [{"file": f"{table}.*", "row": None, "column": None, "value": None, "problem": problem}],
-        f"Cannot find the {table} table",
+    raise DataValidationError.for_file(
+        f"{table}.*", problem, message=f"Cannot find the {table} table"
     )
 
 
@@ -44,17 +46,18 @@ def _column_maps(columns: Mapping[str, Any] | None) -> dict[str, dict[str, str]]
     if all(isinstance(v, Mapping) for v in columns.values()):
         unknown = set(columns) - set(TABLES)
         if unknown:
-            raise _bad_argument(
+            raise DataValidationError.for_argument(
                 "columns",
                 ", ".join(sorted(map(str, unknown))),
-                f"a per-table map with the keys {', '.join(TABLES)} (unknown keys given)",
+                f"columns must be a per-table map with the keys {', '.join(TABLES)} "
+                "(unknown keys given)",
             )
         return {t: {str(k): str(v) for k, v in columns.get(t, {}).items()} for t in TABLES}
     if any(isinstance(v, Mapping) for v in columns.values()):
-        raise _bad_argument(
+        raise DataValidationError.for_argument(
             "columns",
             dict(columns),
-            "a map of names to names, or of table names to such maps (not a mix)",
+            "columns must be a map of names to names, or of table names to such maps (not a mix)",
         )
     shared = {str(k): str(v) for k, v in columns.items()}
     return {t: dict(shared) for t in TABLES}
@@ -66,7 +69,7 @@ def _structure(
     """Rename columns; return structural problems (duplicate or missing columns)."""
     problems: list[dict[str, Any]] = []
     original = [str(c) for c in raw.frame.columns]
-    raw.attrs["original_names"] = set(original)
+    raw.meta["original_names"] = set(original)
     for i, name in enumerate(original):
         if name == "":
             problems.append(
@@ -109,7 +112,7 @@ def _structure(
             )
     if not problems:
         raw.frame.columns = renamed
-        raw.attrs["source_names"] = {
+        raw.meta["source_names"] = {
             new: orig for orig, new in zip(original, renamed, strict=True) if orig != new
         }
     return problems
@@ -190,9 +193,9 @@ def load_study(
     within client in file order. A UTF-8 byte-order mark is removed; a
     file with a header but no rows is a valid empty table. Cells ``""``,
     ``NA``, ``N/A``, ``NaN``, ``nan``, ``NULL`` and ``null`` are missing.
-    SPSS files are read as codes, not label texts; the value and variable
-    labels are kept in ``study.<table>.attrs["value_labels"]`` and
-    ``["column_labels"]``.
+    SPSS files are read as codes, not label texts; the variable and value
+    labels are kept in :attr:`Study.labels` (``table, column, value, label``;
+    ``value`` is missing for a variable label).
 
     Examples
     --------
@@ -216,21 +219,11 @@ def load_study(
     0  sessions   3  phq9_1
     >>> tmp.cleanup()
     """  # noqa: E501
-    if on_invalid not in ("raise", "drop"):
-        raise _bad_argument("on_invalid", on_invalid, "'raise' or 'drop'")
+    check_choice(on_invalid, ("raise", "drop"), name="on_invalid")
     folder = Path(path) if path is not None else None
     if folder is not None and not folder.is_dir():
-        raise DataValidationError(
-            [
-                {
-                    "file": str(folder),
-                    "row": None,
-                    "column": None,
-                    "value": None,
-                    "problem": "not a folder; expected a folder holding the three table files",
-                }
-            ],
-            f"Cannot read {folder}",
+        raise DataValidationError.for_file(
+            str(folder), "not a folder; expected a folder holding the three table files"
         )
     explicit = {"therapists": therapists, "clients": clients, "sessions": sessions}
     files: dict[str, Path] = {}
@@ -240,8 +233,10 @@ def load_study(
             p = Path(given)
             files[t] = folder / p if folder is not None and not p.is_absolute() else p
         elif folder is None:
-            raise _bad_argument(
-                t, None, f"a file path when no folder is given (give a folder as path, or {t}=)"
+            raise DataValidationError.for_argument(
+                t,
+                None,
+                f"{t} must be a file path when no folder is given (give a folder as path, or {t}=)",
             )
         else:
             files[t] = _find_file(folder, t)
@@ -251,7 +246,7 @@ def load_study(
     maps = _column_maps(columns)
     raws = {t: read_raw(files[t]) for t in TABLES}
     structural = [p for t in TABLES for p in _structure(raws[t], t, maps[t], schemas[t])]
-    used = {k for t in TABLES for k in maps[t] if k in raws[t].attrs["original_names"]}
+    used = {k for t in TABLES for k in maps[t] if k in raws[t].meta["original_names"]}
     unused = sorted({k for t in TABLES for k in maps[t]} - used)
     if unused and not structural:
         structural.append(
@@ -269,11 +264,6 @@ def load_study(
     tables, report = validate_tables(raws, schemas, on_invalid=on_invalid)
     # column-by-column typing leaves many internal blocks; consolidate once
     tables = {t: frame.copy() for t, frame in tables.items()}
-    for t in TABLES:
-        for key in ("value_labels", "column_labels"):
-            if raws[t].attrs.get(key):
-                names = {v: k for k, v in raws[t].attrs.get("source_names", {}).items()}
-                tables[t].attrs[key] = {names.get(k, k): v for k, v in raws[t].attrs[key].items()}
     excluded = report.loc[:, list(EXCLUDED_COLUMNS)].reset_index(drop=True)
     source = str(folder) if folder is not None else ", ".join(str(files[t]) for t in TABLES)
     return Study(
@@ -282,4 +272,19 @@ def load_study(
         tables["sessions"],
         excluded=excluded,
         source=source,
+        labels=_labels(raws),
     )
+
+
+def _labels(raws: Mapping[str, RawTable]) -> pd.DataFrame:
+    """The SPSS variable and value labels of the tables, as :attr:`Study.labels` rows."""
+    rows = []
+    for t in TABLES:
+        meta = raws[t].meta
+        names = {v: k for k, v in meta.get("source_names", {}).items()}
+        for col, text in meta.get("column_labels", {}).items():
+            rows.append((t, names.get(col, col), None, text))
+        for col, values in meta.get("value_labels", {}).items():
+            rows += [(t, names.get(col, col), value, text) for value, text in values.items()]
+    frame = pd.DataFrame(rows, columns=list(LABEL_COLUMNS), dtype=object)
+    return frame

@@ -5,8 +5,9 @@ has a ``name``, a ``type`` (``string``, ``integer``, ``number``, ``date``), a
 ``description`` and ``constraints`` (``required``, ``minimum``, ``maximum``,
 ``enum``); each table has a ``primaryKey`` and ``foreignKeys``. Item blocks
 (``phq9_1`` ... ``phq9_9`` and so on) are generated from the compact
-:data:`ITEM_BLOCKS` specification. Columns that the schema does not know are
-allowed and passed through.
+:data:`ITEM_BLOCKS` specification, whose item counts and ranges come from the
+instruments themselves (:mod:`engagestats.instruments`). Columns that the schema
+does not know are allowed and passed through.
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ import copy
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
+from .. import instruments
+from .._validate import check_choice
 from ..errors import DataValidationError
 
 __all__ = [
     "FIELD_TYPES",
     "ITEM_BLOCKS",
     "TABLES",
+    "ItemBlock",
     "codebook",
     "float_columns",
     "merge_schema",
@@ -64,17 +68,50 @@ def _field(
     return out
 
 
-#: Compact specification of the questionnaire item blocks:
-#: ``(table, prefix, number of items, minimum, maximum, description)``.
-#: Item ``k`` of a block is the column ``f"{prefix}_{k}"``.
-ITEM_BLOCKS: tuple[tuple[str, str, int, int, int, str], ...] = (
-    ("clients", "srq", 15, 1, 7, "intake motivation, self-regulation questionnaire item"),
-    ("clients", "urica", 32, 1, 5, "intake readiness, URICA (32-item form) item"),
-    ("clients", "gas", 3, -2, 2, "Goal Attainment Scaling rating at the end of treatment, goal"),
-    ("clients", "gas_weight", 3, 1, 3, "Goal Attainment Scaling weight of goal"),
-    ("sessions", "phq9", 9, 0, 3, "PHQ-9 depression item"),
-    ("sessions", "gad7", 7, 0, 3, "GAD-7 anxiety item"),
-    ("sessions", "wai_sr", 12, 1, 5, "alliance, WAI-SR client form item"),
+class ItemBlock(NamedTuple):
+    """One questionnaire's item columns ``<prefix>_1`` ... ``<prefix>_<n_items>`` in a table."""
+
+    table: str
+    prefix: str
+    n_items: int
+    minimum: float
+    maximum: float
+    integer: bool
+    description: str
+
+
+#: Where each built-in questionnaire's items are recorded: (table, instrument, description).
+_ITEM_TABLES = (
+    ("clients", "srq", "intake motivation, self-regulation questionnaire item"),
+    ("clients", "urica", "intake readiness, URICA (32-item form) item"),
+    ("clients", "gas", "Goal Attainment Scaling rating at the end of treatment, goal"),
+    ("sessions", "phq9", "PHQ-9 depression item"),
+    ("sessions", "gad7", "GAD-7 anxiety item"),
+    ("sessions", "wai_sr", "alliance, WAI-SR client form item"),
+    ("sessions", "k10", "K10 psychological distress item"),
+    ("sessions", "core10", "CORE-10 psychological distress item"),
+    ("sessions", "ors", "Outcome Rating Scale item (visual analogue, 0-10)"),
+    ("sessions", "srs", "Session Rating Scale item (visual analogue, 0-10)"),
+)
+
+
+def _number(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def _block(table: str, name: str, description: str) -> ItemBlock:
+    inst = instruments.resolve(name, examples=True)
+    lo, hi = inst.response_range
+    return ItemBlock(table, name, inst.n_items, _number(lo), _number(hi), inst.integer, description)
+
+
+#: The questionnaire item blocks of the codebook. The number of items, their range and
+#: whether answers are whole numbers come from each instrument's spec
+#: (:func:`engagestats.instruments.resolve`), so every built-in is range-checked on load.
+#: GAS goal weights (rated 1-3 with the goals) are the one block that is not an instrument.
+ITEM_BLOCKS: tuple[ItemBlock, ...] = (
+    *(_block(t, name, desc) for t, name, desc in _ITEM_TABLES),
+    ItemBlock("clients", "gas_weight", 3, 1, 3, True, "Goal Attainment Scaling weight of goal"),
 )
 
 _BASE_FIELDS: dict[str, list[dict[str, Any]]] = {
@@ -162,13 +199,15 @@ _ALWAYS_FLOAT = {"sessions": {"homework"}}
 
 def _item_fields(table: str) -> list[dict[str, Any]]:
     out = []
-    for tab, prefix, n, lo, hi, desc in ITEM_BLOCKS:
-        if tab != table:
+    for b in ITEM_BLOCKS:
+        if b.table != table:
             continue
+        kind = "integer" if b.integer else "number"
         out += [
-            _field(f"{prefix}_{k}", "integer", f"{desc} {k}", minimum=lo, maximum=hi)
-            for k in range(1, n + 1)
-        ]
+            _field(f"{b.prefix}_{k}", kind, f"{b.description} {k}", minimum=b.minimum,
+                   maximum=b.maximum)
+            for k in range(1, b.n_items + 1)
+        ]  # fmt: skip
     return out
 
 
@@ -194,8 +233,7 @@ def table_schema(table: str) -> dict[str, Any]:
     >>> [f for f in s["fields"] if f["name"] == "phq9_9"][0]["constraints"]
     {'minimum': 0, 'maximum': 3}
     """
-    if table not in TABLES:
-        raise _bad_argument("table", table, f"one of {', '.join(TABLES)}")
+    check_choice(table, TABLES, name="table")
     fields = copy.deepcopy(_BASE_FIELDS[table]) + _item_fields(table)
     return {"fields": fields, **copy.deepcopy(_KEYS[table])}
 
@@ -209,7 +247,7 @@ def float_columns(table: str) -> set[str]:
     """Integer columns of ``table`` that are always stored as ``float64``.
 
     These are the questionnaire items and ``homework``: columns in which
-    missing answers are routine.
+    missing answers are routine (visual analogue items are numbers anyway).
 
     Examples
     --------
@@ -217,13 +255,8 @@ def float_columns(table: str) -> set[str]:
     ['gas_1', 'gas_2', 'gas_3']
     """
     out = set(_ALWAYS_FLOAT.get(table, set()))
-    out |= {f["name"] for f in _item_fields(table)}
+    out |= {f["name"] for f in _item_fields(table) if f["type"] == "integer"}
     return out
-
-
-def _bad_argument(name: str, value: Any, expected: str) -> DataValidationError:
-    """A user's argument is not usable: ``{name} must be {expected}``."""
-    return DataValidationError.for_argument(name, value, f"{name} must be {expected}")
 
 
 def _read_schema_arg(schema: Any) -> dict[str, Any]:
@@ -233,24 +266,17 @@ def _read_schema_arg(schema: Any) -> dict[str, Any]:
             text = path.read_text(encoding="utf-8-sig")
             return json.loads(text)
         except (OSError, ValueError) as exc:
-            raise DataValidationError(
-                [
-                    {
-                        "file": path.name,
-                        "row": None,
-                        "column": None,
-                        "value": None,
-                        "problem": f"could not read the schema: {exc}",
-                    }
-                ],
-                f"Unreadable schema file {path.name}",
+            raise DataValidationError.for_file(
+                path.name,
+                f"could not read the schema: {exc}",
+                message=f"Unreadable schema file {path.name}",
             ) from exc
     if isinstance(schema, Mapping):
         return dict(schema)
-    raise _bad_argument(
+    raise DataValidationError.for_argument(
         "schema",
         type(schema).__name__,
-        "a path to a datapackage.json or a mapping of table names to Table Schemas",
+        "schema must be a path to a datapackage.json or a mapping of table names to Table Schemas",
     )
 
 

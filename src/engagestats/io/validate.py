@@ -170,7 +170,7 @@ def _problem(raw: RawTable, table: str, pos: int, column: str | None, value: Any
 def _type_column(raw: RawTable, table: str, name: str, f: dict[str, Any] | None, out: _Typed):
     values = raw.frame[name].to_numpy(dtype=object)
     miss = _missing(values)
-    label = raw.attrs.get("source_names", {}).get(name, name)
+    label = raw.meta.get("source_names", {}).get(name, name)
     problems = out.problems
     if f is None:  # unknown column: pass through, numbers as numbers
         nums, bad = _to_float(values, miss)
@@ -277,7 +277,7 @@ def _type_column(raw: RawTable, table: str, name: str, f: dict[str, Any] | None,
 def _type_table(raw: RawTable, table: str, tschema: dict[str, Any]) -> _Typed:
     fields = {f["name"]: f for f in tschema["fields"]}
     out = _Typed(pd.DataFrame(index=pd.RangeIndex(len(raw.frame))), [], [])
-    for p in raw.attrs.get("row_problems", []):
+    for p in raw.meta.get("row_problems", []):
         pos = int(np.flatnonzero(raw.rows == p["row"])[0])
         out.problems.append({"table": table, **p, "_pos": pos})
     for name in raw.frame.columns:
@@ -287,7 +287,7 @@ def _type_table(raw: RawTable, table: str, tschema: dict[str, Any]) -> _Typed:
 
 def _key_problems(raw: RawTable, table: str, typed: _Typed, key: list[str]) -> None:
     df = typed.frame
-    names = raw.attrs.get("source_names", {})
+    names = raw.meta.get("source_names", {})
     bad_pos = {p["_pos"] for p in typed.problems if p["column"] in {names.get(k, k) for k in key}}
     ok = df[key].notna().all(axis=1).to_numpy().copy()
     ok[list(bad_pos)] = False
@@ -339,7 +339,7 @@ def _foreign(
     kept_keys: set,
     dropping: bool,
 ) -> None:
-    names = raw.attrs.get("source_names", {})
+    names = raw.meta.get("source_names", {})
     label = names.get(col, col)
     bad_pos = {p["_pos"] for p in typed.problems if p["column"] == label}
     vals = typed.frame[col].to_numpy(dtype=object)

@@ -1,4 +1,4 @@
-"""Shared helpers of the model figures: column checks, labels, palette, new Axes."""
+"""Shared helpers of the model figures: numeric-column check, labels, palette, new Axes."""
 
 from __future__ import annotations
 
@@ -10,56 +10,38 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
+from .. import instruments
 from ..errors import DataValidationError
+from ..study import CLIENT, SESSION, THERAPIST
 
-__all__ = ["LABELS", "axes_list", "colours", "label", "new_axes", "numeric", "require_columns"]
+__all__ = ["LABELS", "axes_list", "colours", "label", "new_axes", "numeric"]
 
-#: Plain-word axis labels of the columns engagestats produces.
+#: Plain-word axis labels of the columns engagestats produces that are not instrument
+#: scores; scores are labelled by their instrument (:attr:`Instrument.labels`).
 LABELS: dict[str, str] = {
-    "phq9_total": "depression (PHQ-9 total)",
-    "gad7_total": "anxiety (GAD-7 total)",
-    "wai_sr_total": "alliance (WAI-SR total)",
-    "wai_sr_goal": "alliance: goals (WAI-SR)",
-    "wai_sr_task": "alliance: tasks (WAI-SR)",
-    "wai_sr_bond": "alliance: bond (WAI-SR)",
-    "session": "session",
+    SESSION: "session",
     "time": "sessions since the first",
-    "client_id": "client",
-    "therapist_id": "therapist",
+    CLIENT: "client",
+    THERAPIST: "therapist",
     "estimate": "estimate",
     "odds_ratio": "odds ratio",
 }
 
 
 def label(name: str) -> str:
-    """Plain-word label of a column name (``LABELS`` or underscores as spaces)."""
-    return LABELS.get(name, str(name).replace("_", " "))
+    """Plain-word label of a column name.
+
+    :data:`LABELS`, else the label the column's instrument gives the score
+    (:func:`engagestats.instruments.score_label`), else underscores as spaces.
+    """
+    if name in LABELS:
+        return LABELS[name]
+    return instruments.score_label(name) or str(name).replace("_", " ")
 
 
 def colours(n: int) -> list[tuple[float, float, float]]:
     """``n`` colours of seaborn's colour-blind-safe ``"colorblind"`` palette."""
     return list(sns.color_palette("colorblind", max(n, 1)))
-
-
-def require_columns(data: pd.DataFrame, columns: Sequence[str], *, what: str) -> None:
-    """Raise :class:`DataValidationError` listing every column missing from ``data``."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{what} must be a DataFrame, got {type(data).__name__}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataValidationError(
-            [
-                {
-                    "file": what,
-                    "row": None,
-                    "column": c,
-                    "value": None,
-                    "problem": f"column {c!r} is missing (the plot needs it)",
-                }
-                for c in missing
-            ],
-            f"{len(missing)} column{'s' if len(missing) != 1 else ''} missing for the plot",
-        )
 
 
 def numeric(data: pd.DataFrame, columns: Sequence[str], *, what: str) -> None:

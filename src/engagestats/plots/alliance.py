@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from .._validate import require_columns
 from ..errors import DataWarning
-from ._model_common import axes_list, colours, label, numeric, require_columns
+from ..study import CLIENT
+from ._model_common import axes_list, colours, label, numeric
 
 __all__ = ["alliance_scatter", "within_between_parts"]
 
@@ -21,7 +23,7 @@ def within_between_parts(
     *,
     alliance: str = "wai_sr_total",
     outcome: str = "phq9_total",
-    client: str = "client_id",
+    client: str = CLIENT,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The client means and person-centred deviations that :func:`alliance_scatter` draws.
 
@@ -42,7 +44,7 @@ def within_between_parts(
         ``alliance_within``, ``outcome_within`` (deviations from the client
         means).
     """
-    require_columns(panel, [client, alliance, outcome], what="panel")
+    require_columns(panel, [client, alliance, outcome], table="panel", role="plot")
     numeric(panel, [alliance, outcome], what="panel")
     complete = panel.loc[
         panel[client].notna() & panel[alliance].notna() & panel[outcome].notna(),
@@ -87,7 +89,7 @@ def alliance_scatter(
     *,
     alliance: str = "wai_sr_total",
     outcome: str = "phq9_total",
-    client: str = "client_id",
+    client: str = CLIENT,
     axes: Sequence[Axes] | np.ndarray | None = None,
 ) -> np.ndarray:
     """Between-client and within-client association of alliance with outcome.

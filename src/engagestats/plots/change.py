@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -12,6 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
+from .._validate import require_columns
 from ..change import (
     CLINICAL_CATEGORIES,
     RELIABLE_CATEGORIES,
@@ -20,7 +21,7 @@ from ..change import (
     reliable_change_threshold,
 )
 from ..change.rates import rates
-from ..errors import DataValidationError, DataWarning
+from ..errors import DataWarning
 
 __all__ = ["CATEGORY_COLOURS", "jacobson_truax_plot", "outcome_bars"]
 
@@ -37,18 +38,6 @@ CATEGORY_COLOURS: dict[str, Any] = {
 }
 
 
-def _columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataValidationError(
-            [
-                {"file": "data", "column": c, "value": None, "problem": "column is missing"}
-                for c in missing
-            ],
-            "Plot columns are missing",
-        )
-
-
 def jacobson_truax_plot(
     data: pd.DataFrame,
     *,
@@ -58,7 +47,7 @@ def jacobson_truax_plot(
     reliability: float,
     cutoff: float | None = None,
     higher_is_better: bool = False,
-    z: float = 1.96,
+    level: float = 0.95,
     palette: Mapping[str, Any] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
@@ -70,8 +59,9 @@ def jacobson_truax_plot(
         One row per client with the ``pre`` and ``post`` columns.
     pre, post : str
         Column names of the scores before and after treatment.
-    sd, reliability, z, higher_is_better
-        As in :func:`engagestats.change.reliable_change`.
+    sd, reliability, level, higher_is_better
+        As in :func:`engagestats.change.reliable_change` (``level`` is the
+        confidence level of the reliable-change criterion).
     cutoff : float, optional
         Clinical cutoff, drawn on both axes; points are then coloured by the
         Jacobson-Truax category of :func:`engagestats.change.clinical_significance`,
@@ -92,7 +82,8 @@ def jacobson_truax_plot(
     Notes
     -----
     The band between ``post = pre - t`` and ``post = pre + t``, with
-    :math:`t = z\\sqrt{2}\\,s_1\\sqrt{1 - r_{xx}}`, holds the clients without a
+    :math:`t = z\\sqrt{2}\\,s_1\\sqrt{1 - r_{xx}}` (:math:`z` the critical value of
+    ``level``), holds the clients without a
     reliable change (Jacobson & Truax, 1991, Figure 1).
 
     References
@@ -108,19 +99,19 @@ def jacobson_truax_plot(
     >>> ax.collections[0].get_offsets().shape
     (4, 2)
     """
-    _columns(data, [pre, post])
+    require_columns(data, [pre, post], role="plot")
     if ax is None:
         ax = plt.gca()
     if cutoff is None:
         res = reliable_change(
             data[pre], data[post], sd=sd, reliability=reliability,
-            higher_is_better=higher_is_better, z=z,
+            higher_is_better=higher_is_better, level=level,
         )  # fmt: skip
         levels = list(RELIABLE_CATEGORIES)
     else:
         res = clinical_significance(
             data[pre], data[post], sd=sd, reliability=reliability, cutoff=cutoff,
-            higher_is_better=higher_is_better, z=z,
+            higher_is_better=higher_is_better, level=level,
         )  # fmt: skip
         levels = list(CLINICAL_CATEGORIES)
     res = res.reset_index(drop=True)
@@ -143,7 +134,7 @@ def jacobson_truax_plot(
         ax=ax,
         zorder=3,
     )
-    threshold = reliable_change_threshold(sd, reliability, z=z)
+    threshold = reliable_change_threshold(sd, reliability, level=level)
     values = np.concatenate([shown["pre"].to_numpy(), shown["post"].to_numpy()])
     extra = [cutoff] if cutoff is not None else []
     lo = float(np.min(np.concatenate([values, extra]))) if values.size else 0.0
@@ -206,7 +197,7 @@ def outcome_bars(
     >>> [float(p.get_height()) for p in ax.containers[1]]
     [0.5, 1.0]
     """
-    _columns(data, [outcome, by])
+    require_columns(data, [outcome, by], role="plot")
     if ax is None:
         ax = plt.gca()
     values = data[outcome]

@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from scipy import stats
 
+from .._validate import check_level, require_columns
 from ..errors import DataValidationError, DataWarning
-from ._model_common import colours, label, new_axes, numeric, require_columns
+from ..study import THERAPIST
+from ._model_common import colours, label, new_axes, numeric
 
 if TYPE_CHECKING:
     from ..models import LmmResult
@@ -100,7 +103,7 @@ def forest(
     [-0.8, -1.5]
     >>> plt.close("all")
     """
-    require_columns(fixed, [estimate, ci_low, ci_high], what="fixed")
+    require_columns(fixed, [estimate, ci_low, ci_high], table="fixed", role="plot")
     numeric(fixed, [estimate, ci_low, ci_high], what="fixed")
     table = fixed.loc[:, [estimate, ci_low, ci_high]].reset_index(drop=True)
     table.insert(0, "term", _term_labels(fixed).to_numpy())
@@ -164,9 +167,9 @@ def forest(
 def caterpillar(
     ranef: pd.DataFrame | LmmResult,
     *,
-    group: str = "therapist_id",
+    group: str = THERAPIST,
     term: str = "(Intercept)",
-    z: float = 1.96,
+    level: float = 0.95,
     ax: Axes | None = None,
 ) -> Axes:
     """Caterpillar plot: sorted conditional modes of one random effect with intervals.
@@ -177,11 +180,13 @@ def caterpillar(
         The tidy frame of ``LmmResult.ranef(cond_sd=True)`` (columns
         ``group, level, term, estimate, cond_sd``), or the fit itself.
     group : str, default "therapist_id"
-        The grouping factor (value of the ``group`` column).
+        The grouping factor (value of the ``group`` column): a key column such
+        as ``therapist_id`` or ``client_id``.
     term : str, default "(Intercept)"
         The random-effect term (value of the ``term`` column).
-    z : float, default 1.96
-        Half-width of the intervals in conditional SDs (1.96: 95%).
+    level : float, default 0.95
+        Coverage of the intervals: their half-width is :math:`z` conditional
+        SDs, :math:`z = \\Phi^{-1}((1 + level)/2)` (1.96 for 0.95).
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure when None.
 
@@ -191,7 +196,7 @@ def caterpillar(
         Levels sorted by their conditional mode, smallest at the bottom
         (y = 0, 1, ...; tick labels when there are at most 50 levels). The
         modes are the line with gid ``"estimates"`` (markers only), the
-        intervals ``estimate ± z * cond_sd`` the collection with gid
+        intervals ``estimate ± z * cond_sd`` (``z`` as above) the collection with gid
         ``"intervals"``, the line at zero has gid ``"reference"``.
 
     Raises
@@ -229,7 +234,9 @@ def caterpillar(
     """
     if not isinstance(ranef, pd.DataFrame) and callable(getattr(ranef, "ranef", None)):
         ranef = ranef.ranef(cond_sd=True)
-    require_columns(ranef, ["group", "level", "term", "estimate", "cond_sd"], what="ranef")
+    require_columns(
+        ranef, ["group", "level", "term", "estimate", "cond_sd"], table="ranef", role="plot"
+    )
     numeric(ranef, ["estimate", "cond_sd"], what="ranef")
     rows = ranef.loc[(ranef["group"] == group) & (ranef["term"] == term)]
     if rows.empty:
@@ -251,6 +258,7 @@ def caterpillar(
         ["estimate", "level"], kind="stable"
     )
     est = rows["estimate"].to_numpy(dtype=float)
+    z = float(stats.norm.ppf(0.5 + check_level(level) / 2.0))
     half = z * rows["cond_sd"].to_numpy(dtype=float)
     y = np.arange(len(rows), dtype=float)
     ax = new_axes(ax)
@@ -265,5 +273,5 @@ def caterpillar(
     ax.set_ylim(-0.7, len(rows) - 0.3)
     what = "intercept" if term in _INTERCEPTS else f"slope of {label(term)}"
     ax.set_ylabel(f"{label(group)} (sorted)")
-    ax.set_xlabel(f"random {what}: conditional mode ± {z:g} conditional SD")
+    ax.set_xlabel(f"random {what}: conditional mode ± {z:.3g} conditional SD")
     return ax

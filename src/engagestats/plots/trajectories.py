@@ -9,8 +9,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 
+from .._validate import require_columns
 from ..errors import DataWarning
-from ._model_common import colours, label, new_axes, numeric, require_columns
+from ..study import CLIENT, SESSION
+from ._model_common import colours, label, new_axes, numeric
 
 __all__ = ["spaghetti", "trajectories"]
 
@@ -19,8 +21,8 @@ def spaghetti(
     panel: pd.DataFrame,
     *,
     outcome: str = "phq9_total",
-    time: str = "session",
-    client: str = "client_id",
+    time: str = SESSION,
+    client: str = CLIENT,
     n_clients: int | None = None,
     seed: int = 0,
     mean: pd.DataFrame | None = None,
@@ -89,7 +91,7 @@ def spaghetti(
     [[[1.0, 20.0], [2.0, 15.0], [3.0, 11.0]], [[1.0, 14.0], [3.0, 9.0]]]
     >>> plt.close("all")
     """
-    require_columns(panel, [client, time, outcome], what="panel")
+    require_columns(panel, [client, time, outcome], table="panel", role="plot")
     numeric(panel, [time, outcome], what="panel")
     if n_clients is not None and (
         isinstance(n_clients, bool) or not isinstance(n_clients, int | np.integer) or n_clients < 1
@@ -125,7 +127,7 @@ def spaghetti(
     ax.add_collection(lines)
     ax.autoscale_view()
     if mean is not None:
-        require_columns(mean, [time, "estimate"], what="mean")
+        require_columns(mean, [time, "estimate"], table="mean", role="plot")
         m = mean.sort_values(time, kind="stable")
         colour = colours(1)[0]
         if {"ci_low", "ci_high"} <= set(m.columns):
@@ -224,7 +226,7 @@ def trajectories(
         time = "time" if isinstance(data, pd.DataFrame) and "time" in data.columns else "session"
     bands = ci_low is not None and ci_high is not None
     cols = [time, estimate] + ([ci_low, ci_high] if bands else []) + ([by] if by else [])
-    require_columns(data, cols, what="trajectories")
+    require_columns(data, cols, table="trajectories", role="plot")
     numeric(data, [c for c in cols if c != by], what="trajectories")
     ok = data[estimate].notna() & data[time].notna()
     if not ok.all():

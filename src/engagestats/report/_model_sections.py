@@ -17,6 +17,7 @@ from ..analyses import (
     analyse_readiness,
 )
 from ..plots import alliance_scatter, caterpillar, forest, trajectories
+from ..study import CLIENT, THERAPIST
 from ._sections import Context, Section
 
 __all__ = ["MODEL_SECTIONS"]
@@ -49,12 +50,10 @@ def _growth_section(
     plot (shared by the motivation, readiness and alliance questions, so shown once)."""
     adjusted = res.model
     text = [
-        "Scales are scored when at least 80% of their items are answered, as the mean of the "
-        "answered items (engagestats.analyses.PRORATION; the scoring section above uses the "
-        "instruments' stricter built-in rules).",
+        "Scores are those of the scoring section above (one scoring policy for the whole report).",
         f"Model: `{adjusted.formula}` (REML; Satterthwaite df; "
         f"{'converged' if adjusted.fit.converged else 'did NOT converge'}), fitted to "
-        f"{adjusted.fit.nobs} sessions of {adjusted.fit.ngroups.get('client_id', 0)} clients "
+        f"{adjusted.fit.nobs} sessions of {adjusted.fit.ngroups.get(CLIENT, 0)} clients "
         "(the full table is in the first model section).",
         *_interpretations(res),
     ]
@@ -91,7 +90,7 @@ def _growth_section(
 
 
 def motivation_section(ctx: Context) -> Section:
-    res = analyse_motivation(ctx.study, model=ctx.adjusted)
+    res = analyse_motivation(ctx.scored, model=ctx.adjusted)
     return _growth_section(
         res,
         "motivation",
@@ -103,20 +102,20 @@ def motivation_section(ctx: Context) -> Section:
 
 
 def readiness_section(ctx: Context) -> Section:
-    res = analyse_readiness(ctx.study, model=ctx.adjusted)
+    res = analyse_readiness(ctx.scored, model=ctx.adjusted)
     return _growth_section(
         res, "readiness", "Readiness for change", "stage", "stage of change", model_table=False
     )
 
 
 def alliance_section(ctx: Context) -> Section:
-    res = analyse_alliance(ctx.study, model=ctx.adjusted)
+    res = analyse_alliance(ctx.scored, model=ctx.adjusted)
     panel = res.figure_data["panel"]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     alliance_scatter(panel, alliance="wai_sr_total", outcome="phq9_total", axes=axes)
     fig.tight_layout()
     fig2, ax2 = plt.subplots(figsize=(6, 5))
-    caterpillar(res.figure_data["ranef"], group="therapist_id", ax=ax2)
+    caterpillar(res.figure_data["ranef"], group=THERAPIST, ax=ax2)
     ax2.set_title("Therapist random intercepts (95% intervals)")
     return Section(
         "alliance",
@@ -140,7 +139,7 @@ def alliance_section(ctx: Context) -> Section:
 
 
 def dropout_section(ctx: Context) -> Section:
-    res = analyse_dropout(ctx.study)
+    res = analyse_dropout(ctx.scored)
     odds = res.tables["odds_ratios"]
     text = [
         "Dropout is modelled per client with clients clustered in therapists: a GEE logistic "

@@ -9,16 +9,16 @@ from functools import cached_property
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .. import instruments, reliability
+from .. import reliability
 from ..analyses import OutcomeModel
 from ..analyses.endtoend import adjusted_model
 from ..change import rates
 from ..change.talking_therapies import instrument_change, talking_therapies_outcomes
 from ..classify import readiness_stage
-from ..engagement import engagement
+from ..engagement import dropout_definition, engagement
 from ..plots import jacobson_truax_plot, outcome_bars
-from ..scoring import score, scoring_summary
-from ..study import Study
+from ..scoring import PRORATE_80, ScoringPolicy, scoring_summary
+from ..study import CLIENT, SESSION, THERAPIST, Study
 
 __all__ = ["SECTIONS", "Context", "Section"]
 
@@ -37,24 +37,31 @@ class Section:
 
 @dataclass
 class Context:
-    """What the sections share: the raw and the scored study, computed once."""
+    """What the sections share: the study as loaded and the one scored study, computed once.
+
+    Every section and every ``analyse_*`` call receives :attr:`scored`, scored once under
+    :attr:`policy`; none scores again (the analyses score only score columns that are
+    missing, and none is).
+    """
 
     study: Study
     scored: Study
+    policy: ScoringPolicy
     outcomes: pd.DataFrame
     engagement: pd.DataFrame
 
     @cached_property
     def adjusted(self) -> OutcomeModel:
         """The adjusted growth model shared by the model sections, fitted on first use."""
-        return adjusted_model(self.study)
+        return adjusted_model(self.scored)
 
     @classmethod
-    def build(cls, study: Study) -> Context:
-        scored = score(score(study), [instruments.example_srq()])
+    def build(cls, study: Study, *, policy: ScoringPolicy = PRORATE_80) -> Context:
+        scored = policy.score(study)
         return cls(
             study=study,
             scored=scored,
+            policy=policy,
             outcomes=talking_therapies_outcomes(scored),
             engagement=engagement(scored),
         )
@@ -69,7 +76,7 @@ def _pct(row: pd.Series) -> str:
 
 def sample_section(ctx: Context) -> Section:
     study = ctx.study
-    clients = study.clients.merge(study.therapists, on="therapist_id", how="left")
+    clients = study.clients.merge(study.therapists, on=THERAPIST, how="left")
     groups = []
     for col in ("modality", "format", "gender"):
         if col in clients.columns:
@@ -102,18 +109,18 @@ def sample_section(ctx: Context) -> Section:
 def scoring_section(ctx: Context) -> Section:
     scored = ctx.scored
     summary = scoring_summary(scored)
-    first = scored.sessions.sort_values(["client_id", "session"])
-    first = first.loc[first["attended"] == 1].groupby("client_id", sort=False).head(1)
+    first = scored.sessions.sort_values([CLIENT, SESSION])
+    first = first.loc[first["attended"] == 1].groupby(CLIENT, sort=False).head(1)
     parts = [reliability.report(first, name) for name in ("phq9", "gad7", "wai_sr")]
-    parts += [reliability.report(scored.clients, "urica")]
-    parts += [reliability.report(scored.clients, instruments.example_srq())]
+    parts += [reliability.report(scored.clients, name) for name in ("urica", "srq")]
     rel = pd.concat(parts, ignore_index=True)
     n_unscored = int(summary["n_too_few"].sum())
     low = rel.loc[rel["alpha"].idxmin()]
     text = [
-        f"Scores were computed from the declared keys; {n_unscored} scores could not be computed "
-        "because too few items were answered (the built-in rules need every item unless the "
-        "instrument's source gives a proration rule), and each is counted below.",
+        "Scores were computed from the declared keys, once, under one scoring policy that every "
+        f"section and model below uses. {ctx.policy.describe()}",
+        f"{n_unscored} scores could not be computed because too few items were answered; each "
+        "is counted below.",
         "Cronbach's alpha (first attended session for session measures) ranged from "
         f"{rel['alpha'].min():.2f} ({low['instrument']} {low['scale']}) "
         f"to {rel['alpha'].max():.2f}.",
@@ -137,8 +144,8 @@ def change_section(ctx: Context) -> Section:
         [rates(out, outcome=m).assign(outcome=m) for m in metrics], ignore_index=True
     )
     overall = overall[["outcome", "n", "k", "rate", "ci_low", "ci_high", "n_missing"]]
-    by_mod = out.merge(ctx.study.clients[["client_id", "therapist_id"]], on="client_id").merge(
-        ctx.study.therapists[["therapist_id", "modality"]], on="therapist_id"
+    by_mod = out.merge(ctx.study.clients[[CLIENT, THERAPIST]], on=CLIENT).merge(
+        ctx.study.therapists[[THERAPIST, "modality"]], on=THERAPIST
     )
     modality = rates(by_mod, outcome="reliable_recovery", by="modality", overall=False)
     rec = overall.set_index("outcome").loc["reliable_recovery"]
@@ -162,7 +169,7 @@ def change_section(ctx: Context) -> Section:
     )
     ax.set_title("PHQ-9: first vs last score")
     stages = readiness_stage(ctx.scored)
-    merged = out.merge(stages, on="client_id").dropna(subset=["stage", "reliable_recovery"])
+    merged = out.merge(stages, on=CLIENT).dropna(subset=["stage", "reliable_recovery"])
     merged["reliable_recovery"] = merged["reliable_recovery"].map(
         {True: "reliable recovery", False: "no reliable recovery"}
     )
@@ -197,11 +204,11 @@ def engagement_section(ctx: Context) -> Section:
     desc = desc[["metric", "count", "mean", "std", "min", "50%", "max"]].rename(
         columns={"50%": "median"}
     )
-    joined = eng.merge(ctx.study.clients[["client_id", "format"]], on="client_id")
+    joined = eng.merge(ctx.study.clients[[CLIENT, "format"]], on=CLIENT)
     dropout = rates(joined, outcome="dropout", by="format")
     overall = dropout.loc[dropout["group"] == "all"].iloc[0]
     text = [
-        f"{_pct(overall)} clients dropped out (a unilateral ending before the planned end); "
+        f"{_pct(overall)} clients dropped out ({dropout_definition()}); "
         f"mean attendance was {100 * eng['attendance_rate'].mean():.1f}% of offered sessions.",
     ]
     lab = joined.assign(dropout=joined["dropout"].map({True: "dropped out", False: "completed"}))

@@ -1,11 +1,25 @@
-"""Questionnaire scoring: the vectorised :func:`score` engine and its :class:`ScoringReport`.
+"""Questionnaire scoring: the vectorised :func:`score` engine, its reports and scoring policies.
 
 What a questionnaire *is* (:class:`~engagestats.instruments.Instrument`, the built-ins and
 user instrument files) lives in :mod:`engagestats.instruments`; this package scores one.
+A :class:`ScoringPolicy` states, once, which proration rules a study is scored with
+(:data:`PRORATE_80`, the rule of the analyses and the report, or :data:`BUILTIN_RULES`);
+:func:`ensure_scores` scores only the score columns that are missing.
 """
 
 from __future__ import annotations
 
-from .scorer import ScoringReport, score, scoring_summary
+from .policy import BUILTIN_RULES, PRORATE_80, ScoringPolicy, ensure_scores
+from .scorer import Scored, ScoringReport, score, score_with_report, scoring_summary
 
-__all__ = ["ScoringReport", "score", "scoring_summary"]
+__all__ = [
+    "BUILTIN_RULES",
+    "PRORATE_80",
+    "Scored",
+    "ScoringPolicy",
+    "ScoringReport",
+    "ensure_scores",
+    "score",
+    "score_with_report",
+    "scoring_summary",
+]

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ..errors import InstrumentError
+from ..errors import DataValidationError, InstrumentError
 from ..instruments import Instrument, available, for_block, resolve
 from ..study import Study, item_blocks
 from ._items import item_columns_for, read_items
 
-__all__ = ["UNSCORABLE_COLUMNS", "ScoringReport", "score", "scoring_summary"]
+__all__ = [
+    "UNSCORABLE_COLUMNS",
+    "Scored",
+    "ScoringReport",
+    "score",
+    "score_with_report",
+    "scoring_summary",
+]
 
 #: Columns of :attr:`ScoringReport.unscorable`.
 UNSCORABLE_COLUMNS = ("score", "n_rows", "n_scored", "n_prorated", "n_empty", "n_too_few")
@@ -23,7 +30,11 @@ UNSCORABLE_COLUMNS = ("score", "n_rows", "n_scored", "n_prorated", "n_empty", "n
 
 @dataclass(frozen=True, eq=False)
 class ScoringReport:
-    """What happened when one instrument was scored (kept in ``result.attrs["scoring"]``).
+    """What happened when one instrument was scored in one table.
+
+    A scored :class:`~engagestats.Study` holds one per instrument and table in
+    :attr:`Study.scoring <engagestats.Study.scoring>`; :func:`score_with_report`
+    returns the report of a DataFrame. :func:`scoring_summary` tabulates them.
 
     Attributes
     ----------
@@ -37,35 +48,35 @@ class ScoringReport:
     unscorable : DataFrame
         One row per score: ``score, n_rows, n_scored, n_prorated, n_empty``
         (no item answered) and ``n_too_few`` (fewer answered than required).
+    table : str
+        The table scored: ``"clients"`` or ``"sessions"`` of a Study, ``"data"``
+        for a DataFrame.
     """
 
     instrument: str
     n_rows: int
     invalid: pd.DataFrame
     unscorable: pd.DataFrame
+    table: str = "data"
 
-    def __eq__(self, other: object) -> bool:
-        # pandas compares attrs with ==; keep that a plain bool.
-        return (
-            isinstance(other, ScoringReport)
-            and self.instrument == other.instrument
-            and self.n_rows == other.n_rows
-            and self.invalid.equals(other.invalid)
-            and self.unscorable.equals(other.unscorable)
-        )
 
-    __hash__ = None  # type: ignore[assignment]
+class Scored(NamedTuple):
+    """The scores of a DataFrame and their :class:`ScoringReport` (:func:`score_with_report`)."""
+
+    scores: pd.DataFrame
+    report: ScoringReport
 
 
 class _Context:
     """What derived scores may look at: the (reversed) item matrix and the data."""
 
-    def __init__(self, items: np.ndarray, data: pd.DataFrame, stem: str, inst: Instrument):
+    def __init__(
+        self, items: np.ndarray, data: pd.DataFrame, stem: str, inst: Instrument, table: str
+    ) -> None:
         self.items, self.data, self.stem, self.inst = items, data, stem, inst
+        self.table = table
 
     def gas_weights(self, weight_stem: str | None) -> np.ndarray:
-        from ..errors import DataValidationError
-
         ws = weight_stem or f"{self.stem}_weight"
         cols = [f"{ws}_{i}" for i in range(1, self.items.shape[1] + 1)]
         present = [c for c in cols if c in self.data.columns]
@@ -75,7 +86,7 @@ class _Context:
             raise DataValidationError(
                 [
                     {
-                        "file": "data",
+                        "file": self.table,
                         "row": None,
                         "column": c,
                         "value": None,
@@ -93,7 +104,7 @@ class _Context:
             raise DataValidationError(
                 [
                     {
-                        "file": "data",
+                        "file": self.table,
                         "row": self.data.index[i],
                         "column": cols[j],
                         "value": str(self.data[cols[j]].iloc[i]),
@@ -114,7 +125,7 @@ def _score_frame(
     keep_items: bool,
     invalid: str,
     table: str = "data",
-) -> pd.DataFrame:
+) -> Scored:
     stem = prefix or inst.name
     cols = item_columns_for(inst, prefix=prefix, item_columns=item_columns)
     m = read_items(data, inst, cols, invalid=invalid, table=table)
@@ -158,7 +169,7 @@ def _score_frame(
             (sub, n, int(ok.sum()), int(part.sum()), int((n_ans == 0).sum()),
              int((~ok & (n_ans > 0)).sum()))
         )  # fmt: skip
-    ctx = _Context(x, data, stem, inst)
+    ctx = _Context(x, data, stem, inst, table)
     for dname, d in (inst.derived or {}).items():
         val = d.compute(scores, ctx)
         scores[dname] = val
@@ -181,13 +192,14 @@ def _score_frame(
     result = pd.DataFrame(out, index=data.index)
     if keep_items:
         result = pd.concat([data.loc[:, cols], result], axis=1)
-    result.attrs["scoring"] = ScoringReport(
+    report = ScoringReport(
         instrument=stem,
         n_rows=n,
         invalid=m.invalid,
         unscorable=pd.DataFrame(summary, columns=list(UNSCORABLE_COLUMNS)),
+        table=table,
     )
-    return result
+    return Scored(result, report)
 
 
 def _score_study(study: Study, instrument: Any, *, invalid: str, keep_items: bool) -> Study:
@@ -199,6 +211,8 @@ def _score_study(study: Study, instrument: Any, *, invalid: str, keep_items: boo
         wanted = [resolve(i) for i in instrument]
     known = set(available())
     tables = {}
+    reports = {(r.table, r.instrument): r for r in study.scoring}
+    scored_now: set[str] = set()
     for tname in ("clients", "sessions"):
         table = getattr(study, tname)
         blocks = item_blocks(table.columns)
@@ -206,26 +220,26 @@ def _score_study(study: Study, instrument: Any, *, invalid: str, keep_items: boo
             todo = [for_block(b, len(cols)) for b, cols in blocks.items() if b in known]
         else:
             todo = [i for i in wanted if i.name in blocks]
-        reports = dict(table.attrs.get("scoring", {}))
         for inst in todo:
-            res = _score_frame(
+            res, report = _score_frame(
                 table, inst, prefix=None, item_columns=None, keep_items=False,
                 invalid=invalid, table=tname,
             )  # fmt: skip
-            reports[inst.name] = res.attrs.pop("scoring")
+            reports.pop((tname, inst.name), None)  # a re-scored instrument reports anew, last
+            reports[(tname, inst.name)] = report
+            scored_now.add(inst.name)
             table = table.drop(columns=[c for c in res.columns if c in table.columns])
             last = max(table.columns.get_loc(c) for c in inst.items)
             cols = list(table.columns)
             order = [*cols[: last + 1], *res.columns, *cols[last + 1 :]]
             table = pd.concat([table, res], axis=1)[order]
-        table.attrs["scoring"] = reports
         tables[tname] = table
     if wanted is not None:
-        found = {n for t in tables.values() for n in t.attrs["scoring"]}
-        lost = [i.name for i in wanted if i.name not in found]
+        lost = [i.name for i in wanted if i.name not in scored_now]
         if lost:
             raise InstrumentError(f"no item columns of {lost} in the clients or sessions table")
-    return dataclasses.replace(study, **tables)
+    ordered = sorted(reports.values(), key=lambda r: ("clients", "sessions").index(r.table))
+    return dataclasses.replace(study, **tables, scoring=tuple(ordered))
 
 
 def score(
@@ -269,11 +283,12 @@ def score(
         ``<stem>_n_answered`` (int), ``<stem>_prorated`` (bool), ``<stem>_band``
         (ordered Categorical) when the instrument has bands and a nullable
         boolean column per flag (``phq9_item9_flag``).
-        ``result.attrs["scoring"]`` is a :class:`ScoringReport` with the
-        invalid answers and the unscorable counts per score.
+        :func:`score_with_report` also returns the :class:`ScoringReport` (the
+        invalid answers and the unscorable counts per score).
         For a Study: a new Study whose tables carry the score columns after
-        each instrument's last item, and ``table.attrs["scoring"]`` a dict of
-        reports by instrument (see :func:`scoring_summary`).
+        each instrument's last item, and whose :attr:`~engagestats.Study.scoring`
+        holds a :class:`ScoringReport` per table and instrument (see
+        :func:`scoring_summary`).
 
     Raises
     ------
@@ -305,6 +320,51 @@ def score(
         if prefix is not None or item_columns is not None:
             raise InstrumentError("prefix and item_columns apply to a DataFrame, not a Study")
         return _score_study(data, instrument, invalid=invalid, keep_items=keep_items)
+    return score_with_report(
+        data,
+        instrument,  # type: ignore[arg-type]
+        prefix=prefix,
+        item_columns=item_columns,
+        keep_items=keep_items,
+        invalid=invalid,
+    ).scores
+
+
+def score_with_report(
+    data: pd.DataFrame,
+    instrument: str | Instrument,
+    *,
+    prefix: str | None = None,
+    item_columns: Sequence[str] | Mapping[str, str] | None = None,
+    keep_items: bool = False,
+    invalid: Literal["raise", "nan"] = "raise",
+) -> Scored:
+    """Score one instrument in a DataFrame and report what happened.
+
+    Parameters
+    ----------
+    data, instrument, prefix, item_columns, keep_items, invalid
+        As in :func:`score` (a DataFrame and one instrument).
+
+    Returns
+    -------
+    Scored
+        A named pair: ``scores``, the DataFrame that :func:`score` returns, and
+        ``report``, its :class:`ScoringReport` (``invalid`` answers set missing
+        and ``unscorable`` counts per score).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({f"gad7_{i}": [1, 9] for i in range(1, 8)})
+    >>> scores, report = score_with_report(d, "gad7", invalid="nan")
+    >>> scores["gad7_total"].tolist()
+    [7.0, nan]
+    >>> report.invalid[["row", "column", "value"]].head(2)
+       row  column value
+    0    1  gad7_1     9
+    1    1  gad7_2     9
+    """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a DataFrame or a Study, got {type(data).__name__}")
     if instrument is None or not isinstance(instrument, str | Instrument):
@@ -319,13 +379,14 @@ def score(
     )
 
 
-def scoring_summary(scored: pd.DataFrame | Study) -> pd.DataFrame:
+def scoring_summary(data: Study | ScoringReport | Iterable[ScoringReport]) -> pd.DataFrame:
     """Scored, prorated, unscorable and invalid counts as one tidy table.
 
     Parameters
     ----------
-    scored : DataFrame or Study
-        A result of :func:`score`.
+    data : Study, ScoringReport or iterable of them
+        A Study returned by :func:`score` (its :attr:`~engagestats.Study.scoring`),
+        or the report(s) of :func:`score_with_report`.
 
     Returns
     -------
@@ -337,23 +398,29 @@ def scoring_summary(scored: pd.DataFrame | Study) -> pd.DataFrame:
     Examples
     --------
     >>> d = pd.DataFrame({f"gad7_{i}": [1, 9] for i in range(1, 8)})
-    >>> scoring_summary(score(d, "gad7", invalid="nan"))[["score", "n_scored", "n_invalid"]]
+    >>> report = score_with_report(d, "gad7", invalid="nan").report
+    >>> scoring_summary(report)[["score", "n_scored", "n_invalid"]]
       score  n_scored  n_invalid
     0 total         1          7
     """
-    if isinstance(scored, Study):
-        parts = [(t, getattr(scored, t).attrs.get("scoring", {})) for t in ("clients", "sessions")]
+    if isinstance(data, Study):
+        reports: list[ScoringReport] = list(data.scoring)
+    elif isinstance(data, ScoringReport):
+        reports = [data]
+    elif isinstance(data, Iterable) and not isinstance(data, str | pd.DataFrame):
+        reports = list(data)
     else:
-        rep = scored.attrs.get("scoring")
-        parts = [("data", {rep.instrument: rep} if rep is not None else {})]
+        raise TypeError(
+            "data must be a scored Study or ScoringReport(s) (see score_with_report), "
+            f"got {type(data).__name__}"
+        )
     frames = []
-    for table, reports in parts:
-        for name, rep in reports.items():
-            f = rep.unscorable.copy()
-            f.insert(0, "instrument", name)
-            f.insert(0, "table", table)
-            f["n_invalid"] = len(rep.invalid)
-            frames.append(f)
+    for rep in reports:
+        f = rep.unscorable.copy()
+        f.insert(0, "instrument", rep.instrument)
+        f.insert(0, "table", rep.table)
+        f["n_invalid"] = len(rep.invalid)
+        frames.append(f)
     cols = ["table", "instrument", *UNSCORABLE_COLUMNS, "n_invalid"]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})

@@ -1,0 +1,241 @@
+"""Scoring policies: one stated rule for scoring a study, and scoring only what is missing.
+
+A :class:`ScoringPolicy` says which questionnaires of a study are scored and with which
+proration rule (``Instrument.min_answered``); every other rule comes from the instrument
+itself (:mod:`engagestats.instruments`). :func:`ensure_scores` scores the score columns a
+function needs that are not there yet, under a policy, so a study scored once is never
+scored again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, TypeVar
+
+import pandas as pd
+
+from ..errors import DataValidationError
+from ..instruments import Instrument, available, example_names, for_block, resolve
+from ..study import Study, item_blocks
+from .scorer import score
+
+__all__ = ["BUILTIN_RULES", "PRORATE_80", "ScoringPolicy", "ensure_scores"]
+
+T = TypeVar("T", Study, pd.DataFrame)
+
+
+@dataclass(frozen=True)
+class ScoringPolicy:
+    """Which questionnaires are scored, and with which proration rule.
+
+    Parameters
+    ----------
+    name : str
+        A short name, quoted when the policy is described.
+    min_answered : mapping of str to int or float, optional
+        Instrument name to the rule that replaces its ``min_answered``: a share
+        of each (sub)scale's items (0.8) or a count. Instruments not named keep
+        their own (built-in) rules.
+    examples : sequence of str, optional
+        Packaged example instruments (:func:`engagestats.instruments.resolve`
+        with ``examples=True``) scored as well when their items are present;
+        by default every one (:func:`engagestats.instruments.example_names`).
+
+    Examples
+    --------
+    >>> PRORATE_80.instrument("phq9").min_required
+    {'total': 8}
+    >>> BUILTIN_RULES.instrument("phq9").min_required
+    {'total': 9}
+    """
+
+    name: str
+    min_answered: Mapping[str, int | float] = field(default_factory=dict)
+    examples: tuple[str, ...] = field(default_factory=lambda: tuple(example_names()))
+
+    def knows(self, name: str) -> bool:
+        """Whether the item block ``name`` is a registered or example instrument."""
+        return name in available() or name in self.examples
+
+    def instrument(self, name: str, n_items: int | None = None) -> Instrument:
+        """The instrument of an item block (``n_items`` for GAS), with this policy's rule."""
+        if name in self.examples:
+            inst = resolve(name, examples=True)
+        elif n_items is not None:
+            inst = for_block(name, n_items)
+        else:
+            inst = resolve(name)
+        rule = self.min_answered.get(inst.name)
+        return replace(inst, min_answered=rule) if rule is not None else inst
+
+    def instruments(self, data: Study | pd.DataFrame) -> list[Instrument]:
+        """Every instrument this policy scores in ``data``: registered ones, then examples."""
+        columns: list[str] = []
+        for table in _tables(data).values():
+            columns += [str(c) for c in table.columns]
+        blocks = item_blocks(columns)
+        out = [self.instrument(b, len(c)) for b, c in blocks.items() if b in available()]
+        return out + [self.instrument(b) for b in blocks if b in self.examples]
+
+    def score(self, data: Study) -> Study:
+        """Score every questionnaire of ``data`` under this policy (one :func:`score` call)."""
+        insts = self.instruments(data)
+        return score(data, insts) if insts else data  # type: ignore[return-value]
+
+    def describe(self) -> str:
+        """The policy in words, for a report.
+
+        Examples
+        --------
+        >>> print(PRORATE_80.describe())
+        Scoring policy 'prorate_80': gad7, phq9, srq, urica and wai_sr are scored when at least 80% of each (sub)scale's items are answered (the mean of the answered items, times the number of items for sum scores); every other instrument by its built-in rule.
+        """  # noqa: E501
+        if not self.min_answered:
+            return (
+                f"Scoring policy {self.name!r}: every instrument by its built-in rule "
+                "(all items needed unless the instrument's source gives a proration rule)."
+            )
+        groups: dict[str, list[str]] = {}
+        for inst, rule in sorted(self.min_answered.items()):
+            if isinstance(rule, float):
+                text = f"at least {100 * rule:g}% of each (sub)scale's items are answered"
+            else:
+                text = f"at least {rule} items of each (sub)scale are answered"
+            groups.setdefault(text, []).append(inst)
+        parts = [
+            f"{_join(names)} {'is' if len(names) == 1 else 'are'} scored when {text}"
+            for text, names in groups.items()
+        ]
+        return (
+            f"Scoring policy {self.name!r}: {'; '.join(parts)} (the mean of the answered items, "
+            "times the number of items for sum scores); every other instrument by its built-in "
+            "rule."
+        )
+
+
+def _join(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+#: The instruments' own rules (all items needed unless the instrument's source gives a
+#: proration rule): the default of the change, engagement and classification functions.
+BUILTIN_RULES = ScoringPolicy("builtin")
+
+#: The rule of the analyses and of the report: PHQ-9, GAD-7, WAI-SR, URICA and the SRQ
+#: example are scored when at least 80% of each (sub)scale's items are answered.
+PRORATE_80 = ScoringPolicy(
+    "prorate_80", min_answered={"phq9": 0.8, "gad7": 0.8, "wai_sr": 0.8, "urica": 0.8, "srq": 0.8}
+)
+
+
+def _tables(data: Study | pd.DataFrame) -> dict[str, pd.DataFrame]:
+    if isinstance(data, Study):
+        return {"clients": data.clients, "sessions": data.sessions}
+    return {"data": data}
+
+
+def _stem(column: str, blocks: Iterable[str]) -> str | None:
+    """The item block a score column belongs to (the longest ``<block>_`` prefix)."""
+    found = [b for b in blocks if column.startswith(b + "_")]
+    return max(found, key=len) if found else None
+
+
+def ensure_scores(
+    data: T,
+    columns: Iterable[str],
+    *,
+    policy: ScoringPolicy = BUILTIN_RULES,
+    table: str = "data",
+    errors: Literal["raise", "ignore"] = "raise",
+) -> T:
+    """Add the score columns of ``columns`` that are missing, scoring only their instruments.
+
+    Parameters
+    ----------
+    data : Study or DataFrame
+        A Study (a column counts as present in any of its tables) or a table.
+    columns : iterable of str
+        Score columns needed (``phq9_total``, ``srq_autonomous`` ...). Columns
+        already present are left as they are, however they were scored.
+    policy : ScoringPolicy, default BUILTIN_RULES
+        The rule for the instruments that are scored here.
+    table : str, default "data"
+        The name of a DataFrame in problems.
+    errors : {"raise", "ignore"}, default "raise"
+        What to do with a missing column that cannot be scored: raise, or
+        leave it missing for the caller's own column check.
+
+    Returns
+    -------
+    Study or DataFrame
+        ``data`` itself when nothing is missing. A Study comes back from one
+        :func:`score` call with every score of the instruments scored; a
+        DataFrame gets just the missing columns.
+
+    Raises
+    ------
+    DataValidationError
+        Naming every column that is missing and cannot be scored (no item
+        columns, or the instrument does not produce it).
+    InstrumentError
+        When the items belong to no registered or example instrument.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({f"gad7_{i}": [1, 1] for i in range(1, 8)})
+    >>> d.loc[1, "gad7_7"] = None
+    >>> ensure_scores(d, ["gad7_total"])["gad7_total"].tolist()
+    [7.0, nan]
+    >>> ensure_scores(d, ["gad7_total"], policy=PRORATE_80)["gad7_total"].tolist()
+    [7.0, 7.0]
+    """
+    tables = _tables(data)
+    present = {str(c) for t in tables.values() for c in t.columns}
+    if isinstance(data, Study):
+        present |= {str(c) for c in data.therapists.columns}
+    missing = [c for c in dict.fromkeys(columns) if c not in present]
+    if not missing:
+        return data
+    where = {
+        block: (name, cols)
+        for name, t in tables.items()
+        for block, cols in item_blocks(t.columns).items()
+    }
+    todo: dict[str, Instrument] = {}
+    problems = []
+    name = table if not isinstance(data, Study) else "clients/sessions"
+    for col in missing:
+        stem = _stem(col, where)
+        if stem is None:
+            problems.append(
+                (name, col, "score column missing and no item columns to score it from")
+            )
+            continue
+        if errors == "ignore" and not policy.knows(stem):
+            continue  # an unknown questionnaire: left to the caller's column check
+        inst = todo.get(stem) or policy.instrument(stem, len(where[stem][1]))
+        if col[len(stem) + 1 :] not in inst.score_names:
+            where_found = where[stem][0] if isinstance(data, Study) else table
+            problems.append((where_found, col, f"instrument {stem!r} does not produce this score"))
+            continue
+        todo[stem] = inst
+    if problems and errors == "raise":
+        raise DataValidationError(
+            [
+                {"file": f, "row": None, "column": c, "value": None, "problem": p}
+                for f, c, p in problems
+            ],
+            "Score columns are missing",
+        )
+    if not todo:
+        return data
+    if isinstance(data, Study):
+        return score(data, list(todo.values()))  # type: ignore[return-value]
+    out = data
+    for stem, inst in todo.items():
+        scored = score(data, inst)
+        needed = [c for c in missing if _stem(c, where) == stem and c in scored.columns]
+        out = out.assign(**{c: scored[c].to_numpy(dtype=float) for c in needed})
+    return out  # type: ignore[return-value]
