@@ -206,6 +206,20 @@ def test_unsupported_growth_options_are_refused(small_study):
         )
 
 
+def test_outcome_direction_comes_from_the_instrument():
+    from engagestats.analyses.growth import outcome_direction
+    from engagestats.instruments import available, resolve
+
+    for name in available():
+        inst = resolve(name)
+        column = f"{name}_{inst.primary}"
+        assert outcome_direction(column) == (inst.direction == "higher_is_worse"), column
+    assert outcome_direction("wai_sr_sum") is False  # the longest instrument name wins
+    assert outcome_direction("srq_rai") is False  # the packaged example
+    for unknown in ("bdi_total", "oq45_total", "wai_total"):  # not instruments any more
+        assert outcome_direction(unknown) is None
+
+
 def test_within_interpretation_follows_the_lag(small_study):
     same = growth_model(small_study, time_varying={"alliance": "wai_sr_sum"}, lag=0)
     eff = same.effects().set_index("term")

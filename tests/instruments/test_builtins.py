@@ -187,3 +187,24 @@ def test_user_changes_keep_validation():
     with pytest.raises(InstrumentError):
         get("phq9", min_answered=10)
     assert dataclasses.replace(get("gad7"), cutoff=10).cutoff == 10
+
+
+def test_score_labels_come_from_the_instruments():
+    from engagestats.instruments import score_label
+    from engagestats.plots._model_common import label
+
+    assert score_label("phq9_total") == "depression (PHQ-9 total)"
+    assert score_label("wai_sr_bond") == "alliance: bond (WAI-SR)"
+    assert score_label("srq_autonomous") is None  # the example defines none
+    assert label("wai_sr_goal") == get("wai_sr").labels["goal"]
+    assert label("srq_autonomous") == "srq autonomous"
+    assert label("client_id") == "client"
+
+
+def test_labels_must_name_scores():
+    from engagestats.instruments import Instrument
+
+    with pytest.raises(InstrumentError, match="labels name unknown scores"):
+        Instrument("mood", items=3, response_range=(0, 3), labels={"sum": "mood"})
+    inst = Instrument("mood", items=3, response_range=(0, 3), labels={"total": "mood (sum)"})
+    assert inst.to_dict()["labels"] == {"total": "mood (sum)"}

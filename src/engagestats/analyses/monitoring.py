@@ -12,10 +12,9 @@ from scipy import stats
 
 from .._validate import as_table, check_level
 from ..errors import ModelSpecError
-from ..models import design as _design
 from ..study import Study
 from ._panel import apply_spec, scored_study, with_sum_scales
-from .outcome_model import OutcomeModel
+from .outcome_model import OutcomeModel, fixed_rows
 
 __all__ = ["expected_change", "off_track"]
 
@@ -222,7 +221,7 @@ def off_track(
     times = frame["time"].to_numpy(dtype=float)
     bands = pd.DataFrame(np.nan, index=frame.index, columns=["estimate", "pi_low", "pi_high"])
     if known.any():
-        X = _design.new_fixed(model.fit._fit.design, frame.loc[known])
+        X = fixed_rows(model.fit, frame.loc[known])
         b = _bands(model, X, times[known], level)
         bands.loc[known, ["estimate", "pi_low", "pi_high"]] = b[
             ["estimate", "pi_low", "pi_high"]

@@ -19,9 +19,18 @@ if TYPE_CHECKING:
     from ..models import LmmResult
     from ._panel import PanelSpec
 
-__all__ = ["OutcomeModel"]
+__all__ = ["OutcomeModel", "fixed_rows"]
 
 SD_LABELS = ("-1 SD", "mean", "+1 SD")
+
+
+def fixed_rows(fit: LmmResult, frame: pd.DataFrame) -> np.ndarray:
+    """Fixed-effects design rows of ``frame`` in the columns of ``fit`` (new-data prediction).
+
+    The analyses' one read of the private ``LmmResult._fit`` (its design); it becomes
+    ``fit.model_matrix(frame)`` once :class:`~engagestats.LmmResult` offers that.
+    """
+    return _design.new_fixed(fit._fit.design, frame)
 
 
 def _fmt(x: float) -> str:
@@ -256,7 +265,7 @@ class OutcomeModel:
                     frame[term] = 0.0
                 if self.spec.kinds.get(term) == "categorical":
                     frame[term] = pd.Categorical(frame[term], categories=self.spec.levels[term])
-            X = X + w * _design.new_fixed(self.fit._fit.design, frame)
+            X = X + w * fixed_rows(self.fit, frame)
         return np.asarray(X)
 
     def _all_terms(self) -> list[str]:

@@ -90,6 +90,7 @@ def _fit_effect(study: Study, effect: str) -> tuple[float, float, bool, bool]:
             time_varying=GENERATING_TIME_VARYING,
         )
         row = model.fit.fixed.loc[effect]
+        # private read until LmmResult offers a public ``singular`` (models is not analyses')
         singular = bool(model.fit._fit.optimizer_info.get("singular", False))
         return float(row["estimate"]), float(row["p"]), bool(model.fit.converged), singular
 

@@ -23,6 +23,7 @@ import pandas as pd
 from .. import instruments
 from .._validate import check_choice
 from ..errors import DataValidationError
+from ..study import CLIENT, SESSION, THERAPIST
 
 __all__ = [
     "FIELD_TYPES",
@@ -116,7 +117,7 @@ ITEM_BLOCKS: tuple[ItemBlock, ...] = (
 
 _BASE_FIELDS: dict[str, list[dict[str, Any]]] = {
     "therapists": [
-        _field("therapist_id", "string", "therapist identifier (key)", required=True),
+        _field(THERAPIST, "string", "therapist identifier (key)", required=True),
         _field(
             "modality",
             "string",
@@ -128,8 +129,8 @@ _BASE_FIELDS: dict[str, list[dict[str, Any]]] = {
         ),
     ],
     "clients": [
-        _field("client_id", "string", "client identifier (key)", required=True),
-        _field("therapist_id", "string", "the client's therapist", required=True),
+        _field(CLIENT, "string", "client identifier (key)", required=True),
+        _field(THERAPIST, "string", "the client's therapist", required=True),
         _field("age", "integer", "age in years at intake", minimum=16, maximum=99),
         _field("gender", "string", "gender", enum=["woman", "man", "nonbinary"]),
         _field("format", "string", "treatment format", enum=["individual", "group"]),
@@ -150,9 +151,9 @@ _BASE_FIELDS: dict[str, list[dict[str, Any]]] = {
         ),
     ],
     "sessions": [
-        _field("client_id", "string", "client identifier (key)", required=True),
+        _field(CLIENT, "string", "client identifier (key)", required=True),
         _field(
-            "session",
+            SESSION,
             "integer",
             "offered appointment number, counted from 1 at the first attended session "
             "(0 may mark intake); strictly increasing within client",
@@ -172,22 +173,22 @@ _BASE_FIELDS: dict[str, list[dict[str, Any]]] = {
 }
 
 _KEYS: dict[str, dict[str, Any]] = {
-    "therapists": {"primaryKey": ["therapist_id"], "foreignKeys": []},
+    "therapists": {"primaryKey": [THERAPIST], "foreignKeys": []},
     "clients": {
-        "primaryKey": ["client_id"],
+        "primaryKey": [CLIENT],
         "foreignKeys": [
             {
-                "fields": ["therapist_id"],
-                "reference": {"resource": "therapists", "fields": ["therapist_id"]},
+                "fields": [THERAPIST],
+                "reference": {"resource": "therapists", "fields": [THERAPIST]},
             }
         ],
     },
     "sessions": {
-        "primaryKey": ["client_id", "session"],
+        "primaryKey": [CLIENT, SESSION],
         "foreignKeys": [
             {
-                "fields": ["client_id"],
-                "reference": {"resource": "clients", "fields": ["client_id"]},
+                "fields": [CLIENT],
+                "reference": {"resource": "clients", "fields": [CLIENT]},
             }
         ],
     },

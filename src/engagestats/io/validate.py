@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError
+from ..study import CLIENT, THERAPIST
 from ._readers import RawTable
 from .schema import TABLES, float_columns
 
@@ -409,8 +410,8 @@ def validate_tables(
         return mask
 
     for child, col, parent in (
-        ("clients", "therapist_id", "therapists"),
-        ("sessions", "client_id", "clients"),
+        ("clients", THERAPIST, "therapists"),
+        ("sessions", CLIENT, "clients"),
     ):
         pframe = typed[parent].frame
         all_keys = set(pframe[col].dropna())
