@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,8 +18,12 @@ import pandas as pd
 from .. import instruments, prep
 from .._validate import as_table, require_columns
 from ..errors import DataWarning, ModelSpecError
+from ..models import design as _design
 from ..scoring import PRORATE_80, ScoringPolicy, ensure_scores
 from ..study import Study
+
+if TYPE_CHECKING:
+    from ..models import LmmResult
 
 __all__ = [
     "ADJUSTED_PREDICTORS",
@@ -30,6 +34,7 @@ __all__ = [
     "Exclusions",
     "PanelSpec",
     "apply_spec",
+    "fixed_rows",
     "is_categorical",
     "named_terms",
     "prepare",
@@ -78,6 +83,15 @@ def scored_study(study: Study, columns: Iterable[str]) -> Study:
     """
     wanted = [SUM_SCALES[c][0] if c in SUM_SCALES else c for c in columns]
     return ensure_scores(study, wanted, policy=SCORING_POLICY, errors="ignore")
+
+
+def fixed_rows(fit: LmmResult, frame: pd.DataFrame) -> np.ndarray:
+    """Fixed-effects design rows of ``frame`` in the columns of ``fit`` (new-data prediction).
+
+    The analyses' one read of the private ``LmmResult._fit`` (its design); it becomes
+    ``fit.model_matrix(frame)`` once :class:`~engagestats.LmmResult` offers that.
+    """
+    return _design.new_fixed(fit._fit.design, frame)
 
 
 def named_terms(arg: Sequence[str] | Mapping[str, str] | str | None) -> dict[str, str]:

@@ -13,8 +13,8 @@ from scipy import stats
 from .._validate import as_table, check_level
 from ..errors import ModelSpecError
 from ..study import Study
-from ._panel import apply_spec, scored_study, with_sum_scales
-from .outcome_model import OutcomeModel, fixed_rows
+from ._panel import apply_spec, fixed_rows, scored_study, with_sum_scales
+from .outcome_model import OutcomeModel
 
 __all__ = ["expected_change", "off_track"]
 

@@ -11,26 +11,17 @@ import pandas as pd
 
 from .._validate import check_level
 from ..errors import ModelSpecError
-from ..models import design as _design
 from ..models.inference import check_ddf
 from . import _moderation, _tables
+from ._panel import fixed_rows
 
 if TYPE_CHECKING:
     from ..models import LmmResult
     from ._panel import PanelSpec
 
-__all__ = ["OutcomeModel", "fixed_rows"]
+__all__ = ["OutcomeModel"]
 
 SD_LABELS = ("-1 SD", "mean", "+1 SD")
-
-
-def fixed_rows(fit: LmmResult, frame: pd.DataFrame) -> np.ndarray:
-    """Fixed-effects design rows of ``frame`` in the columns of ``fit`` (new-data prediction).
-
-    The analyses' one read of the private ``LmmResult._fit`` (its design); it becomes
-    ``fit.model_matrix(frame)`` once :class:`~engagestats.LmmResult` offers that.
-    """
-    return _design.new_fixed(fit._fit.design, frame)
 
 
 def _fmt(x: float) -> str:
