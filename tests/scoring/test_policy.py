@@ -121,6 +121,9 @@ def test_ensure_scores_names_what_cannot_be_scored():
     # errors="ignore" leaves them for the caller's own column check
     out = ensure_scores(_study(), ["k10_total"], errors="ignore")
     assert "k10_total" not in out.sessions.columns
+    frame = ensure_scores(_study().sessions, ["phq9_sum", "phq9_total"], errors="ignore")
+    assert "phq9_total" in frame.columns
+    assert "phq9_sum" not in frame.columns
 
 
 def test_ensure_scores_unknown_questionnaire():

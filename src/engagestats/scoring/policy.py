@@ -198,29 +198,28 @@ def ensure_scores(
     missing = [c for c in dict.fromkeys(columns) if c not in present]
     if not missing:
         return data
-    where = {
-        block: (name, cols)
-        for name, t in tables.items()
-        for block, cols in item_blocks(t.columns).items()
+    # item block -> (the table holding it, its item columns)
+    blocks = {
+        b: (name, cols) for name, t in tables.items() for b, cols in item_blocks(t.columns).items()
     }
     todo: dict[str, Instrument] = {}
     problems = []
-    name = table if not isinstance(data, Study) else "clients/sessions"
     for col in missing:
-        stem = _stem(col, where)
+        stem = _stem(col, blocks)
         if stem is None:
+            where = table if not isinstance(data, Study) else "clients/sessions"
             problems.append(
-                (name, col, "score column missing and no item columns to score it from")
+                (where, col, "score column missing and no item columns to score it from")
             )
-            continue
-        if errors == "ignore" and not policy.knows(stem):
+        elif errors == "ignore" and not policy.knows(stem):
             continue  # an unknown questionnaire: left to the caller's column check
-        inst = todo.get(stem) or policy.instrument(stem, len(where[stem][1]))
-        if col[len(stem) + 1 :] not in inst.score_names:
-            where_found = where[stem][0] if isinstance(data, Study) else table
-            problems.append((where_found, col, f"instrument {stem!r} does not produce this score"))
-            continue
-        todo[stem] = inst
+        else:
+            inst = todo.get(stem) or policy.instrument(stem, len(blocks[stem][1]))
+            if col[len(stem) + 1 :] in inst.score_names:
+                todo[stem] = inst
+            else:
+                where = blocks[stem][0] if isinstance(data, Study) else table
+                problems.append((where, col, f"instrument {stem!r} does not produce this score"))
     if problems and errors == "raise":
         raise DataValidationError(
             [
@@ -236,6 +235,6 @@ def ensure_scores(
     out = data
     for stem, inst in todo.items():
         scored = score(data, inst)
-        needed = [c for c in missing if _stem(c, where) == stem and c in scored.columns]
-        out = out.assign(**{c: scored[c].to_numpy(dtype=float) for c in needed})
+        wanted = [c for c in missing if _stem(c, blocks) == stem and c in scored.columns]
+        out = out.assign(**{c: scored[c].to_numpy(dtype=float) for c in wanted})
     return out  # type: ignore[return-value]
