@@ -12,7 +12,16 @@ import pandas as pd
 
 from .errors import DataValidationError
 
-__all__ = ["CLIENT", "EXCLUDED_COLUMNS", "LABEL_COLUMNS", "SESSION", "THERAPIST", "Study"]
+__all__ = [
+    "ACCOUNTING_COLUMNS",
+    "CLIENT",
+    "COLUMN_MAP_COLUMNS",
+    "EXCLUDED_COLUMNS",
+    "LABEL_COLUMNS",
+    "SESSION",
+    "THERAPIST",
+    "Study",
+]
 
 #: The key columns: the therapist, client and session identifiers of every table (the
 #: defaults of the ``therapist=``, ``client=`` and ``session=`` arguments).
@@ -24,6 +33,18 @@ SESSION = "session"
 EXCLUDED_COLUMNS = ("table", "file", "row", "column", "value", "problem")
 #: Columns of :attr:`Study.labels`.
 LABEL_COLUMNS = ("table", "column", "value", "label")
+#: Columns of :attr:`Study.column_map`.
+COLUMN_MAP_COLUMNS = ("table", "source", "column", "how", "cells")
+#: Columns of :attr:`Study.accounting`.
+ACCOUNTING_COLUMNS = (
+    "table",
+    "file",
+    "encoding",
+    "rows_read",
+    "rows_kept",
+    "rows_excluded",
+    "blank_lines",
+)
 
 _ITEM = re.compile(r"^(?P<instrument>[a-z][a-z0-9_]*?)_(?P<item>\d+)$")
 
@@ -34,6 +55,14 @@ def _empty_excluded() -> pd.DataFrame:
 
 def _empty_labels() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in LABEL_COLUMNS})
+
+
+def _empty_column_map() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMN_MAP_COLUMNS})
+
+
+def _empty_accounting() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ACCOUNTING_COLUMNS})
 
 
 def item_blocks(columns: pd.Index | list[str]) -> dict[str, list[str]]:
@@ -83,6 +112,18 @@ class Study:
         ``table, column, value, label``: a variable label has a missing
         ``value``, a value label the code it labels. Empty when the files
         carry none.
+    column_map : DataFrame, optional
+        How source columns became study columns, one row per change, with
+        the columns ``table, source, column, how, cells``: renamed by
+        ``columns=``, matched ignoring case, recoded (``cells`` counts the
+        recoded cells), SPSS value labels applied, or read from an export
+        (Qualtrics, REDCap). Empty when nothing was renamed or recoded.
+    accounting : DataFrame, optional
+        What :func:`load_study` read, one row per table: ``table, file,
+        encoding, rows_read, rows_kept, rows_excluded, blank_lines``;
+        ``rows_read == rows_kept + rows_excluded`` always holds, and
+        ``rows_excluded`` counts the distinct rows in :attr:`excluded`.
+        Empty for a study not loaded from data.
 
     Notes
     -----
@@ -114,6 +155,8 @@ class Study:
     source: str | None = None
     scoring: tuple[Any, ...] = ()
     labels: pd.DataFrame = field(default_factory=_empty_labels)
+    column_map: pd.DataFrame = field(default_factory=_empty_column_map)
+    accounting: pd.DataFrame = field(default_factory=_empty_accounting)
 
     def __post_init__(self) -> None:
         required = {

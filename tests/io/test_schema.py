@@ -111,7 +111,7 @@ def test_merge_schema_replaces_and_adds():
                                 "type": "integer",
                                 "constraints": {"minimum": 0, "maximum": 4},
                             },
-                            {"name": "room", "type": "weird"},
+                            {"name": "room", "type": "any"},
                         ]
                     },
                 }
@@ -120,7 +120,7 @@ def test_merge_schema_replaces_and_adds():
     )
     fields = {f["name"]: f for f in merged["sessions"]["fields"]}
     assert fields["phq9_1"]["constraints"]["maximum"] == 4
-    assert fields["room"]["type"] == "string"
+    assert fields["room"]["type"] == "any"
     assert merged["sessions"]["primaryKey"] == ["client_id", "session"]
 
 
@@ -136,3 +136,13 @@ def test_merge_schema_rejects_other_types():
         DataValidationError, match=r"schema must be a path to a datapackage\.json or a mapping"
     ):
         merge_schema(42)
+
+
+@pytest.mark.parametrize("kind", ["weird", "geojson", "duration", "object"])
+def test_merge_schema_refuses_types_it_cannot_honour(kind):
+    """Issue 18: an unknown codebook type used to be read silently as text."""
+    schema = {"sessions": {"fields": [{"name": "room", "type": kind}]}}
+    with pytest.raises(DataValidationError, match="Cannot use the codebook") as info:
+        merge_schema(schema)
+    p = info.value.problems
+    assert p[["file", "column", "value"]].iloc[0].tolist() == ["schema=", "sessions.room", kind]

@@ -20,8 +20,17 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError
+from ._decode import Limits, check_size, decode_file
 
-__all__ = ["MISSING_TOKENS", "SUPPORTED_EXTENSIONS", "RawTable", "read_raw"]
+__all__ = [
+    "MISSING_TOKENS",
+    "SUPPORTED_EXTENSIONS",
+    "Limits",
+    "RawTable",
+    "io_extra",
+    "raw_from_frame",
+    "read_raw",
+]
 
 #: File extensions the loader understands, in the order they are looked for.
 SUPPORTED_EXTENSIONS = (".csv", ".tsv", ".txt", ".xlsx", ".sav", ".parquet")
@@ -44,7 +53,8 @@ class RawTable:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def _io_extra(file: str, package: str, exc: ImportError) -> DataValidationError:
+def io_extra(file: str, package: str, exc: ImportError) -> DataValidationError:
+    """The error for a format whose optional package is not installed."""
     err = DataValidationError.for_file(
         file,
         f"reading this format needs the optional package {package!r}; "
@@ -52,16 +62,6 @@ def _io_extra(file: str, package: str, exc: ImportError) -> DataValidationError:
     )
     err.__cause__ = exc
     return err
-
-
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise DataValidationError.for_file(path.name, "the file is neither UTF-8 nor Windows-1252 text")
 
 
 def _count_outside_quotes(line: str, ch: str) -> int:
@@ -74,9 +74,27 @@ def _count_outside_quotes(line: str, ch: str) -> int:
     return n
 
 
-def _read_delimited(path: Path) -> RawTable:
+def _csv_problem(name: str, exc: csv.Error, row: int, limits: Limits) -> DataValidationError:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        why = (
+            f"a cell longer than {limits.max_cell_chars:,} characters (the limit); "
+            "expected shorter cells (is a quote left open above?)"
+        )
+    elif "unexpected end of data" in text:
+        why = (
+            "a quoted cell starting in this record is never closed: the quote runs "
+            "to the end of the file; expected a closing '\"'"
+        )
+    else:
+        why = f"malformed delimited text: {text}; expected a closing quote followed by a delimiter"
+    return DataValidationError.for_file(name, why, row=row)
+
+
+def _read_delimited(path: Path, limits: Limits) -> RawTable:
     name = path.name
-    text = _decode(path)
+    check_size(path, limits)
+    text, encoding = decode_file(path.read_bytes(), name)
     if not text.strip():
         raise DataValidationError.for_file(
             name, "the file is empty; expected a header line with column names"
@@ -90,17 +108,37 @@ def _read_delimited(path: Path) -> RawTable:
         delim = max(counts, key=lambda d: counts[d])
         if counts[delim] == 0:
             delim = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    old_limit = csv.field_size_limit(limits.max_cell_chars)
+    try:
+        return _parse(text, name, ext, delim, header_line, encoding, limits)
+    finally:
+        csv.field_size_limit(old_limit)
+
+
+def _parse(
+    text: str, name: str, ext: str, delim: str, header_line: str, encoding: str, limits: Limits
+) -> RawTable:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     header: list[str] | None = None
     records: list[list[str]] = []
     rows: list[int] = []
     problems: list[dict[str, Any]] = []
     header_row = 1
     last = 0
+    blank = 0
     try:
         for rec in reader:
             start, last = last + 1, reader.line_num
+            if len(rec) > limits.max_columns:
+                raise DataValidationError.for_file(
+                    name,
+                    f"{len(rec):,} fields in one line, more than the limit of "
+                    f"{limits.max_columns:,} columns",
+                    row=start,
+                )
             if not rec or all(not c.strip() for c in rec):
+                if header is not None:
+                    blank += 1
                 continue
             if header is None:
                 header, header_row = rec, start
@@ -112,7 +150,7 @@ def _read_delimited(path: Path) -> RawTable:
                         "file": name,
                         "row": start,
                         "column": None,
-                        "value": delim.join(rec),
+                        "value": delim.join(rec)[:200],
                         "problem": f"expected {len(header)} fields as in the header, "
                         f"found {len(rec)}",
                     }
@@ -120,9 +158,7 @@ def _read_delimited(path: Path) -> RawTable:
                 rec = (rec + [""] * len(header))[: len(header)]
             records.append(rec)
     except csv.Error as exc:
-        raise DataValidationError.for_file(
-            name, f"malformed delimited text: {exc}", row=last + 1
-        ) from exc
+        raise _csv_problem(name, exc, last + 1, limits) from exc
     if header is None:
         raise DataValidationError.for_file(
             name, "the file is empty; expected a header line with column names"
@@ -145,7 +181,14 @@ def _read_delimited(path: Path) -> RawTable:
         frame = pd.DataFrame({i: pd.Series(dtype=object) for i in range(len(header))})
     frame = frame.where(~frame.isin(MISSING_TOKENS), None) if len(frame) else frame
     frame.columns = header
-    meta = {"delimiter": delim, "row_problems": problems}
+    meta = {
+        "delimiter": delim,
+        "row_problems": problems,
+        "encoding": encoding,
+        "blank_lines": blank,
+        "header_row": header_row,
+        "text_source": True,
+    }
     return RawTable(frame, np.asarray(rows, dtype=np.int64), name, meta)
 
 
@@ -154,37 +197,17 @@ def _finish(frame: pd.DataFrame, name: str, meta: dict[str, Any]) -> RawTable:
     frame = frame.where(frame.notna(), None)
     frame.columns = [str(c).strip() for c in frame.columns]
     rows = np.arange(2, len(frame) + 2, dtype=np.int64)
+    meta.setdefault("blank_lines", 0)
+    meta.setdefault("encoding", None)
     return RawTable(frame.reset_index(drop=True), rows, name, meta)
 
 
-def _read_excel(path: Path) -> RawTable:
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError as exc:
-        raise _io_extra(path.name, "openpyxl", exc) from exc
-    try:
-        frame = pd.read_excel(path, sheet_name=0, header=None, dtype=object)
-    except Exception as exc:
-        raise DataValidationError.for_file(path.name, f"unreadable Excel workbook: {exc}") from exc
-    frame = frame.dropna(how="all")
-    if frame.empty:
-        raise DataValidationError.for_file(
-            path.name, "the first sheet is empty; expected a header row"
-        )
-    header_pos = frame.index[0]
-    header = ["" if pd.isna(v) else str(v) for v in frame.loc[header_pos]]
-    body = frame.loc[frame.index > header_pos]
-    out = pd.DataFrame(body.to_numpy(dtype=object), columns=header)
-    raw = _finish(out, path.name, {})
-    raw.rows = (body.index.to_numpy(dtype=np.int64) + 1) if len(body) else raw.rows
-    return raw
-
-
-def _read_sav(path: Path) -> RawTable:
+def _read_sav(path: Path, limits: Limits) -> RawTable:
     try:
         import pyreadstat
     except ImportError as exc:
-        raise _io_extra(path.name, "pyreadstat", exc) from exc
+        raise io_extra(path.name, "pyreadstat", exc) from exc
+    check_size(path, limits)
     try:
         frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
     except Exception as exc:
@@ -192,15 +215,17 @@ def _read_sav(path: Path) -> RawTable:
     labels = {
         "value_labels": {k: dict(v) for k, v in meta.variable_value_labels.items()},
         "column_labels": {k: v for k, v in meta.column_names_to_labels.items() if v is not None},
+        "encoding": meta.file_encoding,
     }
     return _finish(frame, path.name, labels)
 
 
-def _read_parquet(path: Path) -> RawTable:
+def _read_parquet(path: Path, limits: Limits) -> RawTable:
     try:
         import pyarrow  # noqa: F401
     except ImportError as exc:
-        raise _io_extra(path.name, "pyarrow", exc) from exc
+        raise io_extra(path.name, "pyarrow", exc) from exc
+    check_size(path, limits)
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:
@@ -208,15 +233,44 @@ def _read_parquet(path: Path) -> RawTable:
     return _finish(frame, path.name, {})
 
 
-def read_raw(path: str | Path) -> RawTable:
+def raw_from_frame(frame: pd.DataFrame, table: str) -> RawTable:
+    """A user's DataFrame as a RawTable: ``row`` is the index label (or position + 1).
+
+    Values are kept as given (numbers stay numbers, text stays text); the
+    frame itself is never modified.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataValidationError.for_argument(
+            table, type(frame).__name__, f"{table} must be a pandas DataFrame or a file path"
+        )
+    idx = frame.index
+    if pd.api.types.is_integer_dtype(idx) and idx.is_unique:
+        rows = idx.to_numpy(dtype=np.int64)
+    else:
+        rows = np.arange(1, len(frame) + 1, dtype=np.int64)
+    body = frame.astype(object)
+    body = body.where(body.notna(), None)
+    body.columns = [str(c).strip() for c in frame.columns]
+    body = body.reset_index(drop=True)
+    meta = {
+        "blank_lines": 0,
+        "encoding": None,
+        "dtypes": {str(c).strip(): frame[c].dtype for c in frame.columns},
+        "in_memory": True,
+    }
+    return RawTable(body, rows, f"{table} (DataFrame)", meta)
+
+
+def read_raw(path: str | Path, *, table: str = "", limits: Limits | None = None) -> RawTable:
     """Read one table file into a :class:`RawTable`.
 
     Raises
     ------
     DataValidationError
-        The file is missing, empty, unreadable, has an unsupported
+        The file is missing, empty, unreadable, too large, has an unsupported
         extension, or needs an optional package that is not installed.
     """
+    limits = limits or Limits()
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
@@ -228,9 +282,12 @@ def read_raw(path: str | Path) -> RawTable:
     if not path.is_file():
         raise DataValidationError.for_file(path.name, f"file not found: {path}")
     if ext in (".csv", ".tsv", ".txt"):
-        return _read_delimited(path)
+        return _read_delimited(path, limits)
     if ext == ".xlsx":
-        return _read_excel(path)
+        from ._excel import read_excel
+
+        check_size(path, limits)
+        return read_excel(path, table, limits, RawTable)
     if ext == ".sav":
-        return _read_sav(path)
-    return _read_parquet(path)
+        return _read_sav(path, limits)
+    return _read_parquet(path, limits)

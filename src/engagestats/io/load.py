@@ -10,14 +10,17 @@ import pandas as pd
 
 from .._validate import check_choice
 from ..errors import DataValidationError
-from ..study import EXCLUDED_COLUMNS, LABEL_COLUMNS, Study
-from ._readers import SUPPORTED_EXTENSIONS, RawTable, read_raw
+from ..study import COLUMN_MAP_COLUMNS, EXCLUDED_COLUMNS, LABEL_COLUMNS, Study
+from ._decode import MAX_FILE_BYTES, Limits
+from ._prepare import accounting, apply_recode, apply_value_labels, match_case
+from ._readers import SUPPORTED_EXTENSIONS, RawTable, raw_from_frame, read_raw
 from .schema import TABLES, merge_schema
 from .validate import validate_tables
 
 __all__ = ["load_study"]
 
 PathLike = str | Path
+TableSource = str | Path | pd.DataFrame
 
 
 def _find_file(folder: Path, table: str) -> Path:
@@ -70,12 +73,14 @@ def _structure(
     problems: list[dict[str, Any]] = []
     original = [str(c) for c in raw.frame.columns]
     raw.meta["original_names"] = set(original)
+    mapping, notes = match_case(original, mapping, tschema, raw.file)
+    raw.meta["case_matched"] = notes
     for i, name in enumerate(original):
         if name == "":
             problems.append(
                 {
                     "file": raw.file,
-                    "row": 1,
+                    "row": raw.meta.get("header_row", 1),
                     "column": f"(column {i + 1})",
                     "value": None,
                     "problem": "empty column name; expected a name in every header cell",
@@ -89,7 +94,7 @@ def _structure(
             problems.append(
                 {
                     "file": raw.file,
-                    "row": 1,
+                    "row": raw.meta.get("header_row", 1),
                     "column": orig,
                     "value": None,
                     "problem": f"duplicated column name {new!r}{how}; expected each name once",
@@ -101,10 +106,16 @@ def _structure(
             hint = ""
             if len(original) == 1:
                 hint = " (the header has a single column: is the delimiter right?)"
+            if raw.meta.get("sheet_guessed"):
+                hint = (
+                    f" from sheet {raw.meta['sheet']!r}, the first of the sheets "
+                    + ", ".join(map(repr, raw.meta["sheets"]))
+                    + f"; name the data sheet {table!r} or move it first"
+                )
             problems.append(
                 {
                     "file": raw.file,
-                    "row": 1,
+                    "row": raw.meta.get("header_row", 1),
                     "column": f["name"],
                     "value": None,
                     "problem": f"required column {f['name']!r} is missing{hint}",
@@ -119,32 +130,38 @@ def _structure(
 
 
 def load_study(
-    path: PathLike | None = None,
+    path: PathLike | Study | Mapping[str, TableSource] | None = None,
     *,
     columns: Mapping[str, Any] | None = None,
-    therapists: PathLike | None = None,
-    clients: PathLike | None = None,
-    sessions: PathLike | None = None,
+    therapists: TableSource | None = None,
+    clients: TableSource | None = None,
+    sessions: TableSource | None = None,
     on_invalid: Literal["raise", "drop"] = "raise",
     schema: PathLike | Mapping[str, Any] | None = None,
+    recode: Mapping[str, Mapping[Any, Any]] | None = None,
+    value_labels: bool | list[str] = False,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> Study:
     """Load, type and validate a study from its three table files.
 
     Parameters
     ----------
-    path : str or Path, optional
+    path : str, Path, Study or dict, optional
         A folder holding ``therapists``, ``clients`` and ``sessions`` files,
         each in one of the formats ``.csv`` (comma), ``.tsv`` (tab),
         ``.txt`` (delimiter sniffed from the header: comma, semicolon, tab
-        or pipe), ``.xlsx`` (first sheet), ``.sav`` (SPSS) or ``.parquet``.
-        None when all three files are given below.
+        or pipe), ``.xlsx`` (the sheet named like the table, else the first
+        sheet), ``.sav`` (SPSS) or ``.parquet``. Or a :class:`Study`, or a
+        dict of the three tables (DataFrames or file paths), which are
+        validated like files. None when all three tables are given below.
     columns : dict, optional
         Maps your column names onto ours, e.g. ``{"ClientID": "client_id"}``:
         one map for all tables, or one per table
         (``{"clients": {...}, "sessions": {...}}``).
-    therapists, clients, sessions : str or Path, optional
-        Explicit file of a table; relative paths are taken from ``path``
-        when it is given. Overrides the file found in the folder.
+    therapists, clients, sessions : str, Path or DataFrame, optional
+        Explicit file of a table, or the table as a DataFrame; relative
+        paths are taken from ``path`` when it is a folder. Overrides the
+        file found in the folder.
     on_invalid : {"raise", "drop"}, default "raise"
         What to do with invalid rows. ``"raise"`` raises one
         :class:`~engagestats.errors.DataValidationError` listing every
@@ -158,7 +175,24 @@ def load_study(
         A Frictionless Data Package (or its ``datapackage.json``) whose
         fields replace or extend the built-in codebook
         (:func:`engagestats.io.codebook`). By default the built-in codebook,
-        extended by ``path/datapackage.json`` when that file exists.
+        extended by ``path/datapackage.json`` when that file exists. Field
+        types ``datetime``, ``year`` and ``any`` are honoured, a date
+        ``format`` such as ``"%d/%m/%Y"`` is used; other types raise.
+    recode : dict, optional
+        Recodes applied before validation: a column name or an instrument
+        prefix (``"phq9"`` for every ``phq9_<k>`` column) mapped to
+        ``{old: new}`` pairs, e.g. ``{"phq9": {1: 0, 2: 1, 3: 2, 4: 3}}`` for
+        an export coded 1-4, or ``{"phq9": {"Not at all": 0, ...}}`` for
+        choice texts. Cells are matched by their text. Every recode is
+        counted in :attr:`Study.column_map`.
+    value_labels : bool or list of str, default False
+        SPSS files: replace codes by their value labels. True applies the
+        labels of every labelled column that the codebook types as text
+        (``gender``, ``modality``, unknown columns); a list names the columns.
+    max_file_bytes : int, default 1 GiB
+        Files larger than this are refused before they are read; an Excel
+        workbook may unpack to at most 4 times this. Cells of delimited
+        files hold at most 16 Mi characters, tables at most 20,000 columns.
 
     Returns
     -------
@@ -167,8 +201,12 @@ def load_study(
         dtype); dates are ``datetime64[ns]``; integer columns without
         missing values are ``int64``; questionnaire items, ``homework`` and
         integer columns with missing values are ``float64``; unknown
-        columns are numbers when every value is a number, otherwise text.
-        ``excluded`` lists dropped rows (empty unless ``on_invalid="drop"``).
+        columns are kept as written: from text files numbers only when every
+        cell is a plainly written number (``00017`` or ``+3`` keep the column
+        text), from DataFrames as given. ``excluded`` lists dropped rows
+        (empty unless ``on_invalid="drop"``); ``column_map`` lists renamed,
+        case-matched and recoded columns; ``accounting`` counts rows read,
+        kept and excluded per table.
 
     Raises
     ------
@@ -191,7 +229,14 @@ def load_study(
     ``client_id, session``); every client's therapist and every session's
     client listed in their table; session numbers strictly increasing
     within client in file order. A UTF-8 byte-order mark is removed; a
-    file with a header but no rows is a valid empty table. Cells ``""``,
+    file with a header but no rows is a valid empty table. Each delimited
+    file is decoded with one encoding (UTF-8, UTF-16 with its byte-order
+    mark, or Windows-1252 with a :class:`~engagestats.errors.DataWarning`);
+    a file mixing UTF-8 and other lines is refused with their rows. Column
+    names that match a codebook name except for case, spaces or hyphens
+    (``PHQ9_1``, ``Client ID``) are renamed to it with a warning and a
+    :attr:`Study.column_map` row. Blank lines are counted, not read as
+    rows. Cells ``""``,
     ``NA``, ``N/A``, ``NaN``, ``nan``, ``NULL`` and ``null`` are missing.
     SPSS files are read as codes, not label texts; the variable and value
     labels are kept in :attr:`Study.labels` (``table, column, value, label``;
@@ -220,31 +265,53 @@ def load_study(
     >>> tmp.cleanup()
     """  # noqa: E501
     check_choice(on_invalid, ("raise", "drop"), name="on_invalid")
-    folder = Path(path) if path is not None else None
-    if folder is not None and not folder.is_dir():
-        raise DataValidationError.for_file(
-            str(folder), "not a folder; expected a folder holding the three table files"
-        )
-    explicit = {"therapists": therapists, "clients": clients, "sessions": sessions}
-    files: dict[str, Path] = {}
+    limits = Limits(max_file_bytes=int(max_file_bytes))
+    explicit: dict[str, Any] = {"therapists": therapists, "clients": clients, "sessions": sessions}
+    folder: Path | None = None
+    if isinstance(path, Study):
+        given = {t: getattr(path, t) for t in TABLES}
+        explicit = {t: explicit[t] if explicit[t] is not None else given[t] for t in TABLES}
+    elif isinstance(path, Mapping):
+        unknown = sorted(map(str, set(path) - set(TABLES)))
+        if unknown:
+            raise DataValidationError.for_argument(
+                "path", ", ".join(unknown), f"a dict of tables takes the keys {', '.join(TABLES)}"
+            )
+        explicit = {t: explicit[t] if explicit[t] is not None else path.get(t) for t in TABLES}
+    elif path is not None:
+        if not isinstance(path, str | Path):
+            raise DataValidationError.for_argument(
+                "path",
+                type(path).__name__,
+                "path must be a folder, a Study, or a dict of the three tables",
+            )
+        folder = Path(path)
+        if not folder.is_dir():
+            raise DataValidationError.for_file(
+                str(folder), "not a folder; expected a folder holding the three table files"
+            )
+    sources: dict[str, Path | pd.DataFrame] = {}
     for t in TABLES:
         given = explicit[t]
-        if given is not None:
+        if isinstance(given, pd.DataFrame):
+            sources[t] = given
+        elif given is not None:
             p = Path(given)
-            files[t] = folder / p if folder is not None and not p.is_absolute() else p
+            sources[t] = folder / p if folder is not None and not p.is_absolute() else p
         elif folder is None:
             raise DataValidationError.for_argument(
                 t,
                 None,
-                f"{t} must be a file path when no folder is given (give a folder as path, or {t}=)",
+                f"{t} must be a file path or a DataFrame when no folder is given "
+                f"(give a folder as path, or {t}=)",
             )
         else:
-            files[t] = _find_file(folder, t)
+            sources[t] = _find_file(folder, t)
     if schema is None and folder is not None and (folder / "datapackage.json").is_file():
         schema = folder / "datapackage.json"
     schemas = merge_schema(schema)
     maps = _column_maps(columns)
-    raws = {t: read_raw(files[t]) for t in TABLES}
+    raws = {t: _raw(sources[t], t, limits) for t in TABLES}
     structural = [p for t in TABLES for p in _structure(raws[t], t, maps[t], schemas[t])]
     used = {k for t in TABLES for k in maps[t] if k in raws[t].meta["original_names"]}
     unused = sorted({k for t in TABLES for k in maps[t]} - used)
@@ -261,11 +328,23 @@ def load_study(
     if structural:
         files_named = ", ".join(dict.fromkeys(p["file"] for p in structural))
         raise DataValidationError(structural, f"Cannot use {files_named}")
+    types = {t: {f["name"]: f.get("type", "string") for f in schemas[t]["fields"]} for t in TABLES}
+    changes = _renames(raws)
+    changes += apply_value_labels(raws, value_labels, types)
+    changes += apply_recode(raws, recode)
     tables, report = validate_tables(raws, schemas, on_invalid=on_invalid)
     # column-by-column typing leaves many internal blocks; consolidate once
     tables = {t: frame.copy() for t, frame in tables.items()}
     excluded = report.loc[:, list(EXCLUDED_COLUMNS)].reset_index(drop=True)
-    source = str(folder) if folder is not None else ", ".join(str(files[t]) for t in TABLES)
+    if folder is not None:
+        source = str(folder)
+    elif isinstance(path, Study) and path.source:
+        source = path.source
+    else:
+        source = ", ".join(
+            f"{t} (DataFrame)" if isinstance(sources[t], pd.DataFrame) else str(sources[t])
+            for t in TABLES
+        )
     return Study(
         tables["therapists"],
         tables["clients"],
@@ -273,7 +352,29 @@ def load_study(
         excluded=excluded,
         source=source,
         labels=_labels(raws),
+        column_map=pd.DataFrame(changes, columns=list(COLUMN_MAP_COLUMNS), dtype=object),
+        accounting=accounting(raws, tables, excluded),
     )
+
+
+def _raw(source: Path | pd.DataFrame, table: str, limits: Limits) -> RawTable:
+    if isinstance(source, pd.DataFrame):
+        raw = raw_from_frame(source, table)
+        original = source.reset_index(drop=True)
+        original.columns = list(raw.frame.columns)
+        raw.meta["original"] = original
+        return raw
+    return read_raw(source, table=table, limits=limits)
+
+
+def _renames(raws: Mapping[str, RawTable]) -> list[dict[str, Any]]:
+    rows = []
+    for t, raw in raws.items():
+        matched = {s for s, _, how in raw.meta.get("case_matched", []) if how.startswith("match")}
+        for new, orig in raw.meta.get("source_names", {}).items():
+            how = "matched ignoring case" if orig in matched else "renamed by columns="
+            rows.append({"table": t, "source": orig, "column": new, "how": how, "cells": None})
+    return rows
 
 
 def _labels(raws: Mapping[str, RawTable]) -> pd.DataFrame:

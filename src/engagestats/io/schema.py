@@ -40,8 +40,12 @@ __all__ = [
 #: The three tables of a study, in load order.
 TABLES = ("therapists", "clients", "sessions")
 
-#: Field types understood by the loader.
-FIELD_TYPES = ("string", "integer", "number", "date", "boolean")
+#: Field types understood by the loader. ``datetime`` is read like ``date`` (ISO 8601,
+#: with an optional time), ``year`` like ``integer`` and ``any`` as text kept as written.
+FIELD_TYPES = ("string", "integer", "number", "date", "boolean", "datetime", "year", "any")
+
+#: Frictionless types refused with an error (no tabular meaning in a study table).
+_REFUSED_TYPES = ("object", "array", "time", "yearmonth", "duration", "geopoint", "geojson")
 
 
 def _field(
@@ -314,6 +318,8 @@ def merge_schema(schema: Any = None) -> dict[str, dict[str, Any]]:
         }
     else:
         per_table = raw
+    where = Path(schema).name if isinstance(schema, str | Path) else "schema="
+    problems = []
     for table, tschema in per_table.items():
         if table not in out or not isinstance(tschema, Mapping):
             continue
@@ -324,12 +330,30 @@ def merge_schema(schema: Any = None) -> dict[str, dict[str, Any]]:
                 continue
             f = copy.deepcopy(dict(f))
             if f.get("type", "string") not in FIELD_TYPES:
-                f["type"] = "string"
+                kind = f.get("type")
+                why = (
+                    "a type without a meaning in a study table"
+                    if kind in _REFUSED_TYPES
+                    else "an unknown type"
+                )
+                problems.append(
+                    {
+                        "file": where,
+                        "row": None,
+                        "column": f"{table}.{f['name']}",
+                        "value": str(kind),
+                        "problem": f"field type {kind!r} is {why}; expected one of "
+                        + ", ".join(FIELD_TYPES),
+                    }
+                )
+                continue
             if f["name"] in index:
                 fields[index[f["name"]]] = f
             else:
                 index[f["name"]] = len(fields)
                 fields.append(f)
+    if problems:
+        raise DataValidationError(problems, f"Cannot use the codebook {where}")
     return out
 
 

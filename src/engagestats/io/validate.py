@@ -30,6 +30,11 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
 _TRUE = {"true", "1", "yes"}
 _NUMBER = (int, float, np.integer, np.floating)
 _FALSE = {"false", "0", "no"}
+#: A number as a program writes it: no sign other than a leading minus, no leading
+#: zeros, no surrounding spaces. Unknown text columns become numbers only when every
+#: cell is written this way, so IDs such as ``00017`` stay text exactly as written.
+_CANONICAL = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?$")
+_EXACT = 2.0**53
 
 
 def _fmt_num(x: float) -> str:
@@ -121,8 +126,13 @@ def _to_float(values: np.ndarray, miss: np.ndarray) -> tuple[np.ndarray, np.ndar
     return out, bad
 
 
-def _to_dates(values: np.ndarray, miss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dates as datetime64[ns], and a mask of non-missing cells that are not valid dates."""
+def _to_dates(
+    values: np.ndarray, miss: np.ndarray, fmt: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dates as datetime64[ns], and a mask of non-missing cells that are not valid dates.
+
+    ``fmt`` is a Frictionless date pattern (``"%d/%m/%Y"``); None reads ISO 8601.
+    """
     out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
     bad = np.zeros(len(values), bool)
     is_str, is_num = _kinds(values)
@@ -132,8 +142,12 @@ def _to_dates(values: np.ndarray, miss: np.ndarray) -> tuple[np.ndarray, np.ndar
     pos = np.flatnonzero(kinds == 1)
     if len(pos):
         text = pd.Series(values[pos], dtype=object).str.strip()
-        iso = text.str.match(_ISO_DATE).to_numpy(dtype=bool)
-        parsed = pd.to_datetime(text[iso], format="ISO8601", errors="coerce")
+        if fmt is None:
+            iso = text.str.match(_ISO_DATE).to_numpy(dtype=bool)
+            parsed = pd.to_datetime(text[iso], format="ISO8601", errors="coerce")
+        else:
+            iso = np.ones(len(text), bool)
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce")
         ok = parsed.notna().to_numpy()
         out[pos[iso][ok]] = parsed[ok].to_numpy().astype("datetime64[ns]")
         bad[pos[~iso]] = True
@@ -173,23 +187,13 @@ def _type_column(raw: RawTable, table: str, name: str, f: dict[str, Any] | None,
     miss = _missing(values)
     label = raw.meta.get("source_names", {}).get(name, name)
     problems = out.problems
-    if f is None:  # unknown column: pass through, numbers as numbers
-        nums, bad = _to_float(values, miss)
-        if not bad.any() and (~miss).any():
-            whole = np.all(np.isnan(nums) | (nums == np.round(nums)))
-            out.frame[name] = nums
-            if whole:
-                out.int_columns.append(name)
-        elif all(isinstance(v, pd.Timestamp) for v in values[~miss]) and (~miss).any():
-            out.frame[name] = pd.to_datetime(pd.Series(values)).astype("datetime64[ns]")
-        else:
-            out.frame[name] = pd.Series(
-                [np.nan if m else v for v, m in zip(values, miss, strict=True)], dtype=object
-            )
+    if f is None:
+        _unknown_column(raw, name, values, miss, out)
         return
     c = f.get("constraints", {})
-    t = f.get("type", "string")
-    expect = expectation(f)
+    t = {"year": "integer", "datetime": "date", "any": "string"}.get(f.get("type"), f.get("type"))
+    t = t or "string"
+    expect = expectation({**f, "type": t})
     if c.get("required"):
         for pos in np.flatnonzero(miss):
             problems.append(
@@ -237,7 +241,11 @@ def _type_column(raw: RawTable, table: str, name: str, f: dict[str, Any] | None,
         if t == "integer" and name not in float_columns(table):
             out.int_columns.append(name)
     elif t == "date":
-        dates, bad = _to_dates(values, miss)
+        fmt = f.get("format")
+        fmt = None if fmt in (None, "default", "any") else str(fmt)
+        dates, bad = _to_dates(values, miss, fmt)
+        if fmt is not None:
+            expect = f"a date as {fmt}"
         for pos in np.flatnonzero(bad):
             problems.append(
                 _problem(
@@ -273,6 +281,48 @@ def _type_column(raw: RawTable, table: str, name: str, f: dict[str, Any] | None,
                         )
                     )
         out.frame[name] = pd.Series(col, dtype=object)
+
+
+def _unknown_column(
+    raw: RawTable, name: str, values: np.ndarray, miss: np.ndarray, out: _Typed
+) -> None:
+    """A column the codebook does not know: kept exactly as written.
+
+    From a DataFrame: the column as given. From a text file: numbers only when
+    every cell is a canonical number below 2**53 in size (so no value changes),
+    otherwise text. From Excel, SPSS or Parquet: numbers when every cell is a
+    number cell, dates when every cell is a date, otherwise text.
+    """
+    original = raw.meta.get("original")
+    if original is not None:
+        source = raw.meta.get("source_names", {}).get(name, name)
+        out.frame[name] = original[source].reset_index(drop=True)
+        return
+    present = ~miss
+    if not present.any():
+        out.frame[name] = pd.Series(np.full(len(values), np.nan), dtype=object)
+        return
+    if raw.meta.get("text_source"):
+        numeric = all(
+            isinstance(v, str) and _CANONICAL.match(v) is not None for v in values[present]
+        )
+    else:
+        _, is_num = _kinds(values)
+        numeric = bool(is_num[present].all())
+    if numeric:
+        nums, bad = _to_float(values, miss)
+        whole = bool(np.all(np.isnan(nums) | (nums == np.round(nums))))
+        if not bad.any() and not (whole and np.nanmax(np.abs(nums)) >= _EXACT):
+            out.frame[name] = nums
+            if whole:
+                out.int_columns.append(name)
+            return
+    if all(isinstance(v, pd.Timestamp) for v in values[present]):
+        out.frame[name] = pd.to_datetime(pd.Series(values)).astype("datetime64[ns]")
+        return
+    out.frame[name] = pd.Series(
+        [np.nan if m else _text(v) for v, m in zip(values, miss, strict=True)], dtype=object
+    )
 
 
 def _type_table(raw: RawTable, table: str, tschema: dict[str, Any]) -> _Typed:
