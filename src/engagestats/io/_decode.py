@@ -25,7 +25,14 @@ from pathlib import Path
 
 from ..errors import DataValidationError, DataWarning
 
-__all__ = ["MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_FILE_BYTES", "Limits", "decode_file"]
+__all__ = [
+    "MAX_CELL_CHARS",
+    "MAX_COLUMNS",
+    "MAX_FILE_BYTES",
+    "Limits",
+    "decode_file",
+    "warn_user",
+]
 
 #: Largest table file read, in bytes (default of ``load_study(max_file_bytes=)``).
 MAX_FILE_BYTES = 1024 * 2**20
@@ -37,6 +44,18 @@ MAX_COLUMNS = 20_000
 XLSX_EXPANSION = 4
 
 _SHOWN = 10
+_PACKAGE = str(Path(__file__).resolve().parents[1])
+
+
+def warn_user(message: str) -> None:
+    """A DataWarning pointing at the first caller outside engagestats."""
+    import sys
+
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, DataWarning, stacklevel=level)
 
 
 @dataclass(frozen=True)
@@ -153,11 +172,9 @@ def decode_file(data: bytes, name: str) -> tuple[str, str]:
             "Windows-1252; expected UTF-8 text",
             row=_line_of(data, exc.start),
         ) from exc
-    warnings.warn(
+    warn_user(
         f"{name} is not UTF-8 (row {_line_of(data, first.start)} has the byte "
         f"0x{data[first.start]:02X}); it was read as Windows-1252 (Latin-1). "
-        "Save it as UTF-8 to silence this warning.",
-        DataWarning,
-        stacklevel=4,
+        "Save it as UTF-8 to silence this warning."
     )
     return text, "cp1252"

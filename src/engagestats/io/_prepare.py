@@ -8,14 +8,14 @@ which study column and which cells were recoded; nothing is changed silently.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataValidationError, DataWarning
+from ..errors import DataValidationError
+from ._decode import warn_user
 from ._readers import RawTable
 from .schema import ITEM_BLOCKS
 
@@ -89,11 +89,9 @@ def match_case(
             f"{s!r} -> {c!r}" if how.startswith("matched") else f"{s!r} {how}"
             for s, c, how in notes
         )
-        warnings.warn(
+        warn_user(
             f"{file}: column names matched or ignored: {shown}. Rename the columns "
-            "(or pass columns=) to silence this warning.",
-            DataWarning,
-            stacklevel=4,
+            "(or pass columns=) to silence this warning."
         )
     return out, notes
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import DataValidationError
 from ..study import CLIENT, THERAPIST
+from ._diagnose import column_summary, headline
 from ._readers import RawTable
 from .schema import TABLES, float_columns
 
@@ -476,11 +477,15 @@ def validate_tables(
     report = report.sort_values(["_t", "row"], kind="stable").loc[:, cols]
     report = report.reset_index(drop=True).astype(object)
     if problems and not dropping:
-        raise DataValidationError(
+        frames = {t: typed[t].frame for t in TABLES}
+        names = {t: raws[t].meta.get("source_names", {}) for t in TABLES}
+        summary = column_summary(report, frames, schemas, names)
+        err = DataValidationError(
             report.drop(columns="table"),
-            f"{len(report)} problem{'s' if len(report) != 1 else ''} found in "
-            + ", ".join(dict.fromkeys(report["file"])),
+            headline(len(report), list(dict.fromkeys(report["file"])), summary),
         )
+        err.column_summary = summary
+        raise err
     tables = {}
     for t in TABLES:
         df = typed[t].frame.loc[kept(t)].reset_index(drop=True)
