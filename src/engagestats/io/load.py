@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from ._prepare import accounting, apply_recode, apply_value_labels, match_case
 from ._readers import SUPPORTED_EXTENSIONS, RawTable, raw_from_frame, read_raw
 from .schema import TABLES, merge_schema
 from .validate import validate_tables
+from .write import ESCAPE_KEY, unescape_cells
 
 __all__ = ["load_study"]
 
@@ -312,6 +314,12 @@ def load_study(
     schemas = merge_schema(schema)
     maps = _column_maps(columns)
     raws = {t: _raw(sources[t], t, limits) for t in TABLES}
+    for t in _escaped_tables(schema):
+        raw = raws[t]
+        if raw.meta.get("text_source") and Path(raw.file).suffix.lower() == ".csv":
+            raw.frame.columns = unescape_cells(list(raw.frame.columns))
+            for c in raw.frame.columns:
+                raw.frame[c] = unescape_cells(raw.frame[c].tolist())
     structural = [p for t in TABLES for p in _structure(raws[t], t, maps[t], schemas[t])]
     used = {k for t in TABLES for k in maps[t] if k in raws[t].meta["original_names"]}
     unused = sorted({k for t in TABLES for k in maps[t]} - used)
@@ -365,6 +373,22 @@ def _raw(source: Path | pd.DataFrame, table: str, limits: Limits) -> RawTable:
         raw.meta["original"] = original
         return raw
     return read_raw(source, table=table, limits=limits)
+
+
+def _escaped_tables(schema: Any) -> list[str]:
+    """Tables whose CSV file :func:`write_study` wrote with escaped formula cells."""
+    if isinstance(schema, str | Path):
+        try:
+            schema = json.loads(Path(schema).read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError):
+            return []  # merge_schema has already reported an unreadable file
+    if not isinstance(schema, Mapping) or not isinstance(schema.get("resources"), list):
+        return []
+    return [
+        r["name"]
+        for r in schema["resources"]
+        if isinstance(r, Mapping) and r.get(ESCAPE_KEY) == "'" and r.get("name") in TABLES
+    ]
 
 
 def _renames(raws: Mapping[str, RawTable]) -> list[dict[str, Any]]:

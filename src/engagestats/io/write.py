@@ -14,7 +14,22 @@ import pandas as pd
 from ..study import Study
 from .schema import TABLES, study_schema
 
-__all__ = ["write_study"]
+__all__ = ["ESCAPE_KEY", "FORMULA_TRIGGERS", "unescape_cells", "write_study"]
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV
+#: injection), plus the apostrophe itself so that escaping is reversible.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
+#: The resource property of ``datapackage.json`` that says text cells were escaped.
+ESCAPE_KEY = "engagestats:formulaEscape"
+
+
+def _escape(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def unescape_cells(values: list[object]) -> list[object]:
+    """Undo :func:`write_study`'s escaping: drop one leading apostrophe of text cells."""
+    return [v[1:] if isinstance(v, str) and v.startswith("'") else v for v in values]
 
 
 def _format_float(x: float) -> str:
@@ -55,7 +70,7 @@ def _format_column(s: pd.Series) -> list[str]:
         elif isinstance(v, float):
             out.append(_format_float(v))
         else:
-            out.append(str(v))
+            out.append(_escape(str(v)))
     return out
 
 
@@ -74,7 +89,7 @@ def _infer_type(s: pd.Series) -> str:
 def _csv_bytes(df: pd.DataFrame) -> bytes:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([str(c) for c in df.columns])
+    writer.writerow([_escape(str(c)) for c in df.columns])
     cols = [_format_column(df[c]) for c in df.columns]
     writer.writerows(zip(*cols, strict=True) if cols else [[] for _ in range(len(df))])
     return buf.getvalue().encode("utf-8")
@@ -104,6 +119,7 @@ def _resource(table: str, df: pd.DataFrame, builtin: dict[str, Any]) -> dict[str
         "mediatype": "text/csv",
         "encoding": "utf-8",
         "dialect": {"delimiter": ",", "lineTerminator": "\n", "header": True},
+        ESCAPE_KEY: "'",
         "schema": schema,
     }
 
@@ -141,6 +157,14 @@ def write_study(study: Study, folder: str | Path) -> None:
     ``number``), with one exception: boolean columns, such as the
     ``phq9_item9_flag`` of a scored study, are written as ``true``/``false``
     and read back as text.
+
+    Text cells and column names that start with ``=``, ``+``, ``-``, ``@``,
+    a tab or a carriage return would be run as formulas by a spreadsheet
+    (CSV injection); they are written with a leading apostrophe (``'=1+1``),
+    as are texts starting with an apostrophe, and ``datapackage.json``
+    records this (``"engagestats:formulaEscape": "'"``) so that
+    :func:`load_study` removes exactly that apostrophe again. Numbers and
+    dates are never escaped.
 
     Examples
     --------
