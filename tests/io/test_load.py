@@ -206,7 +206,9 @@ def test_columns_map_bad_shape(tmp_path):
 
 def test_table_file_needed_without_folder(tmp_path):
     folder = write_tables(tmp_path)
-    with pytest.raises(DataValidationError, match="a file path or a DataFrame when no folder") as info:
+    with pytest.raises(
+        DataValidationError, match="a file path or a DataFrame when no folder"
+    ) as info:
         load_study(therapists=folder / "therapists.csv", clients=folder / "clients.csv")
     assert info.value.problems.loc[0, ["file", "column"]].tolist() == ["argument", "sessions"]
 

@@ -298,6 +298,10 @@ def load_study(
         if isinstance(given, pd.DataFrame):
             sources[t] = given
         elif given is not None:
+            if not isinstance(given, str | Path):
+                raise DataValidationError.for_argument(
+                    t, type(given).__name__, f"{t} must be a file path or a pandas DataFrame"
+                )
             p = Path(given)
             sources[t] = folder / p if folder is not None and not p.is_absolute() else p
         elif folder is None:
