@@ -64,7 +64,7 @@ def match_case(
     taken = {mapping.get(c, c) for c in original}
     out = dict(mapping)
     notes: list[tuple[str, str, str]] = []
-    blocks = {b.prefix: b.n_items for b in ITEM_BLOCKS}
+    blocks = {b.prefix: b.n_items for b in ITEM_BLOCKS if f"{b.prefix}_1" in known}
     for col in original:
         if col in mapping or col in known:
             continue
@@ -75,7 +75,7 @@ def match_case(
             notes.append((col, target, "matched ignoring case"))
             continue
         m = _ITEM.match(_key(col))
-        if m and m["prefix"] in blocks and target is None:
+        if m and m["prefix"] in blocks and target is None and int(m["k"]) > blocks[m["prefix"]]:
             notes.append(
                 (
                     col,

@@ -236,6 +236,10 @@ def _read_parquet(path: Path, limits: Limits) -> RawTable:
 def raw_from_frame(frame: pd.DataFrame, table: str) -> RawTable:
     """A user's DataFrame as a RawTable: ``row`` is the index label (or position + 1).
 
+    Problems name the table as ``"<table> (DataFrame)"``, or as
+    ``frame.attrs["source_file"]`` when set (the export readers set it, with
+    the export's line numbers as the index).
+
     Values are kept as given (numbers stay numbers, text stays text); the
     frame itself is never modified.
     """
@@ -258,7 +262,8 @@ def raw_from_frame(frame: pd.DataFrame, table: str) -> RawTable:
         "dtypes": {str(c).strip(): frame[c].dtype for c in frame.columns},
         "in_memory": True,
     }
-    return RawTable(body, rows, f"{table} (DataFrame)", meta)
+    label = frame.attrs.get("source_file") or f"{table} (DataFrame)"
+    return RawTable(body, rows, str(label), meta)
 
 
 def read_raw(path: str | Path, *, table: str = "", limits: Limits | None = None) -> RawTable:
