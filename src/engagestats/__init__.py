@@ -54,7 +54,7 @@ from .errors import (
     SingularFitWarning,
 )
 from .instruments import Instrument, load_instrument
-from .io import codebook, load_study, wide_to_long, write_study
+from .io import codebook, load_study, read_qualtrics, read_redcap, wide_to_long, write_study
 from .models import GeeResult, GlmmResult, LmmResult, compare, gee, glmm, lmm
 from .prep import lag, time_code, within_between
 from .scoring import score, scoring_summary
@@ -114,6 +114,8 @@ __all__ = [
     "power_curve",
     "prep",
     "rates",
+    "read_qualtrics",
+    "read_redcap",
     "readiness_stage",
     "reliability",
     "reliable_change",

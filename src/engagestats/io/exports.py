@@ -197,7 +197,10 @@ def read_qualtrics(
         frame.columns = renamed
     keep = np.arange(len(frame)) >= header_rows
     data = _frame(raw, keep)
-    mapping = {client: CLIENT, therapist: THERAPIST, **dict(columns or {})}
+    mapping = {client: CLIENT, therapist: THERAPIST}
+    user_map = {str(k): str(v) for k, v in (columns or {}).items()}
+    back = {v: k for k, v in user_map.items()}
+    client_columns = [back.get(c, c) for c in client_columns]
     if session is not None:
         mapping[session] = SESSION
     absent = [k for k in (client, therapist, session) if k is not None and k not in data.columns]
@@ -236,7 +239,7 @@ def read_qualtrics(
         order = data.get("StartDate", pd.Series(range(len(data)), index=data.index))
         data = data.assign(_order=order.astype(str)).sort_values([CLIENT, "_order"], kind="stable")
         data[SESSION] = data.groupby(CLIENT, sort=False).cumcount() + 1
-        data = data.drop(columns="_order").sort_index()
+        data = data.drop(columns="_order")  # in client and StartDate order
         data.attrs["source_file"] = name
         notes.append(
             {
@@ -250,6 +253,7 @@ def read_qualtrics(
     therapists, clients, sessions = _client_tables(data, client_columns, name)
     study = load_study(
         {"therapists": therapists, "clients": clients, "sessions": sessions},
+        columns=user_map or None,
         recode=recode,
         on_invalid=on_invalid,
     )
@@ -382,7 +386,8 @@ def read_redcap(
         if col.endswith("_timestamp"):
             text = data[col].map(lambda v: None if pd.isna(v) else str(v).strip())
             not_done = text == "[not completed]"
-            data[col] = pd.to_datetime(text.where(~not_done), errors="raise", format="ISO8601")
+            stamps = pd.to_datetime(text.where(~not_done), errors="raise", format="ISO8601")
+            data[col] = stamps.astype("datetime64[ns]")
             notes.append({"table": None, "source": col, "column": col,
                           "how": "REDCap survey timestamp; '[not completed]' set missing",
                           "cells": int(not_done.sum())})  # fmt: skip
