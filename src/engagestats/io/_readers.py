@@ -91,7 +91,7 @@ def _csv_problem(name: str, exc: csv.Error, row: int, limits: Limits) -> DataVal
     return DataValidationError.for_file(name, why, row=row)
 
 
-def _read_delimited(path: Path, limits: Limits) -> RawTable:
+def _read_delimited(path: Path, limits: Limits, missing: frozenset[str]) -> RawTable:
     name = path.name
     check_size(path, limits)
     text, encoding = decode_file(path.read_bytes(), name)
@@ -110,13 +110,20 @@ def _read_delimited(path: Path, limits: Limits) -> RawTable:
             delim = ","
     old_limit = csv.field_size_limit(limits.max_cell_chars)
     try:
-        return _parse(text, name, ext, delim, header_line, encoding, limits)
+        return _parse(text, name, ext, delim, header_line, encoding, limits, missing)
     finally:
         csv.field_size_limit(old_limit)
 
 
 def _parse(
-    text: str, name: str, ext: str, delim: str, header_line: str, encoding: str, limits: Limits
+    text: str,
+    name: str,
+    ext: str,
+    delim: str,
+    header_line: str,
+    encoding: str,
+    limits: Limits,
+    missing: frozenset[str],
 ) -> RawTable:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     header: list[str] | None = None
@@ -179,7 +186,7 @@ def _parse(
     frame = pd.DataFrame(records, columns=range(len(header)), dtype=object)
     if len(records) == 0:
         frame = pd.DataFrame({i: pd.Series(dtype=object) for i in range(len(header))})
-    frame = frame.where(~frame.isin(MISSING_TOKENS), None) if len(frame) else frame
+    frame = frame.where(~frame.isin(missing), None) if len(frame) else frame
     frame.columns = header
     meta = {
         "delimiter": delim,
@@ -266,8 +273,17 @@ def raw_from_frame(frame: pd.DataFrame, table: str) -> RawTable:
     return RawTable(body, rows, str(label), meta)
 
 
-def read_raw(path: str | Path, *, table: str = "", limits: Limits | None = None) -> RawTable:
+def read_raw(
+    path: str | Path,
+    *,
+    table: str = "",
+    limits: Limits | None = None,
+    missing: frozenset[str] | None = None,
+) -> RawTable:
     """Read one table file into a :class:`RawTable`.
+
+    ``missing`` replaces :data:`MISSING_TOKENS` for delimited files (the
+    ``missingValues`` of a Table Schema).
 
     Raises
     ------
@@ -287,7 +303,7 @@ def read_raw(path: str | Path, *, table: str = "", limits: Limits | None = None)
     if not path.is_file():
         raise DataValidationError.for_file(path.name, f"file not found: {path}")
     if ext in (".csv", ".tsv", ".txt"):
-        return _read_delimited(path, limits)
+        return _read_delimited(path, limits, MISSING_TOKENS if missing is None else missing)
     if ext == ".xlsx":
         from ._excel import read_excel
 

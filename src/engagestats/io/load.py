@@ -317,8 +317,9 @@ def load_study(
         schema = folder / "datapackage.json"
     schemas = merge_schema(schema)
     maps = _column_maps(columns)
-    raws = {t: _raw(sources[t], t, limits) for t in TABLES}
-    for t in _escaped_tables(schema):
+    options = _package_options(schema)
+    raws = {t: _raw(sources[t], t, limits, options.get(t, {}).get("missing")) for t in TABLES}
+    for t in [t for t, o in options.items() if o.get("escaped")]:
         raw = raws[t]
         if raw.meta.get("text_source") and Path(raw.file).suffix.lower() == ".csv":
             raw.frame.columns = unescape_cells(list(raw.frame.columns))
@@ -369,30 +370,42 @@ def load_study(
     )
 
 
-def _raw(source: Path | pd.DataFrame, table: str, limits: Limits) -> RawTable:
+def _raw(
+    source: Path | pd.DataFrame, table: str, limits: Limits, missing: frozenset[str] | None
+) -> RawTable:
     if isinstance(source, pd.DataFrame):
         raw = raw_from_frame(source, table)
         original = source.reset_index(drop=True)
         original.columns = list(raw.frame.columns)
         raw.meta["original"] = original
         return raw
-    return read_raw(source, table=table, limits=limits)
+    return read_raw(source, table=table, limits=limits, missing=missing)
 
 
-def _escaped_tables(schema: Any) -> list[str]:
-    """Tables whose CSV file :func:`write_study` wrote with escaped formula cells."""
+def _package_options(schema: Any) -> dict[str, dict[str, Any]]:
+    """Per table: ``missing`` (the Table Schema's ``missingValues``) and ``escaped``
+    (the CSV was written by :func:`write_study` with escaped formula cells)."""
     if isinstance(schema, str | Path):
         try:
             schema = json.loads(Path(schema).read_text(encoding="utf-8-sig"))
         except (OSError, ValueError):
-            return []  # merge_schema has already reported an unreadable file
+            return {}  # merge_schema has already reported an unreadable file
     if not isinstance(schema, Mapping) or not isinstance(schema.get("resources"), list):
-        return []
-    return [
-        r["name"]
-        for r in schema["resources"]
-        if isinstance(r, Mapping) and r.get(ESCAPE_KEY) == "'" and r.get("name") in TABLES
-    ]
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for r in schema["resources"]:
+        if not isinstance(r, Mapping) or r.get("name") not in TABLES:
+            continue
+        opts: dict[str, Any] = {"escaped": r.get(ESCAPE_KEY) == "'"}
+        tokens = (
+            r.get("schema", {}).get("missingValues")
+            if isinstance(r.get("schema"), Mapping)
+            else None
+        )
+        if isinstance(tokens, list) and all(isinstance(v, str) for v in tokens):
+            opts["missing"] = frozenset(tokens)
+        out[r["name"]] = opts
+    return out
 
 
 def _renames(raws: Mapping[str, RawTable]) -> list[dict[str, Any]]:

@@ -6,12 +6,15 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from .._validate import check_choice
+from ..errors import DataValidationError
 from ..study import Study
+from ._readers import SUPPORTED_EXTENSIONS
 from .schema import TABLES, study_schema
 
 __all__ = ["ESCAPE_KEY", "FORMULA_TRIGGERS", "unescape_cells", "write_study"]
@@ -95,7 +98,81 @@ def _csv_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def _resource(table: str, df: pd.DataFrame, builtin: dict[str, Any]) -> dict[str, Any]:
+def _write_xlsx(df: pd.DataFrame, table: str, path: Path) -> None:
+    try:
+        from openpyxl import Workbook
+        from openpyxl.utils.exceptions import IllegalCharacterError
+    except ImportError as exc:
+        raise _needs(table, "openpyxl", exc) from exc
+    wb = Workbook()
+    ws = wb.active
+    ws.title = table
+    ws.append([str(c) for c in df.columns])
+    columns = []
+    for c in df.columns:
+        s = df[c]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            columns.append([None if pd.isna(v) else v.to_pydatetime() for v in s])
+        elif pd.api.types.is_integer_dtype(s) and not isinstance(
+            s.dtype, pd.api.extensions.ExtensionDtype
+        ):
+            columns.append([int(v) for v in s])
+        elif pd.api.types.is_bool_dtype(s):
+            columns.append([None if v is pd.NA else bool(v) for v in s])
+        elif pd.api.types.is_numeric_dtype(s):
+            columns.append(
+                [None if np.isnan(v) else float(v) for v in s.to_numpy(float, na_value=np.nan)]
+            )
+        else:
+            columns.append([None if not isinstance(v, str) and pd.isna(v) else v for v in s])
+    for i, row in enumerate(zip(*columns, strict=True) if columns else [], start=2):
+        for j, v in enumerate(row, start=1):
+            if v is None:
+                continue
+            try:
+                cell = ws.cell(row=i, column=j, value=v)
+            except IllegalCharacterError as exc:
+                raise DataValidationError(
+                    [{"file": table, "row": i - 2, "column": str(df.columns[j - 1]),
+                      "value": repr(v)[:80],
+                      "problem": "a control character that Excel cannot store; expected "
+                      "printable text (write CSV instead)"}],
+                    f"Cannot write {table} as xlsx",
+                ) from exc  # fmt: skip
+            if isinstance(v, str):
+                cell.data_type = "s"  # text, never a formula
+    wb.save(path)
+
+
+def _write_parquet(df: pd.DataFrame, table: str, path: Path) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        raise _needs(table, "pyarrow", exc) from exc
+    df.to_parquet(path, index=False)
+
+
+def _needs(table: str, package: str, exc: ImportError) -> DataValidationError:
+    err = DataValidationError.for_argument(
+        "format",
+        package,
+        f"writing this format needs the optional package {package!r}; "
+        "install it with: pip install engagestats[io]",
+    )
+    err.__cause__ = exc
+    return err
+
+
+_MEDIA = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
+def _resource(
+    table: str, df: pd.DataFrame, builtin: dict[str, Any], fmt: str = "csv"
+) -> dict[str, Any]:
     known = {f["name"]: f for f in builtin["fields"]}
     fields = []
     for c in df.columns:
@@ -111,20 +188,24 @@ def _resource(table: str, df: pd.DataFrame, builtin: dict[str, Any]) -> dict[str
     fks = [fk for fk in builtin["foreignKeys"] if all(k in present for k in fk["fields"])]
     if fks:
         schema["foreignKeys"] = fks
-    return {
+    resource = {
         "name": table,
-        "path": f"{table}.csv",
+        "path": f"{table}.{fmt}",
         "profile": "tabular-data-resource",
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
-        "dialect": {"delimiter": ",", "lineTerminator": "\n", "header": True},
-        ESCAPE_KEY: "'",
-        "schema": schema,
+        "format": fmt,
+        "mediatype": _MEDIA[fmt],
     }
+    if fmt == "csv":
+        resource["encoding"] = "utf-8"
+        resource["dialect"] = {"delimiter": ",", "lineTerminator": "\n", "header": True}
+        resource[ESCAPE_KEY] = "'"
+    resource["schema"] = schema
+    return resource
 
 
-def write_study(study: Study, folder: str | Path) -> None:
+def write_study(
+    study: Study, folder: str | Path, *, format: Literal["csv", "xlsx", "parquet"] = "csv"
+) -> None:
     """Write a study as ``therapists.csv``, ``clients.csv``, ``sessions.csv``
     and a ``datapackage.json`` codebook.
 
@@ -135,6 +216,11 @@ def write_study(study: Study, folder: str | Path) -> None:
     folder : str or Path
         Target folder, created if needed; existing files of the same names
         are replaced.
+    format : {"csv", "xlsx", "parquet"}, default "csv"
+        The table files' format. ``"xlsx"`` writes one workbook per table
+        (one sheet named like the table; text cells stored as text, never as
+        formulas) and needs openpyxl; ``"parquet"`` needs pyarrow. Both
+        are in the ``io`` extra (``pip install engagestats[io]``).
 
     Returns
     -------
@@ -142,8 +228,11 @@ def write_study(study: Study, folder: str | Path) -> None:
 
     Notes
     -----
-    The output is deterministic: identical studies give byte-identical
-    files. CSV files are UTF-8 without byte-order mark, comma-delimited,
+    CSV output is deterministic: identical studies give byte-identical
+    files (xlsx workbooks carry a save time). A table file of another
+    format already in the folder (``sessions.xlsx`` when writing CSV) is an
+    error, because the folder could not be loaded again; it is never deleted.
+    CSV files are UTF-8 without byte-order mark, comma-delimited,
     ``\\n`` line endings, quoted only where needed. Whole numbers are written
     without a decimal point (``3``, not ``3.0``), other floats with the
     shortest text that reads back to the same double (``repr``), missing
@@ -189,14 +278,32 @@ def write_study(study: Study, folder: str | Path) -> None:
     True
     >>> tmp.cleanup()
     """
+    check_choice(format, ("csv", "xlsx", "parquet"), name="format")
     out = Path(folder)
+    clash = [
+        p.name
+        for t in TABLES
+        for p in out.glob(f"{t}.*")
+        if p.suffix.lower() in SUPPORTED_EXTENSIONS and p.suffix.lower() != f".{format}"
+    ]
+    if clash:
+        raise DataValidationError.for_file(
+            str(out),
+            f"the folder already holds {', '.join(sorted(clash))}; expected no table file in "
+            f"another format than {format} (remove them, or write to another folder)",
+        )
     out.mkdir(parents=True, exist_ok=True)
     schemas = study_schema()
     resources = []
     for t in TABLES:
         df = getattr(study, t)
-        (out / f"{t}.csv").write_bytes(_csv_bytes(df))
-        resources.append(_resource(t, df, schemas[t]))
+        if format == "csv":
+            (out / f"{t}.csv").write_bytes(_csv_bytes(df))
+        elif format == "xlsx":
+            _write_xlsx(df, t, out / f"{t}.xlsx")
+        else:
+            _write_parquet(df, t, out / f"{t}.parquet")
+        resources.append(_resource(t, df, schemas[t], format))
     package = {
         "profile": "tabular-data-package",
         "name": "engagestats-study",
