@@ -25,6 +25,7 @@ __all__ = [
     "accounting",
     "apply_recode",
     "apply_value_labels",
+    "blank_text",
     "match_case",
 ]
 
@@ -209,6 +210,28 @@ def apply_value_labels(
             raise DataValidationError.for_argument(
                 "value_labels", ", ".join(missing), "no SPSS value labels for these columns"
             )
+    return rows
+
+
+def blank_text(raws: Mapping[str, RawTable]) -> list[dict[str, Any]]:
+    """Column-map rows counting text cells made only of white space (read as missing).
+
+    An empty cell of a delimited file is the ordinary missing value and is not
+    counted; ``" "`` in a file, or ``""`` in a DataFrame, is.
+    """
+    rows = []
+    for t, raw in raws.items():
+        names = raw.meta.get("source_names", {})
+        in_memory = bool(raw.meta.get("in_memory"))
+        for col in raw.frame.columns:
+            n = sum(
+                1
+                for v in raw.frame[col].to_numpy(dtype=object)
+                if isinstance(v, str) and not v.strip() and (in_memory or v != "")
+            )
+            if n:
+                rows.append({"table": t, "source": names.get(col, col), "column": col,
+                             "how": "blank text read as missing", "cells": n})  # fmt: skip
     return rows
 
 

@@ -13,7 +13,7 @@ from .._validate import check_choice
 from ..errors import DataValidationError
 from ..study import COLUMN_MAP_COLUMNS, EXCLUDED_COLUMNS, LABEL_COLUMNS, Study
 from ._decode import MAX_FILE_BYTES, Limits
-from ._prepare import accounting, apply_recode, apply_value_labels, match_case
+from ._prepare import accounting, apply_recode, apply_value_labels, blank_text, match_case
 from ._readers import SUPPORTED_EXTENSIONS, RawTable, raw_from_frame, read_raw
 from .schema import TABLES, merge_schema
 from .validate import validate_tables
@@ -345,6 +345,7 @@ def load_study(
     changes = _renames(raws)
     changes += apply_value_labels(raws, value_labels, types)
     changes += apply_recode(raws, recode)
+    changes += blank_text(raws)
     tables, report = validate_tables(raws, schemas, on_invalid=on_invalid)
     # column-by-column typing leaves many internal blocks; consolidate once
     tables = {t: frame.copy() for t, frame in tables.items()}

@@ -297,7 +297,12 @@ def _unknown_column(
     original = raw.meta.get("original")
     if original is not None:
         source = raw.meta.get("source_names", {}).get(name, name)
-        out.frame[name] = original[source].reset_index(drop=True)
+        col = original[source].reset_index(drop=True)
+        if isinstance(col.dtype, pd.StringDtype) or col.dtype == object:
+            # text is object dtype, as from files; blank text is missing (counted in
+            # Study.column_map by the loader)
+            col = col.astype(object).where(~miss, np.nan)
+        out.frame[name] = col
         return
     present = ~miss
     if not present.any():

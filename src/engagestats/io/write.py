@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +12,7 @@ import pandas as pd
 from .._validate import check_choice
 from ..errors import DataValidationError
 from ..study import Study
+from ._decode import warn_user
 from ._readers import SUPPORTED_EXTENSIONS
 from .schema import TABLES, study_schema
 
@@ -89,13 +88,20 @@ def _infer_type(s: pd.Series) -> str:
     return "string"
 
 
+def _quote(cell: str) -> str:
+    # csv.writer leaves a lone "\r" unquoted with a "\n" line terminator; quote it too
+    if any(ch in cell for ch in ',"\r\n'):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
 def _csv_bytes(df: pd.DataFrame) -> bytes:
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([_escape(str(c)) for c in df.columns])
+    lines = [",".join(_quote(_escape(str(c))) for c in df.columns)]
     cols = [_format_column(df[c]) for c in df.columns]
-    writer.writerows(zip(*cols, strict=True) if cols else [[] for _ in range(len(df))])
-    return buf.getvalue().encode("utf-8")
+    for row in zip(*cols, strict=True) if cols else [[] for _ in range(len(df))]:
+        line = ",".join(_quote(v) for v in row)
+        lines.append(line if line or len(df.columns) != 1 else '""')
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _write_xlsx(df: pd.DataFrame, table: str, path: Path) -> None:
@@ -120,11 +126,26 @@ def _write_xlsx(df: pd.DataFrame, table: str, path: Path) -> None:
         elif pd.api.types.is_bool_dtype(s):
             columns.append([None if v is pd.NA else bool(v) for v in s])
         elif pd.api.types.is_numeric_dtype(s):
-            columns.append(
-                [None if np.isnan(v) else float(v) for v in s.to_numpy(float, na_value=np.nan)]
-            )
+            values = s.to_numpy(float, na_value=np.nan)
+            finite = values[np.isfinite(values)]
+            lossy = sum(float(f"{v:.16g}") != v for v in finite)
+            if lossy:
+                warn_user(
+                    f"{table}.xlsx: {lossy} value(s) of column {c!r} have more than 16 "
+                    "significant digits, which is what an xlsx cell holds; they are rounded "
+                    "(write CSV or Parquet for exact values)"
+                )
+            columns.append([None if np.isnan(v) else float(v) for v in values])
         else:
-            columns.append([None if not isinstance(v, str) and pd.isna(v) else v for v in s])
+            texts = [None if not isinstance(v, str) and pd.isna(v) else v for v in s]
+            n_cr = sum(isinstance(v, str) and "\r" in v for v in texts)
+            if n_cr:
+                warn_user(
+                    f"{table}.xlsx: {n_cr} text cell(s) of column {c!r} hold a carriage "
+                    "return, which an xlsx file reads back as a line feed (write CSV or "
+                    "Parquet to keep it)"
+                )
+            columns.append(texts)
     for i, row in enumerate(zip(*columns, strict=True) if columns else [], start=2):
         for j, v in enumerate(row, start=1):
             if v is None:
