@@ -645,3 +645,30 @@ def test_drop_accounting_after_bad_rows(tmp_path):
     assert acc["rows_excluded"].tolist() == [1, 1, 3]
     assert len(study.excluded.query("table == 'sessions'")) == 4
     assert np.array_equal(study.sessions["client_id"].unique(), ["C1", "C2"])
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        k
+        for k, (b, v) in CORPUS.items()
+        if isinstance(v, Err)
+        and k not in _LIMITED
+        and not v.file.endswith("(DataFrame)")
+        and v.file != "argument"
+    ],
+)
+def test_cli_reports_corpus_errors_without_traceback(kind, tmp_path, capsys):
+    """The command line prints the typed error and exits 2 on every broken folder."""
+    from engagestats.__main__ import main
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    CORPUS[kind][0](folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        code = main(["report", str(folder), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    assert CORPUS[kind][1].file in err
