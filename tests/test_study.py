@@ -71,3 +71,26 @@ def test_equals_and_repr_html():
     assert a.equals(b)
     assert not a.equals("x")
     assert "<table>" in a._repr_html_()
+
+
+def test_study_column_map_and_accounting_default_empty():
+    s = _study()
+    assert s.column_map.columns.tolist() == ["table", "source", "column", "how", "cells"]
+    assert s.accounting.columns.tolist() == [
+        "table",
+        "file",
+        "encoding",
+        "rows_read",
+        "rows_kept",
+        "rows_excluded",
+        "blank_lines",
+    ]
+    assert s.column_map.empty
+    assert s.accounting.empty
+
+
+def test_load_study_fills_accounting():
+    s = es.load_study(_study())
+    acc = s.accounting.set_index("table")
+    assert acc["rows_read"].tolist() == [2, 3, 6]
+    assert (acc["rows_read"] == acc["rows_kept"] + acc["rows_excluded"]).all()

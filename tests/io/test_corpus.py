@@ -672,3 +672,29 @@ def test_cli_reports_corpus_errors_without_traceback(kind, tmp_path, capsys):
     assert code == 2
     assert "Traceback" not in err
     assert CORPUS[kind][1].file in err
+
+
+def test_huge_junk_file_is_refused_before_it_is_read(tmp_path):
+    """Issue 18: a 200 MB junk CSV gives a clear error within bounded memory."""
+    import time
+    import tracemalloc
+
+    folder = write_tables(tmp_path)
+    with (folder / "sessions.csv").open("wb") as fh:  # sparse: 200 MB of NUL bytes
+        fh.write(b"client_id,session\n")
+        fh.truncate(200 * 2**20)
+    tracemalloc.start()
+    start = time.perf_counter()
+    with pytest.raises(DataValidationError, match="more than the limit") as info:
+        load_study(folder, max_file_bytes=100 * 2**20)
+    elapsed = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert info.value.problems["file"].tolist() == ["sessions.csv"]
+    assert peak < 20 * 2**20
+    assert elapsed < 5
+    # under the limit the same junk is refused for its NUL bytes, naming the line
+    (folder / "sessions.csv").write_bytes(b"client_id,session\n" + b"\x00" * 1000)
+    with pytest.raises(DataValidationError, match="NUL byte") as info:
+        load_study(folder)
+    assert info.value.problems["row"].tolist() == [2]

@@ -8,10 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagestats.errors import DataValidationError
-from engagestats.io import load_study
+from engagestats.errors import DataValidationError, DataWarning
+from engagestats.io import load_study, write_study
 
-from .iotest_builders import TEXTS, assert_study_equal, expected_study, write_tables
+from .iotest_builders import (
+    CLIENTS,
+    SESSIONS,
+    TEXTS,
+    assert_study_equal,
+    expected_study,
+    write_tables,
+)
 
 
 def _frames() -> dict[str, pd.DataFrame]:
@@ -304,3 +311,107 @@ def test_on_invalid_must_be_known(tmp_path):
     with pytest.raises(DataValidationError, match="on_invalid must be 'raise' or 'drop'") as info:
         load_study(write_tables(tmp_path), on_invalid="ignore")
     assert info.value.problems.loc[0, ["column", "value"]].tolist() == ["on_invalid", "ignore"]
+
+
+def test_sav_value_labels_applied_on_request(tmp_path):
+    """Issue 16: SPSS category codes become their labels when asked, items keep codes."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    folder = write_tables(tmp_path)
+    (folder / "clients.csv").unlink()
+    clients = _frames()["clients"].drop(columns="intake_date")
+    clients["gender"] = [1.0, 2.0, 3.0]
+    clients["age"] = clients["age"].astype(float)
+    clients["urica_1"] = clients["urica_1"].astype(float)
+    pyreadstat.write_sav(
+        clients,
+        str(folder / "clients.sav"),
+        variable_value_labels={
+            "gender": {1: "woman", 2: "man", 3: "nonbinary"},
+            "urica_1": {1: "strongly disagree", 5: "strongly agree"},
+        },
+    )
+    with pytest.raises(DataValidationError, match="not an allowed category"):
+        load_study(folder)
+    study = load_study(folder, value_labels=True)
+    assert study.clients["gender"].tolist() == ["woman", "man", "nonbinary"]
+    assert study.clients["urica_1"].iloc[0] == 4.0  # items keep their codes
+    row = study.column_map.query("column == 'gender'").iloc[0]
+    assert (row["how"], row["cells"]) == ("SPSS value labels applied", 3)
+    with pytest.raises(DataValidationError, match="no SPSS value labels"):
+        load_study(folder, value_labels=["site"])
+
+
+def test_load_study_accepts_a_study_and_revalidates_it(tmp_path):
+    study = load_study(write_tables(tmp_path))
+    again = load_study(study)
+    assert_study_equal(again, expected_study())
+    assert again.source == study.source
+    bad = study.sessions.copy()
+    bad.loc[2, "phq9_1"] = 7
+    with pytest.raises(DataValidationError) as info:
+        load_study(study, sessions=bad)
+    assert info.value.problems[["file", "row", "column"]].values.tolist() == [
+        ["sessions (DataFrame)", 2, "phq9_1"]
+    ]
+    with pytest.raises(DataValidationError, match="a dict of tables takes the keys"):
+        load_study({"visits": bad})
+    with pytest.raises(DataValidationError, match="path must be a folder"):
+        load_study(42)
+
+
+def test_case_insensitive_matching_warns_and_reports(tmp_path):
+    sessions = SESSIONS.replace("client_id,session", "Client ID,Session").replace(
+        "phq9_2", "phq9_10"
+    )
+    folder = write_tables(tmp_path, sessions=sessions)
+    with pytest.warns(DataWarning) as record:
+        study = load_study(folder)
+    text = str(record[0].message)
+    assert "'Client ID' -> 'client_id'" in text
+    assert "'phq9_10' ignored: phq9 has items 1 to 9" in text
+    assert study.column_map[["source", "column"]].values.tolist() == [
+        ["Client ID", "client_id"],
+        ["Session", "session"],
+    ]
+    assert "phq9_10" in study.sessions.columns
+
+
+def test_recode_by_prefix_and_errors(tmp_path):
+    folder = write_tables(tmp_path, sessions=SESSIONS.replace(",2,3\n", ",3,4\n"))
+    study = load_study(folder, recode={"phq9_2": {4: 3}, "phq9_1": {"3": 2}})
+    assert study.sessions.loc[0, ["phq9_1", "phq9_2"]].tolist() == [2.0, 3.0]
+    cells = study.column_map.set_index("column")["cells"]
+    assert cells.to_dict() == {"phq9_2": 1, "phq9_1": 2}
+    with pytest.raises(DataValidationError, match="no column of that name"):
+        load_study(folder, recode={"bdi": {1: 0}})
+    with pytest.raises(DataValidationError, match="recode must map"):
+        load_study(folder, recode={"phq9": [1, 2]})
+
+
+def test_write_study_neutralises_formula_cells_and_round_trips(tmp_path):
+    """Issue 18: cells starting with = + - @ are escaped in the CSV, restored on load."""
+    clients = CLIENTS.replace("north\n", '"=HYPERLINK(""http://x"")"\n', 1).replace(
+        "south", "@SUM(A1)"
+    )
+    study = load_study(write_tables(tmp_path / "in", clients=clients))
+    write_study(study, tmp_path / "out")
+    text = (tmp_path / "out" / "clients.csv").read_text()
+    assert "'=HYPERLINK" in text
+    assert "'@SUM(A1)" in text
+    for unsafe in ("\n=", ",=", ",@"):
+        assert unsafe not in text
+    back = load_study(tmp_path / "out")
+    assert back.equals(study)
+    assert back.clients["site"].tolist()[:2] == ['=HYPERLINK("http://x")', "@SUM(A1)"]
+    # a CSV without the package is read verbatim: the apostrophe stays
+    (tmp_path / "out" / "datapackage.json").unlink()
+    assert load_study(tmp_path / "out").clients["site"].iloc[0] == '\'=HYPERLINK("http://x")'
+
+
+def test_write_study_refuses_a_folder_with_another_format(tmp_path):
+    study = load_study(write_tables(tmp_path / "in"))
+    write_study(study, tmp_path / "out", format="parquet")
+    with pytest.raises(DataValidationError, match="already holds") as info:
+        write_study(study, tmp_path / "out")
+    assert "sessions.parquet" in info.value.problems["problem"].iloc[0]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir())[0] == "clients.parquet"

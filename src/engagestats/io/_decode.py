@@ -34,8 +34,9 @@ __all__ = [
     "warn_user",
 ]
 
-#: Largest table file read, in bytes (default of ``load_study(max_file_bytes=)``).
-MAX_FILE_BYTES = 1024 * 2**20
+#: Largest table file read, in bytes (default of ``load_study(max_file_bytes=)``). Reading
+#: holds the file's bytes, its text and the parsed cells: several times its size in memory.
+MAX_FILE_BYTES = 256 * 2**20
 #: Longest single cell of a delimited file, in characters (free text up to 16 MiB).
 MAX_CELL_CHARS = 16 * 2**20
 #: Most columns in a table.

@@ -191,7 +191,7 @@ def load_study(
         SPSS files: replace codes by their value labels. True applies the
         labels of every labelled column that the codebook types as text
         (``gender``, ``modality``, unknown columns); a list names the columns.
-    max_file_bytes : int, default 1 GiB
+    max_file_bytes : int, default 256 MiB
         Files larger than this are refused before they are read; an Excel
         workbook may unpack to at most 4 times this. Cells of delimited
         files hold at most 16 Mi characters, tables at most 20,000 columns.
