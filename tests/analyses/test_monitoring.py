@@ -205,7 +205,8 @@ def test_accuracy_by_session_ends_at_the_overall_value(curve, new):
     np.testing.assert_allclose(last["estimate"], overall.table["estimate"])
     sens = by.table[by.table["measure"] == "sensitivity"]["estimate"].to_numpy()
     assert (np.diff(sens) >= 0).all()  # alarms accumulate
-    assert "MonitoringAccuracy" in repr(overall) and "<pre>" in overall._repr_html_()
+    assert "MonitoringAccuracy" in repr(overall)
+    assert "<pre>" in overall._repr_html_()
 
 
 def test_higher_is_better_mirrors_the_alarm(curve, past, new):
@@ -260,7 +261,8 @@ def test_small_reference_sample_warns():
 
 def test_curve_summary_and_html(curve):
     text = curve.summary()
-    assert "log_session:intake" in text and "past clients: 293" in text
+    assert "log_session:intake" in text
+    assert "past clients: 293" in text
     assert curve._repr_html_().startswith("<pre>")
 
 
@@ -277,4 +279,5 @@ def test_validity_benchmark_smoke(tmp_path):
     overall = calib[calib["sessions"] == "all"].set_index("tail")["alarm_rate"]
     assert abs(overall.loc[0.10] - 0.10) < 0.03
     text = mod.to_markdown(tables, n_reps=2, time="log")
-    assert text.count("### ") == 4 and "| tail |" in text
+    assert text.count("### ") == 4
+    assert "| tail |" in text
