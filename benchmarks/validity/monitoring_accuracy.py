@@ -37,6 +37,7 @@ runs unchanged on any simulator version.
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -50,14 +51,35 @@ RELIABILITY = 0.84
 RESULTS = Path(__file__).parent / "results" / "monitoring.md"
 
 
+def _old_flags(past: es.Study, new: es.Study) -> pd.Series:
+    """Clients ever flagged by the superseded ``off_track`` (growth-model band), by client."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", es.EngageStatsWarning)  # boundary fits are harmless here
+        model = es.growth_model(
+            past, predictors={"autonomous": "srq_autonomous", "readiness": "urica_readiness"}
+        )
+    flags = es.off_track(model, new)
+    return flags.groupby("client_id")["off_track"].any()
+
+
 def replicate(
-    seed: int, *, n_therapists: int = 30, clients_per_therapist: int = 20, time: str = "log"
+    seed: int,
+    *,
+    n_therapists: int = 30,
+    clients_per_therapist: int = 20,
+    time: str = "log",
+    old: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One replication: per-client table and per-session table for every tail."""
+    """One replication: per-client table and per-session table for every tail.
+
+    With ``old=True`` the client table also gets ``old_flagged`` (superseded
+    ``off_track``, two-sided 95% growth-model band).
+    """
     size = {"n_therapists": n_therapists, "clients_per_therapist": clients_per_therapist}
     past = es.simulate_study(seed=seed, **size)
     new = es.simulate_study(seed=seed + 1, **size)
     curve = es.expected_recovery(past, time=time)
+    old_flags = _old_flags(past, new) if old else None
     clients, sessions = [], []
     for tail in TAILS:
         alarms = es.progress_alarms(curve, new, tail=tail, at_risk_tail=max(0.25, 2 * tail))
@@ -65,6 +87,8 @@ def replicate(
         c = acc.clients[["client_id", "intake", "alarmed", "poor_outcome"]].copy()
         c["quartile"] = pd.qcut(c["intake"], 4, labels=False, duplicates="drop") + 1
         c["tail"], c["seed"] = tail, seed
+        if old_flags is not None:
+            c["old_flagged"] = c["client_id"].map(old_flags).fillna(False).astype(bool)
         clients.append(c)
         s = alarms.loc[alarms["role"] == "follow_up", ["client_id", "session_index", "alarm"]]
         s = s.merge(c[["client_id", "quartile"]], on="client_id", how="left")
@@ -86,9 +110,10 @@ def _rep_interval(values: pd.Series) -> tuple[float, float, float]:
 
 def summarise(clients: pd.DataFrame, sessions: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The benchmark tables (one DataFrame per check)."""
-    poor_by_flag, accuracy, severity, calib = [], [], [], []
+    poor_by_flag, accuracy, severity, calib, old = [], [], [], [], []
     for tail, c in clients.groupby("tail", sort=False):
         f, p = c["alarmed"].to_numpy(bool), c["poor_outcome"].to_numpy(bool)
+        sens, far = f[p].mean(), f[~p].mean()
         poor_by_flag.append(
             {
                 "tail": tail,
@@ -118,10 +143,29 @@ def summarise(clients: pd.DataFrame, sessions: pd.DataFrame) -> dict[str, pd.Dat
                     "mean_intake": round(float(cq["intake"].mean()), 1),
                     "poor_outcome_rate": round(float(pq.mean()), 3),
                     "share_flagged": round(float(fq.mean()), 3),
+                    # share flagged if the alarm depended on the outcome only (overall
+                    # sensitivity and false-alarm rate applied to this quartile's outcome rate)
+                    "flagged_if_severity_neutral": round(
+                        float(sens * pq.mean() + far * (1 - pq.mean())), 3
+                    ),
                     "sensitivity": round(float(fq[pq].mean()), 3),
                     "false_alarm_rate": round(float(fq[~pq].mean()), 3),
                 }
             )
+    first_tail = clients[clients["tail"] == clients["tail"].iloc[0]]
+    if "old_flagged" in first_tail.columns:
+        c = first_tail.dropna(subset=["old_flagged"])
+        for method, col in (
+            ("off_track (superseded)", "old_flagged"),
+            ("progress_alarms", "alarmed"),
+        ):
+            f, p = c[col].to_numpy(bool), c["poor_outcome"].to_numpy(bool)
+            row = {"method": method, "n_clients": len(c)}
+            for q, cq in c.groupby("quartile"):
+                row[f"flagged_Q{int(q)}"] = round(float(cq[col].mean()), 3)
+            row["poor_if_flagged"] = round(float(p[f].mean()), 3)
+            row["poor_if_not_flagged"] = round(float(p[~f].mean()), 3)
+            old.append(row)
     for tail, s in sessions.groupby("tail", sort=False):
         s = s.assign(
             sessions=pd.cut(s["session_index"], [1, 5, 10, 60], labels=["2-5", "6-10", "11+"])
@@ -147,6 +191,7 @@ def summarise(clients: pd.DataFrame, sessions: pd.DataFrame) -> dict[str, pd.Dat
         "accuracy": pd.DataFrame(accuracy),
         "severity": pd.DataFrame(severity),
         "calibration": pd.DataFrame(calib),
+        "old_method": pd.DataFrame(old),
     }
 
 
@@ -157,14 +202,19 @@ def run(
     n_therapists: int = 30,
     clients_per_therapist: int = 20,
     time: str = "log",
+    n_old: int = 0,
 ) -> dict[str, pd.DataFrame]:
-    """Run ``n_reps`` replications and return the summary tables."""
+    """Run ``n_reps`` replications and return the summary tables.
+
+    The first ``n_old`` replications also run the superseded ``off_track`` for contrast.
+    """
     parts = [
         replicate(
             seed + 2 * r,
             n_therapists=n_therapists,
             clients_per_therapist=clients_per_therapist,
             time=time,
+            old=r < n_old,
         )
         for r in range(n_reps)
     ]
@@ -189,6 +239,7 @@ def to_markdown(tables: dict[str, pd.DataFrame], *, n_reps: int, time: str) -> s
         "severity": "By intake severity quartile",
         "calibration": "Per-session alarm rate when every client is on track (95% CI over "
         "replications)",
+        "old_method": "Contrast with the superseded off_track (tail 10%; replications with both)",
     }
     lines = [
         "## Progress monitoring (`benchmarks/validity/monitoring_accuracy.py`)",
@@ -200,6 +251,8 @@ def to_markdown(tables: dict[str, pd.DataFrame], *, n_reps: int, time: str) -> s
         "",
     ]
     for key, title in titles.items():
+        if tables[key].empty:
+            continue
         lines += [f"### {title}", "", _md_table(tables[key]), ""]
     return "\n".join(lines)
 
@@ -208,9 +261,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=40)
     parser.add_argument("--time", default="log", choices=["log", "log_linear"])
+    parser.add_argument("--old", type=int, default=10, help="replications with off_track too")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    tables = run(args.reps, time=args.time)
+    tables = run(args.reps, time=args.time, n_old=args.old)
     text = to_markdown(tables, n_reps=args.reps, time=args.time)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")
