@@ -55,6 +55,14 @@ def test_curve_matches_r_lm_and_gamma_glm(model, kwargs):
     np.testing.assert_allclose(got.loc[want.index], want, rtol=1e-7, atol=1e-9)
 
 
+def test_alarm_cuts_match_r_quantiles():
+    # quantile(resid(m) / sqrt(fitted(g)), 1 - tail, type = 7), cuts.csv
+    fit = es.expected_recovery(pd.read_csv(REF / "panel.csv"))
+    ref = pd.read_csv(REF / "cuts.csv")
+    for row in ref.itertuples(index=False):
+        assert fit.cut(row.tail) == pytest.approx(row.cut, rel=1e-7)
+
+
 def test_wilson_intervals_match_r_prop_test():
     # prop.test(k, n, correct = FALSE, conf.level = level)$conf.int, wilson.csv
     ref = pd.read_csv(REF / "wilson.csv")

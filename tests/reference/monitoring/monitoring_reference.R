@@ -1,6 +1,6 @@
 # Reference values for tests/analyses/test_monitoring.py (R 4.2, base stats only).
 # Run from the repository root:  Rscript tests/reference/monitoring/monitoring_reference.R
-# Writes wilson.csv and curve_coefficients.csv beside this script.
+# Writes wilson.csv, curve_coefficients.csv and cuts.csv beside this script.
 here <- "tests/reference/monitoring"
 
 # --- Wilson score intervals: prop.test(x, n, correct = FALSE)$conf.int -------------
@@ -43,6 +43,11 @@ m <- lm(phq9_total ~ c + lk + lk:c, data = d)
 r2 <- residuals(m)^2
 g <- glm(r2 ~ lk + c, data = d, family = Gamma(link = "log"),
          control = glm.control(epsilon = 1e-14, maxit = 200))
+# alarm cuts: type-7 quantiles of the standardised deviations (higher PHQ-9 = worse)
+dev <- residuals(m) / sqrt(fitted(g))
+cuts <- data.frame(tail = c(0.25, 0.10, 0.05),
+                   cut = unname(quantile(dev, 1 - c(0.25, 0.10, 0.05), type = 7)))
+write.csv(cuts, file.path(here, "cuts.csv"), row.names = FALSE)
 out[[1]] <- data.frame(model = "log", part = "mean",
                        term = c("(Intercept)", "intake", "log_session", "log_session:intake"),
                        estimate = unname(coef(m)))
