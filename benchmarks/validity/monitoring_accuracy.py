@@ -239,7 +239,8 @@ def to_markdown(tables: dict[str, pd.DataFrame], *, n_reps: int, time: str) -> s
         "severity": "By intake severity quartile",
         "calibration": "Per-session alarm rate when every client is on track (95% CI over "
         "replications)",
-        "old_method": "Contrast with the superseded off_track (its two-sided 95% growth-model band) "
+        "old_method": "Contrast with the superseded off_track (its two-sided 95% growth-model "
+        "band) "
         "and progress_alarms at tail 10%, same clients",
     }
     lines = [
