@@ -48,7 +48,7 @@ def test_lme4_names_and_order(data):
         "fb",
         "fc",
         "time",
-        "I(time ** 2)",
+        "I(time^2)",  # R deparses ** as ^
         "fb:time",
         "fc:time",
     )
