@@ -162,7 +162,7 @@ def test_new_data_rebuilds_matrices(data):
     assert list(c0) == [list(des.terms[0].levels).index("C5"), -1]
     assert list(c1) == [1, 1]
     np.testing.assert_array_equal(z0, [[1.0, 1.0], [1.0, 2.0]])
-    with pytest.raises(ModelSpecError, match="cannot build the fixed effects"):
+    with pytest.raises(ModelSpecError, match=r"level\(s\) .zz. not seen in the fitted data"):
         new_fixed(des, new.assign(f=["zz", "a"]))
     with pytest.raises(ModelSpecError, match="grouping column"):
         new_random(des, new.drop(columns="therapist"))

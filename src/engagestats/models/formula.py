@@ -227,7 +227,9 @@ def _lhs_terms(lhs: str, formula: str, pos: int, out: Translation) -> tuple[bool
         tr = translate(lhs, formula, pos)
     except FormulaError as exc:
         problem = str(exc).split(" in formula ")[0]
-        raise _fail(formula, pos, f"invalid random-effects expression {lhs!r} ({problem})") from None
+        raise _fail(
+            formula, pos, f"invalid random-effects expression {lhs!r} ({problem})"
+        ) from None
     out.names.update(tr.names)
     out.columns |= tr.columns
     try:
