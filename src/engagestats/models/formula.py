@@ -21,13 +21,16 @@ parenthesised Python that patsy evaluates; R's deparsed text names the columns
 (``I(Days^2)``, ``poly(Days, 2)1``, ``factor(Days)1``). patsy is kept as the
 evaluator because its ``DesignInfo`` (stateful transforms for new data,
 factor codings) also drives the per-term ANOVA. Measured on the 26 idioms of
-``tests/reference/formula_idioms`` by ``benchmarks/formula_backends.py``
-(the fixed-effect matrices of the 22 LMM-expressible right-hand sides, R's
-column names and first five rows): this translation matches R on 22/22,
-plain patsy on 9/22 (wrong values for ``I(Days^2)``, ``scale()``; errors on
-``factor``, ``poly``, ``relevel``, ``pi``), formulaic 1.2.2 on 5/22; the
-translation costs about 0.1 ms per formula over plain patsy (see the
-benchmark's output for the build times).
+``tests/reference/formula_idioms`` by ``benchmarks/formula_backends.py`` (the
+fixed-effect matrix of each right-hand side against R's ``model.matrix``: names
+and first five rows): this translation 26/26; patsy alone 14/26 (15 with the
+values right: ``I(Days^2)`` and ``scale()`` wrong, ``factor``/``poly``/
+``relevel`` unknown); formulaic 1.2.2 0/26 with R's names, 21/26 values (R's
+``scale``/``poly``, but the same XOR). Speed, fixed matrix of
+``x + I(x^2) + scale(z) + poly(x, 2) + f``: ~10-30 ms on 180 rows for all three;
+on 100 000 rows 0.2 s here, 2.2 s plain patsy (its text-column sniffing, avoided
+by handing text columns over as Categoricals), 0.04 s formulaic. Building the
+design is a small part of a mixed-model fit, so correctness decided.
 """
 
 from __future__ import annotations
