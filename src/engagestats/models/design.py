@@ -334,10 +334,14 @@ def build_design(formula: str, data: pd.DataFrame, *, allow_offset: bool = False
     Notes
     -----
     Rows with a missing value in any column the formula uses are dropped and
-    counted in ``n_dropped``. Character and categorical predictors get
-    treatment contrasts with the first level (sorted, or the categorical's
-    order) as reference, as in R. Random terms are ordered by decreasing
-    number of levels of their grouping factor (stable), as lme4 orders them.
+    counted in ``n_dropped``. The right-hand side is R code (``I(x^2)`` is a
+    power; ``scale``, ``poly``, ``factor``, ``relevel``, ``log`` ... as R; see
+    the methods page on formulas). Character and categorical predictors get
+    treatment contrasts with the first level as reference: a pandas
+    Categorical keeps its order, text is sorted by code point (R's ``factor()``
+    in the C locale), ``factor()`` of numbers sorts numerically. Random terms
+    are ordered by decreasing number of levels of their grouping factor
+    (stable), as lme4 orders them.
 
     References
     ----------
