@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 import patsy
 
+from engagestats.models._colnames import as_categories
 from engagestats.models._rfuns import ENV as RENV
-from engagestats.models.design import _as_categories, _r_order, lme4_name, r_column_names
+from engagestats.models.design import _r_order, lme4_name, r_column_names
 from engagestats.models.formula import parse_formula, split_formula
 
 REF = Path(__file__).parents[1] / "tests" / "reference" / "formula_idioms"
@@ -69,7 +70,7 @@ def _fixed_rhs(call: str) -> str:
 def _engagestats(rhs: str, data: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """The fixed part as build_design makes it (R grammar -> patsy; R names and order)."""
     parsed = parse_formula(f"response_ ~ {rhs} + (1 | g_)")
-    data, _ = _as_categories(data, exclude=set())
+    data, _ = as_categories(data, exclude=set())
     m = patsy.dmatrix(parsed.fixed, data, eval_env=patsy.EvalEnvironment([RENV]))
     order = _r_order(m.design_info, patsy.ModelDesc.from_formula(parsed.fixed))
     names = r_column_names(m.design_info, parsed.r_names)

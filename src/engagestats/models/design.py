@@ -13,7 +13,6 @@ and :func:`new_offset` rebuild ``X``, ``Z`` and the offset for new data;
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,12 +22,22 @@ import patsy.builtins
 import scipy.linalg
 
 from ..errors import ModelSpecError
+from ._colnames import as_categories, coded, lme4_name, r_column_names
 from ._rexpr import Translation, leaf, parse_r
 from ._rfuns import ENV
 from ._types import Design, RandomTerm
 from .formula import ParsedFormula, parse_formula
 
-__all__ = ["DesignSpec", "build_design", "eval_r", "new_fixed", "new_offset", "new_random"]
+__all__ = [
+    "DesignSpec",
+    "build_design",
+    "eval_r",
+    "lme4_name",
+    "new_fixed",
+    "new_offset",
+    "new_random",
+    "r_column_names",
+]
 
 #: Relative tolerance on the pivoted-QR diagonal for rank deficiency (lme4's default 1e-7).
 RANK_TOL = 1e-7
@@ -76,66 +85,6 @@ class DesignSpec:
     offset: np.ndarray | None = None
     offset_info: patsy.DesignInfo | None = None
     categories: dict[str, list] | None = None
-
-
-def _split_colon(name: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(name):
-        depth += ch in "(["
-        depth -= ch in ")]"
-        if ch == ":" and depth == 0:
-            parts.append(name[start:i])
-            start = i + 1
-    parts.append(name[start:])
-    return parts
-
-
-def _lme4_piece(piece: str) -> str:
-    if piece == "Intercept":
-        return "(Intercept)"
-    m = re.match(r"^(.*)\[(?:T\.)?(.*)\]$", piece)
-    if m:
-        level = {"True": "TRUE", "False": "FALSE"}.get(m.group(2), m.group(2))
-        return m.group(1) + level
-    return piece
-
-
-def lme4_name(patsy_name: str) -> str:
-    """Translate a patsy column name to lme4's.
-
-    Examples
-    --------
-    >>> [lme4_name(n) for n in ["Intercept", "stage[T.action]", "session:stage[T.action]"]]
-    ['(Intercept)', 'stageaction', 'session:stageaction']
-    """
-    return ":".join(_lme4_piece(p) for p in _split_colon(patsy_name))
-
-
-def _r_piece(piece: str, factors: dict[str, tuple[str, str, int]]) -> str:
-    """R's name of one factor's column: ``poly(Days, 2)1``, ``factor(Days)3``, ``urbanY``."""
-    if piece == "Intercept":
-        return "(Intercept)"
-    for pname in sorted(factors, key=len, reverse=True):
-        if piece.startswith(pname) and (len(piece) == len(pname) or piece[len(pname)] == "["):
-            rname, kind, ncol = factors[pname]
-            rest = piece[len(pname) :]
-            if not rest:
-                return rname
-            inner = rest[1:-1]
-            if kind == "numerical":
-                return rname + (str(int(inner) + 1) if ncol > 1 else "")
-            level = re.sub(r"^[A-Z]\.", "", inner)
-            return rname + {"True": "TRUE", "False": "FALSE"}.get(level, level)
-    return lme4_name(piece)
-
-
-def r_column_names(info: patsy.DesignInfo, r_names: dict[str, str]) -> list[str]:
-    """R's names of the columns of a patsy matrix built from translated R terms."""
-    factors = {
-        f.name(): (r_names.get(f.name(), f.name()), fi.type, fi.num_columns or 1)
-        for f, fi in info.factor_infos.items()
-    }
-    return [":".join(_r_piece(p, factors) for p in _split_colon(c)) for c in info.column_names]
 
 
 def _check_names(names: set[str], data: pd.DataFrame, formula: str) -> None:
@@ -383,7 +332,7 @@ def build_design(formula: str, data: pd.DataFrame, *, allow_offset: bool = False
     n_dropped = int(missing.sum())
     frame = data.loc[~missing, used] if n_dropped else data[used]
     groups = {f for r in parsed.random for f in r.factors}
-    frame, categories = _as_categories(frame, exclude=groups | {parsed.response})
+    frame, categories = as_categories(frame, exclude=groups | {parsed.response})
     n = len(frame)
     if n == 0:
         raise ModelSpecError(f"no complete rows for {formula!r} ({n_dropped} dropped as missing)")
@@ -458,51 +407,6 @@ def build_design(formula: str, data: pd.DataFrame, *, allow_offset: bool = False
     )
 
 
-def _as_categories(frame: pd.DataFrame, exclude: set[str]) -> tuple[pd.DataFrame, dict[str, list]]:
-    """Text columns as pandas Categoricals with sorted levels (patsy codes those fast).
-
-    patsy's own sniffing of a text column loops in Python (0.6 s per 100 000 rows);
-    its levels are the same sorted values, so the design is unchanged.
-    """
-    cats: dict[str, list] = {}
-    out = {}
-    for col in frame.columns:
-        values = frame[col]
-        if (
-            col in exclude
-            or isinstance(values.dtype, pd.CategoricalDtype)
-            or not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values))
-        ):
-            continue
-        uniq = pd.unique(values.to_numpy(dtype=object))
-        if not all(isinstance(v, str) for v in uniq):
-            continue
-        cats[col] = sorted(uniq)
-        out[col] = pd.Categorical(values.to_numpy(dtype=object), categories=cats[col])
-    if not out:
-        return frame, cats
-    return frame.assign(**out), cats
-
-
-def _coded(spec: DesignSpec, newdata: pd.DataFrame) -> pd.DataFrame:
-    """``newdata`` with the text columns coded as in the fit; an unseen level is an error."""
-    if not spec.categories or not isinstance(newdata, pd.DataFrame):
-        return newdata
-    out = {}
-    for col, levels in spec.categories.items():
-        if col not in newdata.columns:
-            continue
-        values = newdata[col].to_numpy(dtype=object)
-        unseen = sorted({str(v) for v in values if not pd.isna(v)} - set(levels))
-        if unseen:
-            raise ModelSpecError(
-                f"newdata column {col!r} has level(s) {', '.join(map(repr, unseen[:5]))} not "
-                f"seen in the fitted data ({', '.join(map(repr, levels))})"
-            )
-        out[col] = pd.Categorical(values, categories=levels)
-    return newdata.assign(**out) if out else newdata
-
-
 def _spec(design: Design) -> DesignSpec:
     if not isinstance(design.spec, DesignSpec):
         raise ModelSpecError("this design was not made by build_design; cannot rebuild it")
@@ -533,9 +437,13 @@ def new_fixed(design: Design, newdata: pd.DataFrame) -> np.ndarray:
     array([[ 1., 10.]])
     """
     spec = _spec(design)
+    coded_data = coded(spec.categories, newdata)
     try:
         (mat,) = patsy.build_design_matrices(
-            [spec.fixed_info], _coded(spec, newdata), NA_action="raise", return_type="matrix"
+            [spec.fixed_info],
+            coded_data,
+            NA_action="raise",
+            return_type="matrix",
         )
     except patsy.PatsyError as exc:
         raise ModelSpecError(f"cannot build the fixed effects for new data: {exc}") from None
@@ -555,11 +463,15 @@ def new_offset(design: Design, newdata: pd.DataFrame) -> np.ndarray | None:
     array([0.])
     """
     spec = _spec(design)
+    coded_data = coded(spec.categories, newdata)
     if spec.offset_info is None:
         return None
     try:
         (mat,) = patsy.build_design_matrices(
-            [spec.offset_info], _coded(spec, newdata), NA_action="raise", return_type="matrix"
+            [spec.offset_info],
+            coded_data,
+            NA_action="raise",
+            return_type="matrix",
         )
     except patsy.PatsyError as exc:
         raise ModelSpecError(f"cannot build the offset for new data: {exc}") from None
@@ -592,6 +504,7 @@ def new_random(design: Design, newdata: pd.DataFrame) -> list[tuple[np.ndarray, 
     [array([ 2, -1])]
     """
     spec = _spec(design)
+    coded_data = coded(spec.categories, newdata)
     out = []
     for ts in spec.terms:
         m = len(newdata)
@@ -603,7 +516,10 @@ def new_random(design: Design, newdata: pd.DataFrame) -> list[tuple[np.ndarray, 
         else:
             try:
                 (mat,) = patsy.build_design_matrices(
-                    [ts.lhs_info], _coded(spec, newdata), NA_action="raise", return_type="matrix"
+                    [ts.lhs_info],
+                    coded_data,
+                    NA_action="raise",
+                    return_type="matrix",
                 )
             except patsy.PatsyError as exc:
                 raise ModelSpecError(f"cannot build random term ({ts.lhs}|...): {exc}") from None
