@@ -314,9 +314,9 @@ def build_design(formula: str, data: pd.DataFrame, *, allow_offset: bool = False
         raise ModelSpecError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     if parsed.offsets and not allow_offset:
         raise ModelSpecError(
-            f"offset({parsed.offsets[0]}) in {formula!r}: offsets are supported by glmm "
-            "(e.g. Poisson counts per exposure), not by a linear mixed model; subtract the "
-            "offset from the response instead"
+            f"offset({parsed.offsets[0]}) in {formula!r}: this model takes no offset; offsets "
+            "belong to count models (Poisson counts per exposure); in a linear mixed model "
+            "subtract the offset from the response instead"
         )
     fixed_desc = patsy.ModelDesc.from_formula(parsed.fixed)
     response_code, names = _response_columns(parsed, data)
