@@ -157,9 +157,11 @@ def check_residual(design: Design, yr: np.ndarray, pls: Callable) -> None:
     # the deviance then falls without bound when those terms have fewer random
     # effects than the residual degrees of freedom (otherwise ldL2 wins).
     df = design.n - design.p
-    subsets = [[i] for i in range(len(design.terms))]
-    if len(design.terms) > 1:
-        subsets.append(list(range(len(design.terms))))
+    q_all = sum(t.n_levels * t.k for t in design.terms)
+    # all terms together when they have fewer random effects than df (if they leave
+    # residual variation, so does every subset); otherwise each term alone
+    n_terms = len(design.terms)
+    subsets = [list(range(n_terms))] if q_all < df else [[i] for i in range(n_terms)]
     for sub in subsets:
         q = sum(design.terms[i].n_levels * design.terms[i].k for i in sub)
         if q >= df:

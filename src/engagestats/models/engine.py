@@ -279,11 +279,20 @@ def fit(
         ``optimizer_info`` holds the path, gradient, Hessian, scaled gradient,
         ``singular`` and ``theta_names``.
 
+    Raises
+    ------
+    ModelSpecError
+        Two random terms of one grouping factor share a column (``(1 | g) + (1 | g)``);
+        the outcome is constant or fitted exactly by the fixed effects; or it has no
+        residual variation once the random effects are free (constant within the
+        groups): the residual variance is then 0 and the deviance has no minimum.
+
     Warns
     -----
     ConvergenceWarning
-        The optimiser stopped early, or the gradient/Hessian check at the optimum
-        failed (lme4's ``check.conv.grad``, tolerance 0.002); ``converged`` is False.
+        The optimiser stopped early, the gradient/Hessian check at the optimum
+        failed (lme4's ``check.conv.grad``, tolerance 0.002), or a point just inside
+        a boundary optimum has a lower deviance; ``converged`` is False.
     SingularFitWarning
         A diagonal element of theta is below 1e-4 (lme4's ``isSingular``); the
         message names the term.
@@ -301,7 +310,14 @@ def fit(
     adjoint of the block elimination, see ``_nested.py``), so a fit takes a few
     dozen evaluations. At a diagonal element on its bound 0 the derivative can
     vanish while 0 is a maximum along it (the deviance is even in it), so there a
-    one-sided secant slope over 1e-4 replaces it when smaller. The convergence
+    one-sided secant slope over 1e-4 replaces it when smaller. A diagonal element
+    at (below 1e-4 of) its bound is verified before ``converged=True``: the deviance
+    is evaluated just inside the boundary, for each zero element and all together,
+    at steps 1e-3 .. 1 times ``max(1, max |theta|)``, with the entries below it in
+    its column as they are and sign-flipped (the same boundary model); if a probe
+    is lower the optimiser restarts from the best probe (at most 3 times; the
+    analogue of lme4's ``restart_edge``) and the better optimum is kept. A boundary
+    point with a lower probe left is reported ``converged=False``. The convergence
     check (scaled gradient and positive-definite Hessian on the free parameters)
     uses the analytic gradient and the forward-difference Jacobian of it.
 
@@ -360,7 +376,12 @@ def fit(
     theta, res = _minimise(f, x0, lower, optimizer, maxiter, fg_)
     fx = f(theta)
     theta, fx, res, boundary = verify_boundary(
-        f, lambda z: _minimise(f, z, lower, optimizer, maxiter, fg_), theta, fx, res, lower,
+        f,
+        lambda z: _minimise(f, z, lower, optimizer, maxiter, fg_),
+        theta,
+        fx,
+        res,
+        lower,
         design.terms,
     )
     check = _check(f, theta, fx, lower, grad)
@@ -375,8 +396,13 @@ def fit(
         if f2 <= fx + 1e-10:
             theta, fx, res = theta2, f2, res2
             theta, fx, res, boundary = verify_boundary(
-                f, lambda z: _minimise(f, z, lower, "nelder-mead", maxiter), theta, fx, res,
-                lower, design.terms,
+                f,
+                lambda z: _minimise(f, z, lower, "nelder-mead", maxiter),
+                theta,
+                fx,
+                res,
+                lower,
+                design.terms,
             )
             check = _check(f, theta, fx, lower, grad)
             converged = _accept(res, check) and boundary["verified"]

@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-
 from make_designs import designs, make_data
 
 HERE = Path(__file__).parent
@@ -77,5 +76,10 @@ def compare(spec: dict, ref: dict) -> dict:
         "bad": bool(ours["converged"] and gap > LOGLIK_TOL),
         "theta_ours": ours.get("theta"),
         "theta_lme4": np.atleast_1d(ref["default"].get("theta", [])).tolist(),
+        "beta_ours": ours.get("beta"),
+        "beta_lme4": np.atleast_1d(ref["default"].get("fixef", [])).tolist(),
+        "se_ours": ours.get("se"),
+        "se_lme4": np.atleast_1d(ref["default"].get("se", [])).tolist(),
+        "lme4_singular": bool(ref["default"].get("singular", False)),
         "warnings": ours.get("warnings", []),
     }

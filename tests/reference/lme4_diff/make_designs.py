@@ -127,7 +127,12 @@ def make_data(spec: dict) -> pd.DataFrame:
         if fam == "crossed_slope":
             y = y + u[ia, 1] * t
         d = pd.DataFrame(
-            {"a": np.char.add("A", ia.astype(str)), "b": np.char.add("B", ib.astype(str)), "x": x, "t": t}
+            {
+                "a": np.char.add("A", ia.astype(str)),
+                "b": np.char.add("B", ib.astype(str)),
+                "x": x,
+                "t": t,
+            }
         )
     y = y + rng.normal(0, spec["sd_e"], y.size)
     d.insert(0, "y", spec["scale"] * (y + 10.0))
