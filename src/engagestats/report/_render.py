@@ -2,11 +2,18 @@
 
 Output is deterministic: fixed float formatting, no dates, a fixed SVG hash salt
 and no software metadata in the image files.
+
+Every piece of text that can come from the data (IDs, levels, column names,
+labels) is escaped for the page it lands on: HTML entities in ``report.html``,
+Markdown escapes in ``report.md`` and the ``tables/*.md`` files; text cells of
+the CSV tables that a spreadsheet would run as a formula get a leading ``'``.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,71 +21,264 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ._apa import ITALIC, ApaTable, _format, neutralise_formula, shorten
 from ._sections import Section
 
-__all__ = ["markdown_table", "write_report"]
+__all__ = ["csv_safe", "markdown_escape", "markdown_table", "write_report"]
+
+#: Longest tick, legend or title text drawn in a figure; longer text is cut with "…".
+FIGURE_TEXT_LIMIT = 40
+
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|#!~])")
+_CODE = re.compile(r"`([^`]*)`")
+
+CSS = """
+:root{--ink:#1f2328;--muted:#59636e;--rule:#1f2328;--soft:#d1d9e0;--accent:#0b5cad}
+*{box-sizing:border-box}
+body{font:16px/1.55 -apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+color:var(--ink);max-width:62rem;margin:0 auto;padding:2rem 1.25rem 4rem}
+h1{font-size:1.9rem;margin:0 0 .25rem}h2{font-size:1.4rem;margin-top:2.5rem;
+border-bottom:1px solid var(--soft);padding-bottom:.3rem}
+nav.toc{background:#f6f8fa;border:1px solid var(--soft);border-radius:6px;
+padding:.75rem 1.25rem;margin:1.5rem 0}
+nav.toc ol{margin:.25rem 0;padding-left:1.25rem}a{color:var(--accent)}
+code{font:.88em/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
+background:#f6f8fa;padding:.1em .3em;border-radius:4px;white-space:pre-wrap;
+overflow-wrap:anywhere}
+.table-wrap{overflow-x:auto;margin:1.5rem 0}
+table.apa{border-collapse:collapse;font-size:.9rem;font-variant-numeric:tabular-nums}
+table.apa caption{caption-side:top;text-align:left;padding-bottom:.4rem}
+table.apa caption .label{font-weight:700;display:block}
+table.apa caption .title{font-style:italic}
+table.apa thead th{border-top:2px solid var(--rule);border-bottom:1px solid var(--rule);
+font-weight:600;text-align:center;padding:.35rem .6rem;vertical-align:bottom}
+table.apa tbody td{padding:.25rem .6rem;vertical-align:top}
+table.apa tbody tr:last-child td{border-bottom:2px solid var(--rule)}
+table.apa td.num{text-align:right;white-space:nowrap}
+table.apa td.text{text-align:left;max-width:28rem}
+.table-note{font-size:.85rem;color:var(--muted);margin-top:.3rem}
+figure{margin:2rem 0}figure img{max-width:100%;height:auto;display:block}
+figcaption{font-size:.9rem;margin-top:.4rem}figcaption .label{font-weight:700}
+footer{margin-top:3rem;font-size:.85rem;color:var(--muted)}
+@media print{nav.toc{display:none}.table-wrap{overflow:visible}}
+""".strip()
 
 
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return "" if pd.isna(value) else f"{value:.4g}"
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return str(value).replace("|", "\\|")
+# ------------------------------------------------------------------- escaping
+def markdown_escape(text: object) -> str:
+    """Text for a Markdown page: HTML and Markdown syntax shown literally, on one line.
+
+    Examples
+    --------
+    >>> markdown_escape("<script>x</script> [a](b) | c")
+    '&lt;script&gt;x&lt;/script&gt; \\\\[a\\\\](b) \\\\| c'
+    """
+    text = " ".join(str(text).split())
+    text = html.escape(text, quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def _markdown_prose(text: str) -> str:
+    """A paragraph: backtick code spans kept as code, the rest escaped."""
+    parts, last = [], 0
+    for m in _CODE.finditer(text):
+        parts.append(markdown_escape(text[last : m.start()]))
+        parts.append("`" + m.group(1).replace("\n", " ") + "`")
+        last = m.end()
+    parts.append(markdown_escape(text[last:]))
+    return "".join(parts)
+
+
+def _html_prose(text: str) -> str:
+    parts, last = [], 0
+    for m in _CODE.finditer(text):
+        parts.append(html.escape(text[last : m.start()]))
+        parts.append(f"<code>{html.escape(m.group(1))}</code>")
+        last = m.end()
+    parts.append(html.escape(text[last:]))
+    return "".join(parts)
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with text cells that start a spreadsheet formula neutralised.
+
+    Numbers are untouched; a text cell starting with ``=``, ``+``, ``-``, ``@``,
+    tab or carriage return gets a leading ``'`` (see :func:`neutralise_formula`);
+    so do column names.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+            out[col] = s.map(neutralise_formula)
+    return out.rename(columns={c: neutralise_formula(c) for c in out.columns if isinstance(c, str)})
+
+
+# ---------------------------------------------------------------------- tables
 def markdown_table(frame: pd.DataFrame) -> str:
-    """A DataFrame as a GitHub-flavoured Markdown table (4 significant digits)."""
-    cols = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    """A DataFrame as a GitHub-flavoured Markdown table, formatted in APA style."""
+    table = _format(frame)
+    apa = table.frame
+    cols = [markdown_escape(c) for c in apa.columns]
+    num = table.numeric
+    lines = [
+        "| " + " | ".join(cols) + " |",
+        "|" + "".join("---:|" if n else "---|" for n in num),
+    ]
     lines += [
-        "| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+        "| " + " | ".join(markdown_escape(v) for v in row) + " |"
+        for row in apa.itertuples(index=False)
     ]
     return "\n".join(lines) + "\n"
 
 
+def html_table(frame: pd.DataFrame, *, number: int | None = None, caption: str = "") -> str:
+    """An APA-style HTML table: numbered label, italic title, horizontal rules only."""
+    table: ApaTable = _format(frame)
+    apa = table.frame
+    num = table.numeric
+    head = "".join(f'<th scope="col">{_header_html(c, table)}</th>' for c in apa.columns)
+    rows = []
+    for i, row in enumerate(apa.itertuples(index=False)):
+        cells = []
+        for j, (value, is_num) in enumerate(zip(row, num, strict=True)):
+            full = table.full_text.get((i, j))
+            title = f' title="{html.escape(full)}"' if full else ""
+            cls = "num" if is_num else "text"
+            cells.append(f'<td class="{cls}"{title}>{html.escape(str(value))}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    cap = ""
+    if number is not None or caption:
+        label = f'<span class="label">Table {number}</span>' if number is not None else ""
+        cap = f'<caption>{label}<span class="title">{html.escape(caption)}</span></caption>'
+    return (
+        f'<table class="apa">{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _header_html(name: str, table: ApaTable) -> str:
+    text = html.escape(name)
+    return f"<i>{text}</i>" if name in table.italic or name in ITALIC else text
+
+
+# --------------------------------------------------------------------- figures
+def _shorten_figure_text(fig: plt.Figure, limit: int = FIGURE_TEXT_LIMIT) -> None:
+    """Cut over-long tick labels, legend entries and titles (e.g. a 500-character ID)."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = [t.get_text() for t in axis.get_ticklabels()]
+            if any(len(t) > limit for t in labels):
+                axis.set_ticks(axis.get_ticklocs(), labels=[shorten(t, limit) for t in labels])
+        legend = ax.get_legend()
+        if legend is not None:
+            for text in legend.get_texts():
+                text.set_text(shorten(text.get_text(), limit))
+        for text in (ax.title, ax._left_title, ax._right_title):
+            if len(text.get_text()) > 2 * limit:
+                text.set_text(shorten(text.get_text(), 2 * limit))
+
+
 def _save_figure(fig: plt.Figure, stem: Path) -> None:
+    _shorten_figure_text(fig)
     with mpl.rc_context({"svg.hashsalt": "engagestats", "svg.fonttype": "path"}):
         fig.savefig(stem.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
-        fig.savefig(stem.with_suffix(".png"), dpi=100, metadata={"Software": None})
+        fig.savefig(stem.with_suffix(".png"), dpi=150, metadata={"Software": None})
     plt.close(fig)
 
 
-def write_report(sections: Sequence[Section], out: Path, *, title: str) -> None:
-    """Write every table, figure and the report.md/report.html pages into ``out``."""
+def _data_uri(path: Path) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+# ---------------------------------------------------------------------- report
+def _caption(sec: Section, name: str) -> str:
+    return sec.captions.get(name, name.replace("_", " "))
+
+
+def planned_files(sections: Sequence[Section], *, docx: bool) -> list[str]:
+    """The files :func:`write_report` writes, relative to the output folder."""
+    files = ["report.md", "report.html", *(["report.docx"] if docx else [])]
+    for sec in sections:
+        files += [f"tables/{sec.key}_{n}.{ext}" for n in sec.tables for ext in ("csv", "md")]
+        files += [f"figures/{sec.key}_{n}.{ext}" for n in sec.figures for ext in ("svg", "png")]
+    return files
+
+
+def write_report(
+    sections: Sequence[Section], out: Path, *, title: str, docx: bool = False
+) -> list[str]:
+    """Write every table, figure and the report pages into ``out``; return the files written.
+
+    ``report.html`` is one self-contained file (inline CSS, figures embedded as
+    SVG, no scripts, no network); ``docx=True`` also writes ``report.docx``.
+    """
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    md = [f"# {title}\n"]
-    body = [f"<h1>{html.escape(title)}</h1>"]
+    md = [f"# {markdown_escape(title)}\n"]
+    toc = "".join(f'<li><a href="#{sec.key}">{html.escape(sec.title)}</a></li>' for sec in sections)
+    body = [
+        f"<header><h1>{html.escape(title)}</h1></header>",
+        f'<nav class="toc" aria-label="Contents"><strong>Contents</strong><ol>{toc}</ol></nav>',
+    ]
+    md.append("Contents:\n")
+    md += [f"{i}. [{markdown_escape(s.title)}](#{s.key})" for i, s in enumerate(sections, 1)]
+    n_table = n_figure = 0
     for sec in sections:
-        md.append(f"\n## {sec.title}\n")
-        body.append(f"<h2>{html.escape(sec.title)}</h2>")
+        md.append(f'\n<a id="{sec.key}"></a>\n\n## {markdown_escape(sec.title)}\n')
+        body.append(f'<section id="{sec.key}"><h2>{html.escape(sec.title)}</h2>')
         for para in sec.text:
-            md.append(para + "\n")
-            body.append(f"<p>{html.escape(para)}</p>")
+            md.append(_markdown_prose(para) + "\n")
+            body.append(f"<p>{_html_prose(para)}</p>")
         for name, table in sec.tables.items():
+            n_table += 1
             stem = out / "tables" / f"{sec.key}_{name}"
-            table.to_csv(stem.with_suffix(".csv"), index=False, lineterminator="\n")
-            stem.with_suffix(".md").write_text(markdown_table(table), encoding="utf-8")
-            caption = sec.captions.get(name, name.replace("_", " "))
-            md.append(f"\n**{caption}** ([csv](tables/{stem.name}.csv))\n\n{markdown_table(table)}")
-            body.append(f"<h3>{html.escape(caption)}</h3>")
-            body.append(table.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}"))
+            csv_safe(table).to_csv(stem.with_suffix(".csv"), index=False, lineterminator="\n")
+            md_table = markdown_table(table)
+            stem.with_suffix(".md").write_text(md_table, encoding="utf-8")
+            caption = _caption(sec, name)
+            md.append(
+                f"\n**Table {n_table}**  \n*{markdown_escape(caption)}* "
+                f"([csv](tables/{stem.name}.csv))\n\n{md_table}"
+            )
+            body.append(
+                '<div class="table-wrap">'
+                + html_table(table, number=n_table, caption=caption)
+                + f'<p class="table-note">Full precision: <a href="tables/{stem.name}.csv">'
+                f"{stem.name}.csv</a></p></div>"
+            )
         for name, fig in sec.figures.items():
+            n_figure += 1
             stem = out / "figures" / f"{sec.key}_{name}"
             _save_figure(fig, stem)
-            caption = sec.captions.get(name, name.replace("_", " "))
-            md.append(f"\n![{caption}](figures/{stem.name}.png)\n")
-            body.append(
-                f'<figure><img src="figures/{stem.name}.svg" alt="{html.escape(caption)}">'
-                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+            caption = _caption(sec, name)
+            md.append(
+                f"\n**Figure {n_figure}**  \n*{markdown_escape(caption)}*\n\n"
+                f"![{markdown_escape(caption)}](figures/{stem.name}.png)\n"
             )
+            body.append(
+                f'<figure><img src="{_data_uri(stem.with_suffix(".svg"))}" '
+                f'alt="{html.escape(caption)}"><figcaption><span class="label">Figure '
+                f"{n_figure}.</span> {html.escape(caption)} "
+                f'(<a href="figures/{stem.name}.svg">SVG</a>, '
+                f'<a href="figures/{stem.name}.png">PNG</a>)</figcaption></figure>'
+            )
+        body.append("</section>")
+    body.append(
+        "<footer>Numbers are rounded for reading (APA style); the CSV files in "
+        "<code>tables/</code> hold them at full precision.</footer>"
+    )
     (out / "report.md").write_text("\n".join(md), encoding="utf-8")
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
-        "table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
-        "img{max-width:100%}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
     )
     (out / "report.html").write_text(page, encoding="utf-8")
+    if docx:
+        from ._docx import write_docx
+
+        write_docx(sections, out, title=title)
+    return planned_files(sections, docx=docx)
