@@ -43,9 +43,8 @@ In the repository this is data/sample ("make sample").
 
 
 def _version() -> str:
-    from . import __version__
-
-    return f"engagestats {__version__}"
+    # The package (engagestats/__init__.py) is imported before its __main__ module runs.
+    return f"engagestats {sys.modules[__package__ or 'engagestats'].__version__}"
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -20,17 +20,23 @@ from pathlib import Path
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.text import Text
 
-from ._apa import ITALIC, ApaTable, _format, neutralise_formula, shorten
+from ._apa import ITALIC, ApaTable, _format, neutralise_formula
 from ._sections import Section
 
 __all__ = ["csv_safe", "markdown_escape", "markdown_table", "write_report"]
 
-#: Longest tick, legend or title text drawn in a figure; longer text is cut with "…".
+#: Longest tick label or legend entry drawn in a figure (titles and axis labels: 2.5 times
+#: as long); longer text is cut with "…".
 FIGURE_TEXT_LIMIT = 40
 
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|#!~])")
 _CODE = re.compile(r"`([^`]*)`")
+# "<" that could open a tag or autolink, "&" that could start an entity; "< .001" stays.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+_AMP = re.compile(r"&(?=[#A-Za-z])")
 
 CSS = """
 :root{--ink:#1f2328;--muted:#59636e;--rule:#1f2328;--soft:#d1d9e0;--accent:#0b5cad}
@@ -74,7 +80,8 @@ def markdown_escape(text: object) -> str:
     '&lt;script&gt;x&lt;/script&gt; \\\\[a\\\\](b) \\\\| c'
     """
     text = " ".join(str(text).split())
-    text = html.escape(text, quote=False)
+    text = _AMP.sub("&amp;", text)
+    text = _TAG.sub("&lt;", text).replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
@@ -163,25 +170,35 @@ def _header_html(name: str, table: ApaTable) -> str:
 
 
 # --------------------------------------------------------------------- figures
+def _figure_text(text: str, limit: int) -> str:
+    """Control characters replaced (no font draws them) and each line cut to ``limit``."""
+    lines = _CONTROL.sub("\ufffd", text).split("\n")
+    return "\n".join(ln if len(ln) <= limit else ln[: limit - 1] + "…" for ln in lines)
+
+
 def _shorten_figure_text(fig: plt.Figure, limit: int = FIGURE_TEXT_LIMIT) -> None:
     """Cut over-long tick labels, legend entries and titles (e.g. a 500-character ID)."""
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             labels = [t.get_text() for t in axis.get_ticklabels()]
-            if any(len(t) > limit for t in labels):
-                axis.set_ticks(axis.get_ticklocs(), labels=[shorten(t, limit) for t in labels])
-        legend = ax.get_legend()
-        if legend is not None:
-            for text in legend.get_texts():
-                text.set_text(shorten(text.get_text(), limit))
-        for text in (ax.title, ax._left_title, ax._right_title):
-            if len(text.get_text()) > 2 * limit:
-                text.set_text(shorten(text.get_text(), 2 * limit))
+            fixed = [_figure_text(t, limit) for t in labels]
+            if fixed != labels:
+                axis.set_ticks(axis.get_ticklocs(), labels=fixed)
+    legends = {id(t) for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()}
+    for text in fig.findobj(Text):  # legend entries as ticks; titles, axis labels: 2.5 times
+        fixed = _figure_text(text.get_text(), limit if id(text) in legends else 5 * limit // 2)
+        if fixed != text.get_text():
+            text.set_text(fixed)
 
 
 def _save_figure(fig: plt.Figure, stem: Path) -> None:
+    """Save SVG and PNG. Every text is drawn literally: a label such as ``"$x^$"`` from the
+    data is never parsed as mathtext (which would fail, or render as math)."""
     _shorten_figure_text(fig)
-    with mpl.rc_context({"svg.hashsalt": "engagestats", "svg.fonttype": "path"}):
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    rc = {"svg.hashsalt": "engagestats", "svg.fonttype": "path", "text.parse_math": False}
+    with mpl.rc_context(rc):
         fig.savefig(stem.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
         fig.savefig(stem.with_suffix(".png"), dpi=150, metadata={"Software": None})
     plt.close(fig)
