@@ -13,6 +13,7 @@ from typing import TextIO
 
 import matplotlib
 
+from ..errors import EngageStatsError
 from ..study import Study
 from ._apa import apa_table, format_ci, format_df, format_number, format_p
 from ._docx import add_apa_table
@@ -121,7 +122,7 @@ def run_report(
     from ._model_sections import MODEL_SECTIONS
     from ._output import check_out, clear_previous, write_manifest
     from ._render import planned_files, write_report
-    from ._sections import SECTIONS, Context
+    from ._sections import SECTIONS, Context, skipped_section
 
     stream = stream or sys.stdout
     out = Path(out)
@@ -132,8 +133,6 @@ def run_report(
         if not docx:
             print(f"note: {DOCX_MISSING}; writing the other formats", file=stream)
     elif docx and not docx_available():
-        from ..errors import EngageStatsError
-
         raise EngageStatsError(DOCX_MISSING)
     builders = [*SECTIONS, *MODEL_SECTIONS]
     n = len(builders) + 2
@@ -146,8 +145,13 @@ def run_report(
         ctx = Context.build(study)
         sections = []
         for i, build in enumerate(builders, start=2):
-            sec = build(ctx)
-            print(f"[{i}/{n}] {sec.title}", file=stream, flush=True)
+            try:
+                sec = build(ctx)
+            except EngageStatsError as err:  # e.g. an optional column the section needs
+                sec = skipped_section(build, err)
+                print(f"[{i}/{n}] {sec.title}: not reported ({err})", file=stream, flush=True)
+            else:
+                print(f"[{i}/{n}] {sec.title}", file=stream, flush=True)
             sections.append(sec)
         planned = planned_files(sections, docx=docx)
         previous = check_out(out, planned)
