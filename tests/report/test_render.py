@@ -257,3 +257,15 @@ def test_shortening_leaves_the_sample_figures_alone(sections):
             before = [t.get_text() for t in fig.findobj(Text)]
             _shorten_figure_text(fig)
             assert [t.get_text() for t in fig.findobj(Text)] == before, (sec.key, name)
+
+
+def test_an_empty_table_says_no_data(tmp_path):
+    """A study without modality, format and gender has an empty composition table."""
+    sec = Section("s", "S", tables={"e": pd.DataFrame()})
+    write_report([sec], tmp_path, title="t", docx=True)
+    assert (tmp_path / "tables" / "s_e.md").read_text(encoding="utf-8") == "*No data.*\n"
+    p = _Page()
+    p.feed((tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert p.tables[0]["rows"] == [["No data."]]
+    (table,) = docx.Document(str(tmp_path / "report.docx")).tables
+    assert [c.text for c in table.rows[1].cells] == ["No data."]

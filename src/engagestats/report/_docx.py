@@ -86,6 +86,8 @@ def add_apa_table(
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
+    if frame.shape[1] == 0:
+        frame = pd.DataFrame({"": ["No data."]})
     apa = _format(frame)
     if number is not None:
         document.add_paragraph().add_run(f"Table {number}").bold = True

@@ -124,6 +124,8 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------- tables
 def markdown_table(frame: pd.DataFrame) -> str:
     """A DataFrame as a GitHub-flavoured Markdown table, formatted in APA style."""
+    if frame.shape[1] == 0:
+        return "*No data.*\n"
     table = _format(frame)
     apa = table.frame
     cols = [markdown_escape(c) for c in apa.columns]
@@ -141,6 +143,8 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 def html_table(frame: pd.DataFrame, *, number: int | None = None, caption: str = "") -> str:
     """An APA-style HTML table: numbered label, italic title, horizontal rules only."""
+    if frame.shape[1] == 0:
+        frame = pd.DataFrame({"": ["No data."]})
     table: ApaTable = _format(frame)
     apa = table.frame
     num = table.numeric
