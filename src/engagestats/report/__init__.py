@@ -1,7 +1,8 @@
 """The main job: load a study, validate it, analyse it and write the report.
 
 ``engagestats report [DATA] --out DIR [--check]`` runs :func:`run_report`.
-:func:`apa_table` (and :func:`add_apa_table` for a python-docx document) formats any
+:func:`apa_table` (:func:`apa_html` for HTML, :func:`add_apa_table` for a python-docx
+document) formats any
 results table, e.g. ``OutcomeModel.table()``, in APA style.
 """
 
@@ -15,12 +16,13 @@ import matplotlib
 
 from ..errors import EngageStatsError
 from ..study import Study
-from ._apa import apa_table, format_ci, format_df, format_number, format_p
+from ._apa import apa_html, apa_table, format_ci, format_df, format_number, format_p
 from ._docx import add_apa_table
 
 __all__ = [
     "REFERENCE_DIR",
     "add_apa_table",
+    "apa_html",
     "apa_table",
     "format_ci",
     "format_df",

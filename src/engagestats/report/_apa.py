@@ -6,6 +6,7 @@ reader sees in ``report.html``, ``report.md`` and ``report.docx``.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import pandas as pd
 
 __all__ = [
     "ApaTable",
+    "apa_html",
     "apa_table",
     "format_ci",
     "format_df",
@@ -372,3 +374,48 @@ def _format_column(
         else:
             values.append(format_number(v))
     return values
+
+
+def apa_html(frame: pd.DataFrame, *, number: int | None = None, caption: str = "") -> str:
+    """A results table as an APA-style HTML table (see :func:`apa_table` for the cells).
+
+    The label ``Table N`` and the italic title go in the caption; statistical
+    symbols in the header are italic; every text is HTML-escaped, and a cell cut
+    for length keeps its whole text as its ``title`` (tooltip). Style it with the
+    ``table.apa`` rules of ``report.html``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> page = apa_html(pd.DataFrame({"term": ["<b>"], "p": [0.0004]}), number=1, caption="T")
+    >>> "<td class=\"text\">&lt;b&gt;</td>" in page, "<th scope=\"col\"><i>p</i></th>" in page
+    (True, True)
+    """
+    if frame.shape[1] == 0:
+        frame = pd.DataFrame({"": ["No data."]})
+    table: ApaTable = _format(frame)
+    apa = table.frame
+    num = table.numeric
+    head = "".join(f'<th scope="col">{_header_html(c, table)}</th>' for c in apa.columns)
+    rows = []
+    for i, row in enumerate(apa.itertuples(index=False)):
+        cells = []
+        for j, (value, is_num) in enumerate(zip(row, num, strict=True)):
+            full = table.full_text.get((i, j))
+            title = f' title="{html.escape(full)}"' if full else ""
+            cls = "num" if is_num else "text"
+            cells.append(f'<td class="{cls}"{title}>{html.escape(str(value))}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    cap = ""
+    if number is not None or caption:
+        label = f'<span class="label">Table {number}</span>' if number is not None else ""
+        cap = f'<caption>{label}<span class="title">{html.escape(caption)}</span></caption>'
+    return (
+        f'<table class="apa">{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _header_html(name: str, table: ApaTable) -> str:
+    text = html.escape(name)
+    return f"<i>{text}</i>" if name in table.italic or name in ITALIC else text

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.text import Text
 
-from ._apa import ITALIC, ApaTable, _format, neutralise_formula
+from ._apa import _format, apa_html, neutralise_formula
 from ._sections import Section
 
 __all__ = ["csv_safe", "markdown_escape", "markdown_table", "write_report"]
@@ -141,38 +141,6 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_table(frame: pd.DataFrame, *, number: int | None = None, caption: str = "") -> str:
-    """An APA-style HTML table: numbered label, italic title, horizontal rules only."""
-    if frame.shape[1] == 0:
-        frame = pd.DataFrame({"": ["No data."]})
-    table: ApaTable = _format(frame)
-    apa = table.frame
-    num = table.numeric
-    head = "".join(f'<th scope="col">{_header_html(c, table)}</th>' for c in apa.columns)
-    rows = []
-    for i, row in enumerate(apa.itertuples(index=False)):
-        cells = []
-        for j, (value, is_num) in enumerate(zip(row, num, strict=True)):
-            full = table.full_text.get((i, j))
-            title = f' title="{html.escape(full)}"' if full else ""
-            cls = "num" if is_num else "text"
-            cells.append(f'<td class="{cls}"{title}>{html.escape(str(value))}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    cap = ""
-    if number is not None or caption:
-        label = f'<span class="label">Table {number}</span>' if number is not None else ""
-        cap = f'<caption>{label}<span class="title">{html.escape(caption)}</span></caption>'
-    return (
-        f'<table class="apa">{cap}<thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
-
-
-def _header_html(name: str, table: ApaTable) -> str:
-    text = html.escape(name)
-    return f"<i>{text}</i>" if name in table.italic or name in ITALIC else text
-
-
 # --------------------------------------------------------------------- figures
 def _figure_text(text: str, limit: int) -> str:
     """Control characters replaced (no font draws them) and each line cut to ``limit``."""
@@ -264,7 +232,7 @@ def write_report(
             )
             body.append(
                 '<div class="table-wrap">'
-                + html_table(table, number=n_table, caption=caption)
+                + apa_html(table, number=n_table, caption=caption)
                 + f'<p class="table-note">Full precision: <a href="tables/{stem.name}.csv">'
                 f"{stem.name}.csv</a></p></div>"
             )
