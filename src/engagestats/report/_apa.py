@@ -388,7 +388,7 @@ def apa_html(frame: pd.DataFrame, *, number: int | None = None, caption: str = "
     --------
     >>> import pandas as pd
     >>> page = apa_html(pd.DataFrame({"term": ["<b>"], "p": [0.0004]}), number=1, caption="T")
-    >>> "<td class=\"text\">&lt;b&gt;</td>" in page, "<th scope=\"col\"><i>p</i></th>" in page
+    >>> '<td class="text">&lt;b&gt;</td>' in page, '<th scope="col"><i>p</i></th>' in page
     (True, True)
     """
     if frame.shape[1] == 0:
