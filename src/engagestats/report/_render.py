@@ -164,8 +164,11 @@ def _shorten_figure_text(fig: plt.Figure, limit: int = FIGURE_TEXT_LIMIT) -> Non
 
 
 def _save_figure(fig: plt.Figure, stem: Path) -> None:
-    """Save SVG and PNG. Every text is drawn literally: a label such as ``"$x^$"`` from the
-    data is never parsed as mathtext (which would fail, or render as math)."""
+    """Save SVG and PNG, every text drawn literally.
+
+    A label such as ``"$x^$"`` from the data is never parsed as mathtext (which would
+    fail, or render as math).
+    """
     _shorten_figure_text(fig)
     for text in fig.findobj(Text):
         text.set_parse_math(False)
