@@ -1,13 +1,23 @@
-"""Fitting a logistic random-intercept GLMM: start, optimisation, Hessian, vcov.
+"""Fitting a GLMM: start, two optimisation stages, boundary check, Hessian, vcov.
 
-:func:`fit_glmm` maximises the Laplace or adaptive Gauss-Hermite approximation
-of the marginal likelihood (:mod:`._agq`) over ``(theta, beta)`` with bounded
-L-BFGS-B (``theta >= 0``) from a logistic GLM start, then reproduces what lme4
-does after the optimisation: the finite-difference Hessian of the deviance in
-``(theta, beta)`` (``lme4:::deriv12``, central differences with step 1e-4),
-``vcov(beta)`` as the beta block of ``2 H^{-1}`` (``vcov.merMod(use.hessian = TRUE)``,
-falling back to the ``R_X`` based matrix when that is not positive definite),
-and the scaled-gradient convergence check (``check.conv.grad``, tolerance 0.002).
+:func:`fit_glmm` follows lme4's ``glmer``:
+
+1. a GLM start for beta and ``theta`` at lme4's start (1 on the diagonals);
+2. stage 1 (lme4's ``nAGQ = 0``): ``theta`` alone is optimised with beta
+   updated inside PIRLS;
+3. stage 2: the Laplace deviance (or, for one scalar random intercept and
+   ``nagq > 1``, the adaptive Gauss-Hermite deviance of :mod:`._agq`) is
+   minimised over ``(theta, beta)`` by bounded L-BFGS-B with central-difference
+   gradients (``theta`` diagonals >= 0);
+4. boundary optima are verified (issue 19): components of ``theta`` at 0 are
+   moved inside and the fit restarted, the one-sided directional derivative
+   into the interior is checked with a step scaled to the parameters, and the
+   better optimum is kept; a fit whose directional derivative stays negative
+   is not reported as converged;
+5. what lme4 does after optimising: the finite-difference Hessian of the
+   deviance in ``(theta, beta)`` (``lme4:::deriv12``, step 1e-4), ``vcov(beta)``
+   as the beta block of ``2 H^{-1}`` (falling back to the ``R_X`` matrix),
+   and the scaled-gradient convergence check (tolerance 0.002).
 """
 
 from __future__ import annotations
@@ -17,16 +27,19 @@ from typing import Any
 
 import numpy as np
 import scipy.optimize
-from scipy.special import expit
 
 from ..errors import ModelSpecError
 from . import _agq
-from ._numerics import GRAD_TOL, SINGULAR_TOL, central_gradient, deriv12
+from ._glmm_family import Family
+from ._glmm_laplace import Laplace, Mode
+from ._numerics import GRAD_TOL, SINGULAR_TOL, deriv12
 from ._types import Design
 
-__all__ = ["GlmmFit", "fit_glmm", "glm_start"]
+__all__ = ["GlmmFit", "check_design", "fit_glmm", "glm_start"]
 
-_FD_STEP = 1e-5  # central-difference gradient of the AGQ deviance (optimisation only)
+_FD_STEP = 1e-6
+_BOUNDARY_TOL = 1e-6  # theta diagonal treated as "at the boundary"
+_SLOPE_TOL = -1e-4  # one-sided derivative (deviance per unit) that proves a boundary non-optimal
 
 
 @dataclass
@@ -34,65 +47,87 @@ class GlmmFit:
     """Output of :func:`fit_glmm` (internal)."""
 
     design: Design
+    family: Family
     nagq: int
-    theta: float
+    theta: np.ndarray
+    lower: np.ndarray
     beta: np.ndarray
-    deviance: float
+    deviance: float  # -2 log L including constants (comparable across nagq)
+    saturated: float  # sum -2 log f(y | mu = y): lme4 drops it for nagq > 1
     vcov_beta: np.ndarray
     vcov_method: str  # "hessian" or "RX"
-    u: np.ndarray
-    cond_sd: np.ndarray
+    b: list[np.ndarray]
+    cond_var: list[np.ndarray] | None
     converged: bool
     gradient: np.ndarray
     hessian: np.ndarray
     message: str
-    problem: _agq.Problem
+    laplace: Laplace
+    mode: Mode | None
+    y: np.ndarray
+    pw: np.ndarray
+    offset: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
 
 
 def check_design(design: Design, nagq: int) -> None:
-    """A single scalar random intercept is required (lme4 requires it for nAGQ > 1)."""
+    """``nagq > 1`` needs a single scalar random intercept (as lme4)."""
     terms = design.terms
-    if len(terms) == 1 and terms[0].columns == ("(Intercept)",):
-        return
-    what = ", ".join(f"({' + '.join(t.columns)} | {t.group})" for t in terms)
-    if nagq > 1:
+    if not terms:
         raise ModelSpecError(
-            f"adaptive Gauss-Hermite quadrature (nagq={nagq}) needs a single scalar random "
-            f"intercept such as (1 | group), got {what}"
+            f"{design.formula!r} has no random-effects term such as (1 | group); "
+            "glmm fits mixed models only"
         )
+    if nagq == 1 or (len(terms) == 1 and terms[0].k == 1):
+        return
+    what = " + ".join(f"({' + '.join(t.columns)} | {t.group})" for t in terms)
     raise ModelSpecError(
-        f"glmm supports a single random intercept such as (1 | group), got {what}; "
-        "random slopes and several grouping factors are not implemented"
+        f"adaptive Gauss-Hermite quadrature (nagq={nagq}) needs a single scalar random "
+        f"effect such as (1 | group), got {what}; use nagq=1 (Laplace), as lme4 requires"
     )
 
 
-def glm_start(y: np.ndarray, X: np.ndarray, *, max_iter: int = 50) -> np.ndarray:
-    """Logistic GLM coefficients by iteratively reweighted least squares."""
+def glm_start(
+    y: np.ndarray,
+    X: np.ndarray,
+    *,
+    family: Family | None = None,
+    pw: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
+    max_iter: int = 50,
+) -> np.ndarray:
+    """GLM coefficients by iteratively reweighted least squares (no random effects)."""
+    family = family or Family("binomial", "logit")
+    pw = np.ones(y.size) if pw is None else pw
+    off = np.zeros(y.size) if offset is None else offset
+    if family.name == "binomial":
+        mu = (pw * y + 0.5) / (pw + 1.0)
+        eta = family_link(family, mu)
+    else:
+        eta = np.log(y + 0.1)
     beta = np.zeros(X.shape[1])
-    mu = (y + 0.5) / 2.0
-    eta = np.log(mu / (1.0 - mu))
     for _ in range(max_iter):
-        w = np.clip(mu * (1.0 - mu), 1e-10, None)
-        z = eta + (y - mu) / w
+        mu, w, s = family.weights_score(y, pw, eta)
+        w = np.clip(w, 1e-10, None)
+        z = eta - off + s / w
         sw = np.sqrt(w)
         new, *_ = np.linalg.lstsq(X * sw[:, None], z * sw, rcond=None)
         done = np.max(np.abs(new - beta)) < 1e-10
         beta = new
-        eta = np.clip(X @ beta, -30.0, 30.0)
-        mu = expit(eta)
+        eta = np.clip(off + X @ beta, -30.0, 30.0)
         if done:
             break
     return beta
 
 
-def _rx_vcov(prob: _agq.Problem, theta: float, m: _agq.Modes) -> np.ndarray:
-    """``(R_X' R_X)^{-1}``: inverse Schur complement ``X'WX - sum_i c_i c_i' / A_i``."""
-    w = m.mu * (1.0 - m.mu)
-    X = prob.X
-    c = theta * np.stack([prob.gsum(w * X[:, j]) for j in range(X.shape[1])], axis=1)
-    schur = (X * w[:, None]).T @ X - (c / m.a[:, None]).T @ c
-    return np.linalg.inv(schur)
+def family_link(family: Family, mu: np.ndarray) -> np.ndarray:
+    from scipy.special import logit, ndtri
+
+    if family.link == "logit":
+        return logit(mu)
+    if family.link == "probit":
+        return ndtri(mu)
+    return np.log(mu)
 
 
 def _scaled_gradient_ok(g: np.ndarray, H: np.ndarray, free: np.ndarray) -> tuple[bool, float]:
@@ -100,94 +135,165 @@ def _scaled_gradient_ok(g: np.ndarray, H: np.ndarray, free: np.ndarray) -> tuple
     try:
         scaled = np.linalg.solve(np.linalg.cholesky(H), g)
     except np.linalg.LinAlgError:
-        # a Hessian that is not positive definite is no minimum (e.g. complete separation):
-        # never converged, whatever the gradient says
+        # a Hessian that is not positive definite is no minimum (e.g. complete separation)
         return False, float("inf")
     eig = np.linalg.eigvalsh(H)
     if eig[0] <= 1e-6 * max(1.0, eig[-1]):
-        # (nearly) flat in some direction: not identifiable, e.g. complete separation, where
-        # estimates run off to infinity with a vanishing gradient
+        # (nearly) flat in some direction: not identifiable (estimates running off to infinity)
         return False, float("inf")
     worst = float(np.max(np.minimum(np.abs(scaled), np.abs(g))))
     return worst < GRAD_TOL, worst
 
 
-def _minimise(prob: _agq.Problem, x0: np.ndarray, cache: dict[str, Any]) -> Any:
-    """Bounded L-BFGS-B on the approximate deviance (exact gradient for Laplace)."""
-    laplace = prob.nodes.size == 1
+class _Objective:
+    """Deviance in ``x = (theta, beta)`` with warm-started conditional modes."""
 
-    def dev(x: np.ndarray) -> float:
-        value, m = _agq.deviance(prob, x, cache["u"])
-        cache["u"] = m.u
-        cache["evals"] += 1
-        return value
+    def __init__(self, lap: Laplace, agq: _agq.Problem | None) -> None:
+        self.lap, self.agq = lap, agq
+        self.nt = lap.lower.size
+        self.u: np.ndarray | None = None
+        self.evals = 0
 
-    def fun_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
-        value, m = _agq.deviance(prob, x, cache["u"])
-        cache["u"] = m.u
-        cache["evals"] += 1
-        if laplace:
-            return value, _agq.laplace_gradient(prob, x, m)
-        return value, central_gradient(dev, x, _FD_STEP)
+    def __call__(self, x: np.ndarray) -> float:
+        self.evals += 1
+        theta, beta = x[: self.nt], x[self.nt :]
+        if self.agq is not None:
+            value, m = _agq.deviance(self.agq, x, self.u)
+            self.u = m.u
+            return float(value)
+        m = self.lap.mode(theta, beta, self.u)
+        if np.all(np.isfinite(m.u)):
+            self.u = m.u
+        return m.dev
 
-    bounds = [(0.0, None)] + [(None, None)] * (x0.size - 1)
+    def fun_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        fx = self(x)
+        g = np.empty_like(x)
+        for j in range(x.size):
+            h = _FD_STEP * max(1.0, abs(x[j]))
+            e = np.zeros_like(x)
+            e[j] = h
+            g[j] = (self(x + e) - self(x - e)) / (2.0 * h)
+        return fx, g
+
+
+def _stage1(lap: Laplace, beta0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Optimise theta with beta inside PIRLS (lme4's nAGQ = 0 criterion)."""
+    state: dict[str, Any] = {"u": None, "beta": beta0}
+
+    def f(theta: np.ndarray) -> float:
+        m = lap.mode(theta, state["beta"], state["u"], joint=True)
+        state["u"], state["beta"] = m.u, m.beta
+        return m.dev
+
+    bounds = [(lo if np.isfinite(lo) else None, None) for lo in lap.lower]
+    opt = scipy.optimize.minimize(
+        f,
+        lap.theta_start,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 200, "ftol": 1e-10, "eps": 1e-6},
+    )
+    theta = np.asarray(opt.x, dtype=float)
+    m = lap.mode(theta, state["beta"], state["u"], joint=True)
+    return theta, m.beta
+
+
+def _minimise(obj: _Objective, x0: np.ndarray, lower: np.ndarray) -> Any:
+    bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
+    bounds += [(None, None)] * (x0.size - lower.size)
     return scipy.optimize.minimize(
-        fun_grad,
+        obj.fun_grad,
         x0,
         jac=True,
         method="L-BFGS-B",
         bounds=bounds,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-7, "maxcor": 20},
+        options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-8, "maxcor": 20},
     )
 
 
-def fit_glmm(design: Design, *, nagq: int) -> GlmmFit:
-    """Fit ``logit P(y = 1) = X beta + theta u_group``, ``u ~ N(0, 1)``, by Laplace or AGQ."""
+def _boundary_check(
+    obj: _Objective, x: np.ndarray, fx: float, lower: np.ndarray
+) -> tuple[np.ndarray, float, dict[str, Any]]:
+    """Restart from boundary optima and check the directional derivative into the interior."""
+    nt = lower.size
+    at_bound = np.flatnonzero((lower == 0.0) & (x[:nt] <= _BOUNDARY_TOL))
+    info: dict[str, Any] = {"boundary": [int(i) for i in at_bound], "restarted": False}
+    if at_bound.size == 0:
+        return x, fx, info
+    scale = max(1.0, float(np.max(np.abs(x[:nt]))))
+    slopes = []
+    for i in at_bound:
+        h = 1e-4 * scale
+        e = np.zeros_like(x)
+        e[i] = h
+        slopes.append((obj(x + e) - fx) / h)
+    info["slopes"] = slopes
+    start = x.copy()
+    start[at_bound] = 0.1 * scale  # moved inside (lme4's restart_edge starts afresh)
+    opt = _minimise(obj, start, lower)
+    info["restarted"] = True
+    x2 = np.asarray(opt.x, dtype=float)
+    f2 = obj(x2)
+    info["restart_deviance"] = f2
+    if f2 < fx - 1e-8:
+        info["kept"] = "restart"
+        x, fx = x2, f2
+        return _boundary_check(obj, x, fx, lower)[0:2] + (info,)
+    info["kept"] = "original"
+    info["boundary_ok"] = bool(min(slopes) > _SLOPE_TOL)
+    return x, fx, info
+
+
+def fit_glmm(
+    design: Design,
+    *,
+    family: Family,
+    y: np.ndarray,
+    pw: np.ndarray,
+    offset: np.ndarray,
+    nagq: int,
+) -> GlmmFit:
+    """Fit the GLMM of ``design`` by Laplace (any terms) or AGQ (one scalar term)."""
     check_design(design, nagq)
-    term = design.terms[0]
-    nodes, weights = _agq.gh_rule(nagq)
-    prob = _agq.Problem(
-        y=design.y,
-        X=design.X,
-        codes=term.codes,
-        n_groups=term.n_levels,
-        nodes=nodes,
-        weights=weights,
-    )
-    cache: dict[str, Any] = {"u": None, "evals": 0}
-
-    def dev(x: np.ndarray) -> float:
-        value, m = _agq.deviance(prob, x, cache["u"])
-        cache["u"] = m.u
-        cache["evals"] += 1
-        return value
-
-    x0 = np.concatenate([[1.0], glm_start(prob.y, prob.X)])
-    laplace = _agq.Problem(prob.y, prob.X, prob.codes, prob.n_groups, *_agq.gh_rule(1))
-    opt = _minimise(laplace, x0, cache)
-    if nagq > 1:  # from the Laplace optimum: few iterations with the costlier AGQ deviance
-        opt = _minimise(prob, np.asarray(opt.x, dtype=float), cache)
+    lap = Laplace(design, family, y, pw, offset)
+    beta0 = glm_start(y, design.X, family=family, pw=pw, offset=offset)
+    theta1, beta1 = _stage1(lap, beta0)
+    obj = _Objective(lap, None)
+    x0 = np.concatenate([theta1, beta1])
+    opt = _minimise(obj, x0, lap.lower)
     x = np.asarray(opt.x, dtype=float)
-    fx, m = _agq.deviance(prob, x)
-    cache["u"] = m.u
-    g, H = deriv12(dev, x, fx)
-    m = _agq.deviance(prob, x)[1]  # modes at the optimum, as lme4 re-evaluates there
-
-    p = design.p
+    agq = None
+    if nagq > 1:
+        term = design.terms[0]
+        nodes, weights = _agq.gh_rule(nagq)
+        agq = _agq.Problem(y, design.X, term.codes, term.n_levels, nodes, weights, family, pw, offset)
+        x[0] = abs(x[0])
+        obj = _Objective(lap, agq)
+        opt = _minimise(obj, x, lap.lower)
+        x = np.asarray(opt.x, dtype=float)
+    fx = obj(x)
+    x, fx, binfo = _boundary_check(obj, x, fx, lap.lower)
+    obj.u = None
+    fx = obj(x)
+    g, H = deriv12(obj, x, fx)
+    nt = lap.lower.size
+    theta, beta = x[:nt], x[nt:]
+    mode = lap.mode(theta, beta)
     vcov_method = "hessian"
     try:
-        full = np.linalg.inv(H)
-        vb = full[1:, 1:]
+        vb = np.linalg.inv(H)[nt:, nt:]
         vb = vb + vb.T  # 2 H^{-1}, symmetrised as lme4 does
         if not np.all(np.isfinite(vb)) or np.min(np.linalg.eigvalsh(vb)) <= 0:
             raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
-        vb = _rx_vcov(prob, float(x[0]), m)
+        vb = lap.rx_vcov(mode)
         vcov_method = "RX"
-    free = np.ones(p + 1, dtype=bool)
-    free[0] = x[0] > SINGULAR_TOL
+    free = np.ones(x.size, dtype=bool)
+    free[:nt] = ~((lap.lower == 0.0) & (theta < SINGULAR_TOL))
     grad_ok, worst = _scaled_gradient_ok(g, H, free)
-    converged = bool(grad_ok and (opt.success or worst < GRAD_TOL / 100))
+    boundary_ok = binfo.get("boundary_ok", True)
+    converged = bool(grad_ok and boundary_ok and (opt.success or worst < GRAD_TOL / 100))
     message = str(opt.message)
     if not grad_ok:
         message = (
@@ -196,23 +302,46 @@ def fit_glmm(design: Design, *, nagq: int) -> GlmmFit:
             if np.isinf(worst)
             else f"max|scaled gradient| = {worst:.3g} > {GRAD_TOL} ({message})"
         )
+    if not boundary_ok:
+        message += (
+            "; a variance parameter is at 0 but the deviance decreases into the interior "
+            f"(one-sided slopes {np.round(binfo['slopes'], 6).tolist()})"
+        )
     if vcov_method == "RX":
         message += "; standard errors from R_X (the Hessian was not usable), as lme4 falls back"
-    theta = float(x[0])
+    if agq is not None:
+        _, am = _agq.deviance(agq, x)
+        b = [np.asarray(theta[0] * am.u)[:, None]]
+        cond_var = [(theta[0] ** 2 / am.a)[:, None, None]]
+    else:
+        b = lap.b(theta, mode.u)
+        cond_var = None
     return GlmmFit(
         design=design,
+        family=family,
         nagq=nagq,
-        theta=theta,
-        beta=x[1:].copy(),
+        theta=theta.copy(),
+        lower=lap.lower,
+        beta=beta.copy(),
         deviance=float(fx),
+        saturated=family.saturated(y, pw),
         vcov_beta=vb,
         vcov_method=vcov_method,
-        u=m.u,
-        cond_sd=abs(theta) / np.sqrt(m.a),
+        b=b,
+        cond_var=cond_var,
         converged=converged,
         gradient=g,
         hessian=H,
         message=message,
-        problem=prob,
-        info={"n_evals": cache["evals"], "n_iter": int(opt.nit), "max_scaled_gradient": worst},
+        laplace=lap,
+        mode=mode,
+        y=y,
+        pw=pw,
+        offset=offset,
+        info={
+            "n_evals": obj.evals + lap.n_evals,
+            "n_iter": int(opt.nit),
+            "max_scaled_gradient": worst,
+            "boundary": binfo,
+        },
     )
