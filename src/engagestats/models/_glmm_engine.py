@@ -256,8 +256,14 @@ def fit_glmm(
 ) -> GlmmFit:
     """Fit the GLMM of ``design`` by Laplace (any terms) or AGQ (one scalar term)."""
     check_design(design, nagq)
-    lap = Laplace(design, family, y, pw, offset)
-    beta0 = glm_start(y, design.X, family=family, pw=pw, offset=offset)
+    # optimise over beta_s = T^{-1} beta with orthonormal columns X T (sqrt(n) scale): the same
+    # model, but well conditioned whatever the units of the predictors
+    n, p = design.X.shape
+    R = np.linalg.qr(design.X, mode="r")
+    T = np.linalg.inv(R) * np.sqrt(n) if p else np.zeros((0, 0))
+    Xs = design.X @ T
+    lap = Laplace(design, family, y, pw, offset, X=Xs)
+    beta0 = glm_start(y, Xs, family=family, pw=pw, offset=offset)
     theta1, beta1 = _stage1(lap, beta0)
     obj = _Objective(lap, None)
     x0 = np.concatenate([theta1, beta1])
@@ -267,7 +273,7 @@ def fit_glmm(
     if nagq > 1:
         term = design.terms[0]
         nodes, weights = _agq.gh_rule(nagq)
-        agq = _agq.Problem(y, design.X, term.codes, term.n_levels, nodes, weights, family, pw, offset)
+        agq = _agq.Problem(y, Xs, term.codes, term.n_levels, nodes, weights, family, pw, offset)
         x[0] = abs(x[0])
         obj = _Objective(lap, agq)
         opt = _minimise(obj, x, lap.lower)
@@ -278,8 +284,9 @@ def fit_glmm(
     fx = obj(x)
     g, H = deriv12(obj, x, fx)
     nt = lap.lower.size
-    theta, beta = x[:nt], x[nt:]
-    mode = lap.mode(theta, beta)
+    theta, beta_s = x[:nt], x[nt:]
+    mode = lap.mode(theta, beta_s)
+    beta = T @ beta_s
     vcov_method = "hessian"
     try:
         vb = np.linalg.inv(H)[nt:, nt:]
@@ -289,6 +296,7 @@ def fit_glmm(
     except np.linalg.LinAlgError:
         vb = lap.rx_vcov(mode)
         vcov_method = "RX"
+    vb = T @ vb @ T.T
     free = np.ones(x.size, dtype=bool)
     free[:nt] = ~((lap.lower == 0.0) & (theta < SINGULAR_TOL))
     grad_ok, worst = _scaled_gradient_ok(g, H, free)
@@ -310,7 +318,7 @@ def fit_glmm(
     if vcov_method == "RX":
         message += "; standard errors from R_X (the Hessian was not usable), as lme4 falls back"
     if agq is not None:
-        _, am = _agq.deviance(agq, x)
+        am = _agq.deviance(agq, x)[1]
         b = [np.asarray(theta[0] * am.u)[:, None]]
         cond_var = [(theta[0] ** 2 / am.a)[:, None, None]]
     else:
@@ -339,7 +347,7 @@ def fit_glmm(
         pw=pw,
         offset=offset,
         info={
-            "n_evals": obj.evals + lap.n_evals,
+            "n_evals": lap.n_evals + (obj.evals if agq is not None else 0),
             "n_iter": int(opt.nit),
             "max_scaled_gradient": worst,
             "boundary": binfo,

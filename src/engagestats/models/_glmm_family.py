@@ -67,18 +67,26 @@ class Family:
         var = self.variance(mu)
         return mu, pw * me**2 / var, pw * (y - mu) * me / var
 
-    def neg2loglik(self, y: np.ndarray, pw: np.ndarray, eta: np.ndarray) -> np.ndarray:
-        """``-2 log f(y_i | eta_i)`` per observation, with all constants."""
+    def constant(self, y: np.ndarray, pw: np.ndarray) -> np.ndarray:
+        """The part of ``-2 log f`` free of ``eta``: ``2 log y!`` or ``-2 log choose(n, k)``."""
         if self.name == "poisson":
-            mu = np.exp(np.minimum(eta, 700.0))
-            return 2.0 * (mu - y * eta + gammaln(y + 1.0))
+            return 2.0 * gammaln(y + 1.0)
+        k = y * pw
+        return -2.0 * (gammaln(pw + 1.0) - gammaln(k + 1.0) - gammaln(pw - k + 1.0))
+
+    def kernel(self, y: np.ndarray, pw: np.ndarray, eta: np.ndarray) -> np.ndarray:
+        """``-2 log f(y_i | eta_i)`` without :meth:`constant`."""
+        if self.name == "poisson":
+            return 2.0 * (np.exp(np.minimum(eta, 700.0)) - y * eta)
         k = y * pw
         if self.link == "logit":
-            log_mu, log_1m = -np.logaddexp(0.0, -eta), -np.logaddexp(0.0, eta)
-        else:
-            log_mu, log_1m = log_ndtr(eta), log_ndtr(-eta)
-        lchoose = gammaln(pw + 1.0) - gammaln(k + 1.0) - gammaln(pw - k + 1.0)
-        return -2.0 * (lchoose + k * log_mu + (pw - k) * log_1m)
+            # k log mu + (n - k) log(1 - mu) = k eta - n log(1 + e^eta)
+            return -2.0 * (k * eta - pw * np.logaddexp(0.0, eta))
+        return -2.0 * (k * log_ndtr(eta) + (pw - k) * log_ndtr(-eta))
+
+    def neg2loglik(self, y: np.ndarray, pw: np.ndarray, eta: np.ndarray) -> np.ndarray:
+        """``-2 log f(y_i | eta_i)`` per observation, with all constants."""
+        return self.kernel(y, pw, eta) + self.constant(y, pw)
 
     def saturated(self, y: np.ndarray, pw: np.ndarray) -> float:
         """``sum -2 log f(y_i | mu_i = y_i)``: the constant lme4 drops for ``nAGQ > 1``."""

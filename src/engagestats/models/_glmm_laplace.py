@@ -42,22 +42,27 @@ from ._types import Design
 
 __all__ = ["Laplace", "Mode"]
 
-_DENSE_MAX_Q = 1200
+_SCHUR_MAX = 1500
 _U_TOL = 1e-10
 _MAX_PIRLS = 200
 
 
 class _Factor:
-    """Cholesky-like factor of an SPD matrix: ``solve`` and ``logdet``."""
+    """Factor of the SPD ``M = A' W A + I``: ``solve`` and ``logdet``.
 
-    def __init__(self, M: scipy.sparse.spmatrix) -> None:
+    The first term's block ``M11`` is block diagonal (each row of the data
+    belongs to one level), so ``M`` is factored by blocks: batched ``k x k``
+    inverses of ``M11`` and a dense Cholesky of the Schur complement
+    ``S = M22 - M21 M11^{-1} M12`` of the remaining terms. With a large
+    remainder (``q2 > _SCHUR_MAX``) SuperLU factors ``M`` directly.
+    """
+
+    def __init__(self, M: scipy.sparse.csr_matrix, q1: int, k1: int) -> None:
         q = M.shape[0]
-        if q <= _DENSE_MAX_Q:
-            self._dense = scipy.linalg.cho_factor(M.toarray(), lower=True, check_finite=False)
-            self.logdet = float(2.0 * np.sum(np.log(np.diag(self._dense[0]))))
-            self._lu = None
-        else:
-            self._dense = None
+        q2 = q - q1
+        self.q1 = q1
+        self._lu = None
+        if q2 > _SCHUR_MAX:
             self._lu = scipy.sparse.linalg.splu(
                 M.tocsc(),
                 permc_spec="MMD_AT_PLUS_A",
@@ -65,11 +70,40 @@ class _Factor:
                 options={"SymmetricMode": True},
             )
             self.logdet = float(np.sum(np.log(np.abs(self._lu.U.diagonal()))))
+            return
+        nl = q1 // k1
+        base = np.arange(nl)[:, None, None] * k1
+        rows = (base + np.arange(k1)[None, :, None]).repeat(k1, axis=2).ravel()
+        cols = (base + np.arange(k1)[None, None, :]).repeat(k1, axis=1).ravel()
+        blocks = np.asarray(M[rows, cols]).reshape(nl, k1, k1)
+        if k1 == 1:
+            inv = 1.0 / blocks
+            ld1 = float(np.sum(np.log(blocks)))
+        else:
+            inv = np.linalg.inv(blocks)
+            ld1 = float(np.sum(np.linalg.slogdet(blocks)[1]))
+        self._inv = scipy.sparse.csr_matrix((inv.ravel(), (rows, cols)), shape=(q1, q1))
+        if q2:
+            M12 = M[:q1, q1:]
+            self._B = (self._inv @ M12).tocsr()
+            S = M[q1:, q1:].toarray() - (M12.T @ self._B).toarray()
+            self._S = np.linalg.cholesky(S)
+            ld2 = float(2.0 * np.sum(np.log(np.diag(self._S))))
+        else:
+            ld2 = 0.0
+        self.logdet = ld1 + ld2
 
     def solve(self, b: np.ndarray) -> np.ndarray:
-        if self._dense is not None:
-            return scipy.linalg.cho_solve(self._dense, b, check_finite=False)
-        return self._lu.solve(np.asarray(b, dtype=float))
+        b = np.asarray(b, dtype=float)
+        if self._lu is not None:
+            return self._lu.solve(b)
+        q1 = self.q1
+        y1 = self._inv @ b[:q1]
+        if b.shape[0] == q1:
+            return y1
+        r2 = b[q1:] - self._B.T @ b[:q1]
+        x2 = scipy.linalg.cho_solve((self._S, True), r2, check_finite=False)
+        return np.concatenate([y1 - self._B @ x2, x2], axis=0)
 
 
 @dataclass
@@ -98,10 +132,11 @@ class Laplace:
         y: np.ndarray,
         pw: np.ndarray,
         offset: np.ndarray,
+        X: np.ndarray | None = None,
     ) -> None:
         self.design, self.family = design, family
         self.y, self.pw, self.offset = y, pw, offset
-        self.X = design.X
+        self.X = design.X if X is None else X
         self.slices, self.lower, self.theta_start = theta_layout(design.terms)
         n = design.n
         cols, offs = [], 0
@@ -111,6 +146,9 @@ class Laplace:
             cols.append(offs + t.codes[:, None] * t.k + np.arange(t.k)[None, :])
             offs += t.n_levels * t.k
         self.q = offs
+        first = design.terms[0]
+        self.q1, self.k1 = first.n_levels * first.k, first.k
+        self._const = float(np.sum(family.constant(y, pw)))
         self._indices = np.concatenate(cols, axis=1).ravel()
         width = sum(t.k for t in design.terms)
         self._indptr = np.arange(0, n * width + 1, width)
@@ -135,7 +173,7 @@ class Laplace:
         return out
 
     def _objective(self, eta: np.ndarray, u: np.ndarray) -> float:
-        return float(np.sum(self.family.neg2loglik(self.y, self.pw, eta)) + u @ u)
+        return float(np.sum(self.family.kernel(self.y, self.pw, eta)) + self._const + u @ u)
 
     def mode(
         self,
@@ -161,7 +199,7 @@ class Laplace:
         for it in range(1, _MAX_PIRLS + 1):  # noqa: B007
             mu, w, s = fam.weights_score(y, pw, eta)
             M = (At @ A.multiply(w[:, None])).tocsr() + eye
-            factor = _Factor(M)
+            factor = _Factor(M, self.q1, self.k1)
             r_u = At @ s - u
             if joint:
                 WX = X * w[:, None]
@@ -191,7 +229,7 @@ class Laplace:
                 break
         mu, w, _ = fam.weights_score(y, pw, eta)
         M = (At @ A.multiply(w[:, None])).tocsr() + eye
-        factor = _Factor(M)
+        factor = _Factor(M, self.q1, self.k1)
         dev = obj + factor.logdet
         return Mode(u, beta, eta, mu, w, float(dev), factor, A, it)
 
