@@ -238,8 +238,10 @@ def _boundary_check(
     info["restart_deviance"] = f2
     if f2 < fx - 1e-8:
         info["kept"] = "restart"
-        x, fx = x2, f2
-        return _boundary_check(obj, x, fx, lower)[0:2] + (info,)
+        again = _boundary_check(obj, x2, f2, lower)
+        info["boundary_ok"] = again[2].get("boundary_ok", True)
+        info["after_restart"] = again[2]
+        return again[0], again[1], info
     info["kept"] = "original"
     info["boundary_ok"] = bool(min(slopes) > _SLOPE_TOL)
     return x, fx, info

@@ -155,7 +155,9 @@ class Laplace:
         self.n_evals = 0
 
     def lambdas(self, theta: np.ndarray) -> list[np.ndarray]:
-        return [term_lambda(theta[s], t.k) for t, s in zip(self.design.terms, self.slices, strict=True)]
+        return [
+            term_lambda(theta[s], t.k) for t, s in zip(self.design.terms, self.slices, strict=True)
+        ]
 
     def a_matrix(self, theta: np.ndarray) -> scipy.sparse.csr_matrix:
         blocks = [t.Z @ lam for t, lam in zip(self.design.terms, self.lambdas(theta), strict=True)]
@@ -167,7 +169,9 @@ class Laplace:
     def b(self, theta: np.ndarray, u: np.ndarray) -> list[np.ndarray]:
         """Random effects ``Lambda u`` per term, shape (levels, k)."""
         out = []
-        for t, off, lam in zip(self.design.terms, self.term_offsets, self.lambdas(theta), strict=True):
+        for t, off, lam in zip(
+            self.design.terms, self.term_offsets, self.lambdas(theta), strict=True
+        ):
             uu = u[off : off + t.n_levels * t.k].reshape(t.n_levels, t.k)
             out.append(uu @ lam.T)
         return out
@@ -223,7 +227,9 @@ class Laplace:
                 step /= 2.0
             else:
                 break
-            small = max(np.max(np.abs(step * d_u), initial=0.0), np.max(np.abs(step * d_b), initial=0.0))
+            small = max(
+                np.max(np.abs(step * d_u), initial=0.0), np.max(np.abs(step * d_b), initial=0.0)
+            )
             u, beta, eta, obj = u_new, b_new, eta_new, obj_new
             if small < _U_TOL:
                 break
@@ -244,7 +250,9 @@ class Laplace:
     def cond_var(self, theta: np.ndarray, m: Mode) -> list[np.ndarray]:
         """Conditional covariance blocks of ``b`` per term and level, (levels, k, k)."""
         out = []
-        for t, off, lam in zip(self.design.terms, self.term_offsets, self.lambdas(theta), strict=True):
+        for t, off, lam in zip(
+            self.design.terms, self.term_offsets, self.lambdas(theta), strict=True
+        ):
             size = t.n_levels * t.k
             E = np.zeros((self.q, size))
             E[off : off + size] = np.eye(size)

@@ -168,7 +168,9 @@ class GlmmResult(FitAccessors):
         """``as.data.frame(VarCorr(fit))``: ``group, var1, var2, vcov, sdcor``."""
         rows: list[dict[str, object]] = []
         terms = self._fit.design.terms
-        for term, label, cov in zip(terms, term_labels(self._fit), self._covariances(), strict=True):
+        for term, label, cov in zip(
+            terms, term_labels(self._fit), self._covariances(), strict=True
+        ):
             sd = np.sqrt(np.diag(cov))
             for j, col in enumerate(term.columns):
                 rows.append(

@@ -64,13 +64,15 @@ def _evaluate(expr: str, data: pd.DataFrame, formula: str) -> pd.Series:
     namespace = dict(_SAFE)
     namespace.update({str(c): data[c] for c in data.columns if isinstance(c, str)})
     try:
-        value = eval(compile(expr, "<response>", "eval"), namespace)  # noqa: S307
+        value = eval(compile(expr, "<response>", "eval"), namespace)
     except NameError as exc:
         raise ModelSpecError(
             f"the response {expr!r} of {formula!r} uses a column that is not in the data ({exc})"
         ) from None
     except Exception as exc:
-        raise ModelSpecError(f"cannot evaluate the response {expr!r} of {formula!r}: {exc}") from None
+        raise ModelSpecError(
+            f"cannot evaluate the response {expr!r} of {formula!r}: {exc}"
+        ) from None
     return pd.Series(np.broadcast_to(value, len(data)), index=data.index)
 
 
@@ -211,16 +213,16 @@ def _check_values(des: Design, family: Family, y: np.ndarray, pw: np.ndarray, *,
                 "has no variation to model"
             )
         return
-    bad = (y < 0) | (y > 1)
+    k = y * pw
+    bad = (y < 0) | (y > 1) | (np.abs(k - np.round(k)) > 1e-6)
     if bad.any():
         raise _bad_rows(
-            des, bad, name, y, "a binomial response must be 0 or 1 (or True/False, or a proportion)"
-        )
-    k = y * pw
-    frac = np.abs(k - np.round(k)) > 1e-6
-    if frac.any():
-        raise _bad_rows(
-            des, frac, name, k, "successes (response x weights) must be whole numbers of trials"
+            des,
+            bad,
+            name,
+            y,
+            "a binomial response must be 0 or 1 (or True/False), or a proportion whose "
+            "successes (proportion x weights) are whole numbers",
         )
     used = pw > 0
     if not used.any():
