@@ -329,8 +329,8 @@ class GlmmResult(FitAccessors):
             "Random effects (variance; SD, or correlation for pairs):",
         ]
         for row in self.varcorr.itertuples():
-            what = row.var1 if row.var2 is None else f"{row.var1} ~ {row.var2}"
-            label = "SD" if row.var2 is None else "corr"
+            what = row.var1 if pd.isna(row.var2) else f"{row.var1} ~ {row.var2}"
+            label = "SD" if pd.isna(row.var2) else "corr"
             lines.append(f" {row.group}  {what}  {row.vcov:.4g}  {label} {row.sdcor:.4g}")
         lines += [
             f"Number of obs: {self.nobs}, groups: {self._groups_text()}{dropped}",
@@ -352,7 +352,7 @@ class GlmmResult(FitAccessors):
         sds = "; ".join(
             f"{html.escape(str(r.group))} {html.escape(str(r.var1))} SD {r.sdcor:.4g}"
             for r in self.varcorr.itertuples()
-            if r.var2 is None
+            if pd.isna(r.var2)
         )
         return (
             f"<div><p><b>{html.escape(self._method())}</b><br>"
