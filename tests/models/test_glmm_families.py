@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 
 from engagestats.errors import DataValidationError, ModelSpecError
-from engagestats.models import glmm
+from engagestats.models import compare, glmm
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "glmm_families"
 FIXTURE = json.loads((REF / "glmm.json").read_text())
@@ -207,6 +207,15 @@ def test_likelihood_ratio_tests(lrt):
     chisq = 2.0 * (m1.loglik - m0.loglik)
     assert chisq == pytest.approx(table["Chisq"][1], rel=1e-5, abs=1e-5)
     assert m1.n_params - m0.n_params == table["Df"][1]
+    lr = compare(m0, m1, names=["m0", "m1"])
+    assert lr.loc["m1", "chisq"] == pytest.approx(table["Chisq"][1], rel=1e-5, abs=1e-5)
+    assert lr.loc["m1", "p"] == pytest.approx(table["Pr(>Chisq)"][1], rel=1e-4)
+    np.testing.assert_allclose(lr["aic"], table["AIC"], atol=2e-5)
+
+
+def test_compare_refuses_mixed_kinds():
+    with pytest.raises(ModelSpecError, match="one kind"):
+        compare(fitted("owls_pois"), fitted("cbpp_logit"))
 
 
 # ------------------------------------------------------------ response coding, trials, offset

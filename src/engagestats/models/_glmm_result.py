@@ -78,6 +78,11 @@ class GlmmResult(FitAccessors):
         return "numeric" if self._inputs is None else self._inputs.response_coding
 
     @property
+    def reml(self) -> bool:
+        """Always ``False``: GLMMs are fitted by maximum likelihood (for :func:`compare`)."""
+        return False
+
+    @property
     def nagq(self) -> int:
         """Quadrature nodes per group (1: Laplace)."""
         return self._fit.nagq
