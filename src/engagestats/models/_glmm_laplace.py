@@ -150,7 +150,7 @@ class Laplace:
         self.q1, self.k1 = first.n_levels * first.k, first.k
         self._const = float(np.sum(family.constant(y, pw)))
         self._indices = np.concatenate(cols, axis=1).ravel()
-        width = sum(t.k for t in design.terms)
+        width = self._width = sum(t.k for t in design.terms)
         self._indptr = np.arange(0, n * width + 1, width)
         self.n_evals = 0
 
@@ -165,6 +165,11 @@ class Laplace:
         return scipy.sparse.csr_matrix(
             (data, self._indices, self._indptr), shape=(self.design.n, self.q)
         )
+
+    def _scaled(self, A: scipy.sparse.csr_matrix, w: np.ndarray) -> scipy.sparse.csr_matrix:
+        """``diag(w) A`` on A's fixed pattern."""
+        data = A.data * np.repeat(w, self._width)
+        return scipy.sparse.csr_matrix((data, A.indices, A.indptr), shape=A.shape)
 
     def b(self, theta: np.ndarray, u: np.ndarray) -> list[np.ndarray]:
         """Random effects ``Lambda u`` per term, shape (levels, k)."""
@@ -202,7 +207,7 @@ class Laplace:
         it = 0
         for it in range(1, _MAX_PIRLS + 1):  # noqa: B007
             mu, w, s = fam.weights_score(y, pw, eta)
-            M = (At @ A.multiply(w[:, None])).tocsr() + eye
+            M = (At @ self._scaled(A, w)).tocsr() + eye
             factor = _Factor(M, self.q1, self.k1)
             r_u = At @ s - u
             if joint:
@@ -234,7 +239,7 @@ class Laplace:
             if small < _U_TOL:
                 break
         mu, w, _ = fam.weights_score(y, pw, eta)
-        M = (At @ A.multiply(w[:, None])).tocsr() + eye
+        M = (At @ self._scaled(A, w)).tocsr() + eye
         factor = _Factor(M, self.q1, self.k1)
         dev = obj + factor.logdet
         return Mode(u, beta, eta, mu, w, float(dev), factor, A, it)
