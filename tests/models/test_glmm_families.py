@@ -318,3 +318,25 @@ def test_degenerate_responses_are_typed_errors():
 def test_nagq_needs_one_scalar_term():
     with pytest.raises(ModelSpecError, match="single scalar"):
         glmm(f"{CONTRA} + (1 + urban | district)", load("contraception"), nagq=5)
+
+
+# ------------------------------------------------------------------- negative binomial
+def test_negative_binomial_matches_glmer_nb():
+    # glmer.nb: Fisher-weight Laplace (glmmTMB nbinom2, the exact Laplace, differs by 3e-3 in
+    # logLik: README_issue14); vcov holds the NB size fixed, logLik df counts it
+    d = load("owls")
+    r = ref("owls_nb_glmer")
+    fit = glmm(OWLS, d, family="negative_binomial", offset="log_brood")
+    assert fit.converged
+    assert fit.nb_theta == pytest.approx(r["getME(fit, 'glmer.nb.theta')"], rel=1e-4)
+    assert fit.loglik == pytest.approx(r["as.numeric(logLik(fit))"], abs=1e-6)
+    assert fit.n_params == r["attr(logLik(fit), 'df')"]
+    assert fit.aic == pytest.approx(r["AIC(fit)"], abs=1e-5)
+    expected = np.asarray(r["fixef(fit)"]["values"])
+    np.testing.assert_allclose(fit.fixed["estimate"], expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(fit.fixed["se"], r["sqrt(diag(vcov(fit)))"]["values"], rtol=1e-3)
+    np.testing.assert_allclose(fit.theta, r["getME(fit, 'theta')"]["values"], rtol=1e-3)
+    assert "rate_ratio" in fit.fixed.columns
+    assert "negative_binomial" in fit.summary()
+    with pytest.raises(ModelSpecError, match="Laplace only"):
+        glmm(OWLS, d, family="negative_binomial", offset="log_brood", nagq=5)

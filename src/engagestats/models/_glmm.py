@@ -20,6 +20,7 @@ import pandas as pd
 from ..errors import ConvergenceWarning, ModelSpecError, SingularFitWarning
 from . import _glmm_engine
 from ._glmm_family import get_family
+from ._glmm_nb import fit_nb
 from ._glmm_result import GlmmResult
 from ._numerics import SINGULAR_TOL
 from ._response import glmm_inputs
@@ -52,7 +53,9 @@ def glmm(
         One row per observation. Rows with a missing value in a column the model
         uses (response, predictors, groups, weights, offset) are dropped and
         counted (:attr:`GlmmResult.n_dropped`).
-    family : {"binomial", "poisson"}, default "binomial"
+    family : {"binomial", "poisson", "negative_binomial"}, default "binomial"
+        ``"negative_binomial"`` is NB2 (``Var = mu + mu^2 / theta``) with the size
+        ``theta`` estimated as ``glmer.nb`` does (:attr:`GlmmResult.nb_theta`).
     link : {"logit", "probit"} or {"log"}, optional
         The canonical link (logit, log) by default.
     nagq : int, default 1
@@ -150,13 +153,10 @@ def glmm(
         raise ModelSpecError(f"nagq must be an integer from 1 to 100, got {nagq!r}")
     fam = get_family(family, link)
     inputs = glmm_inputs(formula, data, fam, weights=weights, offset=offset)
-    fit = _glmm_engine.fit_glmm(
-        inputs.design,
-        family=fam,
-        y=inputs.y,
-        pw=inputs.pw,
-        offset=inputs.offset,
-        nagq=int(nagq),
+    fitter = fit_nb if fam.name == "negative_binomial" else _glmm_engine.fit_glmm
+    kwargs = {} if fam.name == "negative_binomial" else {"family": fam}
+    fit = fitter(
+        inputs.design, y=inputs.y, pw=inputs.pw, offset=inputs.offset, nagq=int(nagq), **kwargs
     )
     result = GlmmResult(fit, inputs, offset_column=offset if isinstance(offset, str) else None)
     for term, cov in zip(inputs.design.terms, result._covariances(), strict=True):

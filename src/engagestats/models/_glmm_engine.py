@@ -35,7 +35,7 @@ from ._glmm_laplace import Laplace, Mode
 from ._numerics import GRAD_TOL, SINGULAR_TOL, deriv12
 from ._types import Design
 
-__all__ = ["GlmmFit", "check_design", "fit_glmm", "glm_start"]
+__all__ = ["GlmmFit", "check_design", "fit_glmm", "glm_start", "laplace_optimum"]
 
 _FD_STEP = 1e-6
 _BOUNDARY_TOL = 1e-6  # theta diagonal treated as "at the boundary"
@@ -247,6 +247,33 @@ def _boundary_check(
     return x, fx, info
 
 
+def _prepare(design: Design, family: Family, y, pw, offset) -> tuple[np.ndarray, Laplace]:
+    """``T`` with orthonormal columns ``X T`` (sqrt(n) scale) and the Laplace problem on them.
+
+    Optimising over ``beta_s = T^{-1} beta`` is the same model, but well conditioned
+    whatever the units of the predictors.
+    """
+    n, p = design.X.shape
+    R = np.linalg.qr(design.X, mode="r")
+    T = np.linalg.inv(R) * np.sqrt(n) if p else np.zeros((0, 0))
+    return T, Laplace(design, family, y, pw, offset, X=design.X @ T)
+
+
+def laplace_optimum(
+    design: Design, *, family: Family, y, pw, offset, start: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
+    """Minimised Laplace deviance and its ``x`` (scaled coordinates), without the Hessian."""
+    _, lap = _prepare(design, family, y, pw, offset)
+    obj = _Objective(lap, None)
+    if start is None:
+        beta0 = glm_start(y, lap.X, family=family, pw=pw, offset=offset)
+        start = np.concatenate(_stage1(lap, beta0))
+    opt = _minimise(obj, start, lap.lower)
+    x = np.asarray(opt.x, dtype=float)
+    x, fx, _ = _boundary_check(obj, x, obj(x), lap.lower)
+    return fx, x
+
+
 def fit_glmm(
     design: Design,
     *,
@@ -255,21 +282,17 @@ def fit_glmm(
     pw: np.ndarray,
     offset: np.ndarray,
     nagq: int,
+    start: np.ndarray | None = None,
 ) -> GlmmFit:
     """Fit the GLMM of ``design`` by Laplace (any terms) or AGQ (one scalar term)."""
     check_design(design, nagq)
-    # optimise over beta_s = T^{-1} beta with orthonormal columns X T (sqrt(n) scale): the same
-    # model, but well conditioned whatever the units of the predictors
-    n, p = design.X.shape
-    R = np.linalg.qr(design.X, mode="r")
-    T = np.linalg.inv(R) * np.sqrt(n) if p else np.zeros((0, 0))
-    Xs = design.X @ T
-    lap = Laplace(design, family, y, pw, offset, X=Xs)
-    beta0 = glm_start(y, Xs, family=family, pw=pw, offset=offset)
-    theta1, beta1 = _stage1(lap, beta0)
+    T, lap = _prepare(design, family, y, pw, offset)
+    Xs = lap.X
+    if start is None:
+        beta0 = glm_start(y, Xs, family=family, pw=pw, offset=offset)
+        start = np.concatenate(_stage1(lap, beta0))
     obj = _Objective(lap, None)
-    x0 = np.concatenate([theta1, beta1])
-    opt = _minimise(obj, x0, lap.lower)
+    opt = _minimise(obj, start, lap.lower)
     x = np.asarray(opt.x, dtype=float)
     agq = None
     if nagq > 1:
@@ -353,5 +376,6 @@ def fit_glmm(
             "n_iter": int(opt.nit),
             "max_scaled_gradient": worst,
             "boundary": binfo,
+            "x_scaled": x.copy(),
         },
     )

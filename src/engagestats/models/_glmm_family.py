@@ -1,4 +1,5 @@
-"""GLM families of :func:`engagestats.models.glmm`: binomial (logit, probit) and Poisson (log).
+"""GLM families of :func:`engagestats.models.glmm`: binomial (logit, probit), Poisson and
+negative binomial (log).
 
 Internal. Each :class:`Family` gives the inverse link, ``d mu / d eta``, the
 variance function and ``-2 log f(y | mu)`` *including* its constants (the
@@ -33,6 +34,7 @@ class Family:
 
     name: str
     link: str
+    nb_theta: float | None = None  # negative binomial size (Var = mu + mu^2 / theta)
 
     @property
     def canonical(self) -> bool:
@@ -53,6 +55,8 @@ class Family:
         return np.maximum(mu, _EPS)
 
     def variance(self, mu: np.ndarray) -> np.ndarray:
+        if self.name == "negative_binomial":
+            return mu + mu**2 / self.nb_theta
         return mu * (1.0 - mu) if self.name == "binomial" else mu
 
     def weights_score(
@@ -71,6 +75,9 @@ class Family:
         """The part of ``-2 log f`` free of ``eta``: ``2 log y!`` or ``-2 log choose(n, k)``."""
         if self.name == "poisson":
             return 2.0 * gammaln(y + 1.0)
+        if self.name == "negative_binomial":
+            th = self.nb_theta
+            return -2.0 * (gammaln(y + th) - gammaln(th) - gammaln(y + 1.0) + th * np.log(th))
         k = y * pw
         return -2.0 * (gammaln(pw + 1.0) - gammaln(k + 1.0) - gammaln(pw - k + 1.0))
 
@@ -78,6 +85,10 @@ class Family:
         """``-2 log f(y_i | eta_i)`` without :meth:`constant`."""
         if self.name == "poisson":
             return 2.0 * (np.exp(np.minimum(eta, 700.0)) - y * eta)
+        if self.name == "negative_binomial":
+            th = self.nb_theta
+            log_th_mu = np.logaddexp(np.log(th), np.minimum(eta, 700.0))  # log(theta + mu)
+            return -2.0 * (y * eta - (th + y) * log_th_mu)
         k = y * pw
         if self.link == "logit":
             # k log mu + (n - k) log(1 - mu) = k eta - n log(1 + e^eta)
@@ -90,6 +101,12 @@ class Family:
 
     def saturated(self, y: np.ndarray, pw: np.ndarray) -> float:
         """``sum -2 log f(y_i | mu_i = y_i)``: the constant lme4 drops for ``nAGQ > 1``."""
+        if self.name == "negative_binomial":
+            with np.errstate(divide="ignore"):
+                eta = np.where(y > 0, np.log(np.where(y > 0, y, 1.0)), -np.inf)
+            ker = np.where(y > 0, self.kernel(y, pw, np.where(y > 0, eta, 0.0)), 0.0)
+            ker = np.where(y > 0, ker, 2.0 * self.nb_theta * np.log(self.nb_theta))
+            return float(np.sum(ker + self.constant(y, pw)))
         if self.name == "poisson":
             with np.errstate(divide="ignore", invalid="ignore"):
                 ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
@@ -110,15 +127,14 @@ class Family:
         return None
 
 
-_LINKS = {"binomial": ("logit", "probit"), "poisson": ("log",)}
+_LINKS = {"binomial": ("logit", "probit"), "poisson": ("log",), "negative_binomial": ("log",)}
 
 
 def get_family(family: str, link: str | None) -> Family:
     """Validate ``family``/``link`` (``link=None``: the canonical link)."""
     if family not in _LINKS:
         raise ModelSpecError(
-            f"family must be one of {sorted(_LINKS)}, got {family!r} "
-            "(negative binomial is not implemented)"
+            f"family must be one of {sorted(_LINKS)}, got {family!r}"
         )
     links = _LINKS[family]
     link = links[0] if link is None else link

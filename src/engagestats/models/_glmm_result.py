@@ -64,7 +64,7 @@ class GlmmResult(FitAccessors):
     # -- parameters ------------------------------------------------------------------------
     @property
     def family(self) -> str:
-        """``"binomial"`` or ``"poisson"``."""
+        """``"binomial"``, ``"poisson"`` or ``"negative_binomial"``."""
         return self._fit.family.name
 
     @property
@@ -76,6 +76,11 @@ class GlmmResult(FitAccessors):
     def response_coding(self) -> str:
         """How the response was coded (e.g. ``"'N' = 0, 'Y' = 1 (sorted, as glmer)"``)."""
         return "numeric" if self._inputs is None else self._inputs.response_coding
+
+    @property
+    def nb_theta(self) -> float | None:
+        """Negative binomial size (``getME(fit, "glmer.nb.theta")``); ``None`` otherwise."""
+        return self._fit.family.nb_theta
 
     @property
     def reml(self) -> bool:
@@ -119,7 +124,8 @@ class GlmmResult(FitAccessors):
     @property
     def n_params(self) -> int:
         """Fixed effects plus covariance parameters (``attr(logLik(fit), "df")``)."""
-        return self._fit.design.p + self._fit.theta.size
+        nb = self._fit.family.nb_theta is not None
+        return self._fit.design.p + self._fit.theta.size + int(nb)
 
     @property
     def aic(self) -> float:
