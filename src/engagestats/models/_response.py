@@ -206,7 +206,9 @@ def _check_values(des: Design, family: Family, y: np.ndarray, pw: np.ndarray, *,
     if family.name != "binomial":
         bad = (y < 0) | (np.abs(y - np.round(y)) > 1e-8)
         if bad.any():
-            raise _bad_rows(des, bad, name, y, f"a {family.name} response must be a count (0, 1, 2, ...)")
+            raise _bad_rows(
+                des, bad, name, y, f"a {family.name} response must be a count (0, 1, 2, ...)"
+            )
         if np.all(y == y[0]):
             raise ModelSpecError(
                 f"the response {name!r} is {y[0]:g} in all {des.n} rows used: a constant count "
