@@ -133,9 +133,7 @@ _LINKS = {"binomial": ("logit", "probit"), "poisson": ("log",), "negative_binomi
 def get_family(family: str, link: str | None) -> Family:
     """Validate ``family``/``link`` (``link=None``: the canonical link)."""
     if family not in _LINKS:
-        raise ModelSpecError(
-            f"family must be one of {sorted(_LINKS)}, got {family!r}"
-        )
+        raise ModelSpecError(f"family must be one of {sorted(_LINKS)}, got {family!r}")
     links = _LINKS[family]
     link = links[0] if link is None else link
     if link not in links:
