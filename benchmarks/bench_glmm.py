@@ -96,13 +96,17 @@ def main(argv: list[str] | None = None) -> None:
         (
             "verbagg_binary",
             lambda: glmm("r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)", verbagg),
-            None,
+            ("r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)", "binomial"),
         ),
-        ("attendance_binary", lambda: glmm(f"attended ~ {SIM_RHS}", sim), ("attended", "binomial")),
+        (
+            "attendance_binary",
+            lambda: glmm(f"attended ~ {SIM_RHS}", sim),
+            (f"attended ~ {SIM_RHS}", "binomial"),
+        ),
         (
             "session_counts_poisson",
             lambda: glmm(f"count ~ {SIM_RHS}", sim, family="poisson"),
-            ("count", "poisson"),
+            (f"count ~ {SIM_RHS}", "poisson"),
         ),
     ]
     print(f"{'model':<24} {'glmm (s)':>9} {'lme4 (s)':>9} {'ratio':>7}  {'evals':>6}  notes")
@@ -114,7 +118,11 @@ def main(argv: list[str] | None = None) -> None:
             theirs = ref[name]["best elapsed seconds"]
             note = "lme4 from timings.json"
             if args.rerun_r and r_spec is not None:
-                rerun = _time_r(csv, f"{r_spec[0]} ~ {SIM_RHS}", r_spec[1], "client,therapist")
+                if name == "verbagg_binary":
+                    spec = (VERBAGG, "id,item,r2,Gender,btype,situ")
+                else:
+                    spec = (csv, "client,therapist")
+                rerun = _time_r(spec[0], r_spec[0], r_spec[1], spec[1])
                 if rerun is not None:
                     theirs, note = rerun, "lme4 re-timed on the same CSV"
             if name == "verbagg_binary":

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagestats.errors import SingularFitWarning
+from engagestats.errors import ConvergenceWarning, ModelSpecError, SingularFitWarning
 from engagestats.models import _glmm_engine, _response, glmm
 from engagestats.models._glmm_family import Family
 from engagestats.models._glmm_laplace import Laplace
@@ -78,3 +78,18 @@ def test_a_boundary_point_whose_slope_goes_inside_is_not_converged(monkeypatch):
     _, _, info = _glmm_engine._boundary_check(obj, x0, obj(x0), lap.lower)
     assert info["kept"] == "original"
     assert not info["boundary_ok"]
+
+
+def test_repeated_random_term_is_refused():
+    with pytest.raises(ModelSpecError, match="appears twice"):
+        glmm("cbind(incidence, size - incidence) ~ period + (1 | herd) + (1 | herd)", load("cbpp"))
+
+
+def test_no_within_group_variation_is_not_converged_and_named():
+    rng = np.random.default_rng(1)
+    g = np.repeat(np.arange(30), 8)
+    d = pd.DataFrame({"g": g, "x": rng.normal(size=g.size)})
+    d["y"] = (rng.random(30) < 0.5)[g].astype(int)  # a group-level outcome analysed per row
+    with pytest.warns(ConvergenceWarning, match="does not vary within any level of 'g'"):
+        fit = glmm("y ~ x + (1 | g)", d)
+    assert not fit.converged

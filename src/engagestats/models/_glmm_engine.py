@@ -78,6 +78,15 @@ def check_design(design: Design, nagq: int) -> None:
             f"{design.formula!r} has no random-effects term such as (1 | group); "
             "glmm fits mixed models only"
         )
+    seen: set[tuple[str, str]] = set()
+    for t in terms:
+        for col in t.columns:
+            if (t.group, col) in seen:
+                raise ModelSpecError(
+                    f"the random effect {col!r} of {t.group!r} appears twice in "
+                    f"{design.formula!r}; its variance would not be identifiable"
+                )
+            seen.add((t.group, col))
     if nagq == 1 or (len(terms) == 1 and terms[0].k == 1):
         return
     what = " + ".join(f"({' + '.join(t.columns)} | {t.group})" for t in terms)
@@ -167,6 +176,7 @@ class _Objective:
         return m.dev
 
     def fun_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """Deviance and its central-difference gradient."""
         fx = self(x)
         g = np.empty_like(x)
         for j in range(x.size):
@@ -174,6 +184,17 @@ class _Objective:
             e = np.zeros_like(x)
             e[j] = h
             g[j] = (self(x + e) - self(x - e)) / (2.0 * h)
+        return fx, g
+
+    def fun_grad_forward(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """Deviance and a forward-difference gradient (half the cost; for the approach)."""
+        fx = self(x)
+        g = np.empty_like(x)
+        for j in range(x.size):
+            h = 1e-7 * max(1.0, abs(x[j]))
+            e = np.zeros_like(x)
+            e[j] = h
+            g[j] = (self(x + e) - fx) / h
         return fx, g
 
 
@@ -202,9 +223,17 @@ def _stage1(lap: Laplace, beta0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _minimise(obj: _Objective, x0: np.ndarray, lower: np.ndarray) -> Any:
     bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
     bounds += [(None, None)] * (x0.size - lower.size)
+    approach = scipy.optimize.minimize(
+        obj.fun_grad_forward,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 1000, "ftol": 1e-11, "gtol": 1e-5, "maxcor": 20},
+    )
     return scipy.optimize.minimize(
         obj.fun_grad,
-        x0,
+        np.asarray(approach.x, dtype=float),
         jac=True,
         method="L-BFGS-B",
         bounds=bounds,
@@ -335,6 +364,16 @@ def fit_glmm(
             if np.isinf(worst)
             else f"max|scaled gradient| = {worst:.3g} > {GRAD_TOL} ({message})"
         )
+    for t in design.terms if not grad_ok else ():
+        lo = np.full(t.n_levels, np.inf)
+        hi = np.full(t.n_levels, -np.inf)
+        np.minimum.at(lo, t.codes, y)
+        np.maximum.at(hi, t.codes, y)
+        if np.all(lo == hi):
+            message += (
+                f"; the response does not vary within any level of {t.group!r}: its random-effect "
+                "variance is not estimable (no within-group variation)"
+            )
     if not boundary_ok:
         message += (
             "; a variance parameter is at 0 but the deviance decreases into the interior "
