@@ -2,7 +2,8 @@
 
 ``glmm("dropout ~ autonomy + stage + (1 | therapist_id)", data)`` fits a
 logistic mixed model; ``family="poisson"`` a log-linear one for counts
-(``offset=`` for exposure), ``link="probit"`` a probit model, and
+(``offset=`` for exposure), ``family="negative_binomial"`` an NB2 model as
+``glmer.nb``, ``link="probit"`` a probit model, and
 ``cbind(successes, failures)`` a binomial with trials. Any number of random
 terms (correlated slopes, nested, crossed) are fitted by the Laplace
 approximation; one scalar random intercept also by adaptive Gauss-Hermite
