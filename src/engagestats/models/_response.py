@@ -239,5 +239,7 @@ def _check_values(des: Design, family: Family, y: np.ndarray, pw: np.ndarray, *,
 
 
 def binary_design(formula: str, data: pd.DataFrame, family: str) -> Design:
-    """Design of a binomial-logit model (kept for callers of the earlier API)."""
+    """Design of a binomial-logit model with a 0/1 response (used by :func:`gee`)."""
+    if family != "binomial":
+        raise ModelSpecError(f"family must be 'binomial' (logit link), got {family!r}")
     return glmm_inputs(formula, data, Family("binomial", "logit")).design
