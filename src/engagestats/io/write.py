@@ -109,8 +109,9 @@ def _resource(table: str, df: pd.DataFrame, builtin: dict[str, Any]) -> dict[str
 
 
 def write_study(study: Study, folder: str | Path) -> None:
-    """Write a study as ``therapists.csv``, ``clients.csv``, ``sessions.csv``
-    and a ``datapackage.json`` codebook.
+    """Write a study as three CSV files and a ``datapackage.json`` codebook.
+
+    The files are ``therapists.csv``, ``clients.csv`` and ``sessions.csv``.
 
     Parameters
     ----------

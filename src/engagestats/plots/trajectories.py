@@ -224,8 +224,9 @@ def trajectories(
     """
     if time is None:
         time = "time" if isinstance(data, pd.DataFrame) and "time" in data.columns else "session"
-    bands = ci_low is not None and ci_high is not None
-    cols = [time, estimate] + ([ci_low, ci_high] if bands else []) + ([by] if by else [])
+    band_cols = [ci_low, ci_high] if ci_low is not None and ci_high is not None else []
+    bands = bool(band_cols)
+    cols: list[str] = [time, estimate, *band_cols] + ([by] if by else [])
     require_columns(data, cols, table="trajectories", role="plot")
     numeric(data, [c for c in cols if c != by], what="trajectories")
     ok = data[estimate].notna() & data[time].notna()
