@@ -1,5 +1,6 @@
-"""GLM families of :func:`engagestats.models.glmm`: binomial (logit, probit), Poisson and
-negative binomial (log).
+"""GLM families of :func:`engagestats.models.glmm`.
+
+Binomial (logit, probit), Poisson and negative binomial (log).
 
 Internal. Each :class:`Family` gives the inverse link, ``d mu / d eta``, the
 variance function and ``-2 log f(y | mu)`` *including* its constants (the

@@ -1,5 +1,7 @@
-"""The response of a GLMM: ``cbind(successes, failures)``, proportions with weights,
-two-level factors and strings, booleans and counts; prior weights and offsets.
+"""The response of a GLMM, with its prior weights and offset.
+
+Responses: ``cbind(successes, failures)``, proportions with weights, two-level
+factors and strings, booleans and counts.
 
 Internal. The right-hand side is built by :func:`engagestats.models.design.build_design`;
 the left-hand side is evaluated here, written to a private column and the
