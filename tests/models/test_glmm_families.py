@@ -311,6 +311,8 @@ def test_degenerate_responses_are_typed_errors():
         )
     with pytest.raises(ModelSpecError, match="cbind"):
         glmm(CBPP, d, family="poisson")
+    with pytest.raises(ModelSpecError, match="binomial trials"):
+        glmm("incidence ~ period + (1 | herd)", d, family="poisson", weights="size")
     with pytest.raises(ModelSpecError, match="single level"):
         glmm("use ~ age + (1 | district)", load("contraception").assign(use="Y"))
 

@@ -156,6 +156,10 @@ def glmm_inputs(
         raise ModelSpecError(f"formula must be a string 'response ~ terms', got {formula!r}")
     lhs, rhs = formula.split("~", 1)
     lhs = lhs.strip()
+    if weights is not None and family.name != "binomial":
+        raise ModelSpecError(
+            f"weights= are binomial trials; they are not supported for family {family.name!r}"
+        )
     w = _aligned(weights, data, "weights")
     off = _aligned(offset, data, "offset")
     cb = _CBIND.match(lhs)
