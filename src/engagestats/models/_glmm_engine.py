@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 import scipy.optimize
 
 from ..errors import ModelSpecError
@@ -220,7 +221,41 @@ def _stage1(lap: Laplace, beta0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return theta, m.beta
 
 
-def _minimise(obj: _Objective, x0: np.ndarray, lower: np.ndarray) -> Any:
+@dataclass
+class _Polished:
+    """A Newton-polished optimum, with the Hessian it was made from (deriv12 at the start)."""
+
+    x: np.ndarray
+    hessian: np.ndarray
+    success: bool = True
+    nit: int = 1
+    message: str = "L-BFGS-B approach, then a Newton step on the finite-difference Hessian"
+
+
+def _newton_polish(obj: _Objective, x: np.ndarray, lower: np.ndarray) -> _Polished | None:
+    """One Newton step from an interior near-optimum, on lme4's ``deriv12`` Hessian.
+
+    ``None`` (fall back to central-difference L-BFGS-B) at a boundary, when the
+    Hessian is not positive definite, the step is not small, or the deviance rises.
+    """
+    nt = lower.size
+    if np.any((lower == 0.0) & (x[:nt] <= 1e-3)):
+        return None
+    fx = obj(x)
+    g, H = deriv12(obj, x, fx)
+    try:
+        step = scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), g)
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    if not np.all(np.isfinite(step)) or np.any(np.abs(step) > 1e-3 * np.maximum(1.0, np.abs(x))):
+        return None
+    x1 = x - step
+    if np.any(x1[:nt] < lower) or obj(x1) > fx + 1e-9:
+        return None
+    return _Polished(x1, H)
+
+
+def _minimise(obj: _Objective, x0: np.ndarray, lower: np.ndarray, *, polish: bool = False) -> Any:
     bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
     bounds += [(None, None)] * (x0.size - lower.size)
     approach = scipy.optimize.minimize(
@@ -231,6 +266,11 @@ def _minimise(obj: _Objective, x0: np.ndarray, lower: np.ndarray) -> Any:
         bounds=bounds,
         options={"maxiter": 1000, "ftol": 1e-11, "gtol": 1e-5, "maxcor": 20},
     )
+    if polish:
+        polished = _newton_polish(obj, np.asarray(approach.x, dtype=float), lower)
+        if polished is not None:
+            polished.nit += int(approach.nit)
+            return polished
     return scipy.optimize.minimize(
         obj.fun_grad,
         np.asarray(approach.x, dtype=float),
@@ -303,6 +343,23 @@ def laplace_optimum(
     return fx, x
 
 
+def _separated_terms(design: Design, family: Family, y, pw) -> list[str]:
+    """Grouping factors within each of whose levels a binomial response is all 0 or all 1."""
+    if family.name != "binomial":
+        return []
+    out = []
+    used = pw > 0
+    for t in design.terms:
+        lo = np.full(t.n_levels, np.inf)
+        hi = np.full(t.n_levels, -np.inf)
+        np.minimum.at(lo, t.codes[used], y[used])
+        np.maximum.at(hi, t.codes[used], y[used])
+        seen = np.isfinite(lo)
+        if np.all((lo[seen] == hi[seen]) & ((lo[seen] == 0) | (lo[seen] == 1))):
+            out.append(t.group)
+    return out
+
+
 def fit_glmm(
     design: Design,
     *,
@@ -321,7 +378,7 @@ def fit_glmm(
         beta0 = glm_start(y, Xs, family=family, pw=pw, offset=offset)
         start = np.concatenate(_stage1(lap, beta0))
     obj = _Objective(lap, None)
-    opt = _minimise(obj, start, lap.lower)
+    opt = _minimise(obj, start, lap.lower, polish=nagq == 1)
     x = np.asarray(opt.x, dtype=float)
     agq = None
     if nagq > 1:
@@ -330,13 +387,19 @@ def fit_glmm(
         agq = _agq.Problem(y, Xs, term.codes, term.n_levels, nodes, weights, family, pw, offset)
         x[0] = abs(x[0])
         obj = _Objective(lap, agq)
-        opt = _minimise(obj, x, lap.lower)
+        opt = _minimise(obj, x, lap.lower, polish=True)
         x = np.asarray(opt.x, dtype=float)
     fx = obj(x)
+    x_opt = x.copy()
     x, fx, binfo = _boundary_check(obj, x, fx, lap.lower)
     obj.u = None
     fx = obj(x)
-    g, H = deriv12(obj, x, fx)
+    if isinstance(opt, _Polished) and np.array_equal(x, x_opt):
+        # the Hessian of the polish step (at most 1e-3 relative away); the gradient here
+        _, g = obj.fun_grad(x)
+        H = opt.hessian
+    else:
+        g, H = deriv12(obj, x, fx)
     nt = lap.lower.size
     theta, beta_s = x[:nt], x[nt:]
     mode = lap.mode(theta, beta_s)
@@ -364,16 +427,14 @@ def fit_glmm(
             if np.isinf(worst)
             else f"max|scaled gradient| = {worst:.3g} > {GRAD_TOL} ({message})"
         )
-    for t in design.terms if not grad_ok else ():
-        lo = np.full(t.n_levels, np.inf)
-        hi = np.full(t.n_levels, -np.inf)
-        np.minimum.at(lo, t.codes, y)
-        np.maximum.at(hi, t.codes, y)
-        if np.all(lo == hi):
-            message += (
-                f"; the response does not vary within any level of {t.group!r}: its random-effect "
-                "variance is not estimable (no within-group variation)"
-            )
+    degenerate = _separated_terms(design, family, y, pw)
+    if degenerate:
+        converged = False
+        message += "".join(
+            f"; the response does not vary within any level of {g!r} (every level all 0 or "
+            "all 1): its random-effect variance is not estimable (no within-group variation)"
+            for g in degenerate
+        )
     if not boundary_ok:
         message += (
             "; a variance parameter is at 0 but the deviance decreases into the interior "
