@@ -260,14 +260,12 @@ def test_offset_column_array_and_prediction():
     )
 
 
-@pytest.mark.xfail(strict=True, reason="offset() in formula: fml14")
 def test_offset_in_the_formula():
     d = load("owls")
     fit = glmm(f"{OWLS} + offset(log(BroodSize))", d, family="poisson")
     assert fit.loglik == pytest.approx(fitted("owls_pois").loglik, abs=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason="observation-level random effect: design.py refuses it")
 def test_observation_level_random_effect():
     d = load("grouseticks")
     fit = glmm(f"{GROUSE} + (1 | INDEX)", d, family="poisson")

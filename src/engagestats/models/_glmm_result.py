@@ -240,13 +240,19 @@ class GlmmResult(FitAccessors):
         return self.predict()
 
     def _new_offset(self, newdata: pd.DataFrame, offset: Any) -> np.ndarray:
+        # The formula's offset() terms are rebuilt from newdata; an offset= argument of the
+        # fit (a column, or predict's offset=) is added to them, as in lme4.
+        in_formula = _design.new_offset(self._fit.design, newdata)
+        base = np.zeros(len(newdata)) if in_formula is None else in_formula
         if offset is not None:
             arr = np.asarray(offset, dtype=float).ravel()
-            return np.broadcast_to(arr, len(newdata)) if arr.size == 1 else arr
+            return base + (np.broadcast_to(arr, len(newdata)) if arr.size == 1 else arr)
         if self._offset_column is not None:
             if self._offset_column not in newdata.columns:
                 raise ModelSpecError(f"newdata lacks the offset column {self._offset_column!r}")
-            return newdata[self._offset_column].to_numpy(dtype=float)
+            return base + newdata[self._offset_column].to_numpy(dtype=float)
+        if in_formula is not None:
+            return base
         if np.any(self._fit.offset != 0):
             raise ModelSpecError("the model has an offset: give predict(..., offset=) for newdata")
         return np.zeros(len(newdata))

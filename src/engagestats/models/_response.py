@@ -192,13 +192,15 @@ def glmm_inputs(
         y = np.where(np.isnan(off), np.nan, y)
     if _Y in data.columns:
         raise ModelSpecError(f"the data may not have a column named {_Y!r}")
-    des = _design.build_design(f"{_Y} ~{rhs}", data.assign(**{_Y: y}))
+    des = _design.build_design(
+        f"{_Y} ~{rhs}", data.assign(**{_Y: y}), allow_offset=True, residual=False
+    )
     des = replace(des, formula=formula, response=lhs)
     rows = data.index.get_indexer(des.row_index)
     y = des.y
     pw = np.ones(des.n) if w is None else w[rows]
     offset_arr = np.zeros(des.n) if off is None else off[rows]
-    extra = getattr(des, "offset", None)  # an offset() term, once the formula layer has one
+    extra = des.spec.offset  # the formula's offset() terms
     if extra is not None:
         offset_arr = offset_arr + np.asarray(extra, dtype=float)
     _check_values(des, family, y, pw, cbind=bool(cb))

@@ -252,7 +252,9 @@ def _check_rank(X: np.ndarray, names: tuple[str, ...]) -> None:
         )
 
 
-def build_design(formula: str, data: pd.DataFrame, *, allow_offset: bool = False) -> Design:
+def build_design(
+    formula: str, data: pd.DataFrame, *, allow_offset: bool = False, residual: bool = True
+) -> Design:
     """Build the response, fixed and random design of an lme4 formula.
 
     Parameters
@@ -264,6 +266,11 @@ def build_design(formula: str, data: pd.DataFrame, *, allow_offset: bool = False
     allow_offset : bool, default False
         Whether ``offset()`` terms are allowed (the caller must then use
         ``design.spec.offset``; a linear mixed model refuses them).
+    residual : bool, default True
+        Whether the model has a residual variance (a linear mixed model). lmer then
+        refuses as many levels or random effects as observations; glmer does not
+        (``glmerControl``'s ``check.nobs.vs.nlev`` and ``check.nobs.vs.nRE`` are
+        ``"ignore"``), which allows an observation-level random effect.
 
     Returns
     -------
@@ -371,12 +378,12 @@ def build_design(formula: str, data: pd.DataFrame, *, allow_offset: bool = False
                 f"grouping factor {part.group!r} has {n_levels} level in the data used; "
                 "a random effect needs at least 2"
             )
-        if n_levels >= n:
+        if residual and n_levels >= n:
             raise ModelSpecError(
                 f"the number of levels of {part.group!r} ({n_levels}) must be smaller than "
                 f"the number of observations ({n})"
             )
-        if n_levels * Z.shape[1] >= n:
+        if residual and n_levels * Z.shape[1] >= n:
             raise ModelSpecError(
                 f"number of observations ({n}) <= number of random effects "
                 f"({n_levels * Z.shape[1]}) for term {term_txt}; the model is unidentifiable"
