@@ -6,13 +6,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= report
 
-.PHONY: help setup report test lint format sample bench docs clean
+.PHONY: help setup report test lint format sample bench differential docs clean
 
 help:
 	@echo "make report  - set up .venv, install, run the main job on the sample data"
 	@echo "make test    - set up .venv, install, lint and run the full test suite"
 	@echo "make sample  - regenerate data/sample/ byte for byte from the simulator"
 	@echo "make bench   - run the benchmarks in benchmarks/"
+	@echo "make differential - lmm against lme4 on all 320 designs of issue 19"
 	@echo "make docs    - build the documentation site into site/ (warnings are errors)"
 	@echo "make format  - apply ruff formatting and safe fixes"
 
@@ -40,6 +41,9 @@ format: $(STAMP)
 
 sample: $(STAMP)
 	$(BIN)/python -m engagestats sample data/sample
+
+differential: $(STAMP)
+	$(BIN)/python benchmarks/differential/lme4_differential.py
 
 docs: $(STAMP)
 	$(BIN)/python -m mkdocs build --strict

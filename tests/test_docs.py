@@ -49,6 +49,7 @@ API_MODULES = [
     "plots",
     "simulate",
     "analyses.power",
+    "analyses.monitoring",
     "datasets",
 ]
 

@@ -219,3 +219,17 @@ def test_the_checker_rejects(parts, source, expected):
 )
 def test_the_checker_accepts(parts, source):
     assert violations(source, parts) == []
+
+
+def test_design_page_lists_the_same_layers():
+    """``docs/design.md``'s layer table names every module on the layer given here."""
+    import re
+
+    page = (SRC.parents[1] / "docs" / "design.md").read_text(encoding="utf-8")
+    documented: dict[str, int] = {}
+    for line in page.splitlines():
+        row = re.match(r"\|\s*(\d+)\s*\|([^|]*)\|", line)
+        if row:
+            for name in re.findall(r"`([A-Za-z_]+)/?`", row.group(2)):
+                documented[name] = int(row.group(1))
+    assert documented == LAYERS

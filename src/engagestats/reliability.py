@@ -377,7 +377,7 @@ def report(
     for item in inst.reverse:
         x[:, pos[item]] = lo + hi - x[:, pos[item]]
     rows = []
-    for sub, items in inst.subscales.items():
+    for sub, items in inst._subscales.items():
         if len(items) < 2:
             continue
         block = pd.DataFrame(x[:, [pos[i] for i in items]], columns=list(items))

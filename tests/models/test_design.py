@@ -48,7 +48,7 @@ def test_lme4_names_and_order(data):
         "fb",
         "fc",
         "time",
-        "I(time ** 2)",
+        "I(time^2)",  # R deparses ** as ^
         "fb:time",
         "fc:time",
     )
@@ -140,8 +140,10 @@ def test_too_few_observations(data):
 
 
 def test_patsy_failure_is_model_spec_error(data):
-    with pytest.raises(ModelSpecError, match="cannot build"):
+    with pytest.raises(ModelSpecError, match=r"function np.nosuchfunction\(\) in .* not supported"):
         build_design("y ~ np.nosuchfunction(time) + (1 | client)", data)
+    with pytest.raises(ModelSpecError, match="cannot build"):
+        build_design("y ~ log(f) + (1 | client)", data)  # log of a string column
     with pytest.raises(FormulaError):
         build_design("y ~ time", data)
 
@@ -160,7 +162,7 @@ def test_new_data_rebuilds_matrices(data):
     assert list(c0) == [list(des.terms[0].levels).index("C5"), -1]
     assert list(c1) == [1, 1]
     np.testing.assert_array_equal(z0, [[1.0, 1.0], [1.0, 2.0]])
-    with pytest.raises(ModelSpecError, match="cannot build the fixed effects"):
+    with pytest.raises(ModelSpecError, match=r"level\(s\) .zz. not seen in the fitted data"):
         new_fixed(des, new.assign(f=["zz", "a"]))
     with pytest.raises(ModelSpecError, match="grouping column"):
         new_random(des, new.drop(columns="therapist"))

@@ -16,21 +16,6 @@ import engagestats as es
 from engagestats.__main__ import main
 from engagestats.report import REFERENCE_DIR, run_report
 from engagestats.report._check import compare_tables
-from engagestats.report._model_sections import MODEL_SECTIONS
-from engagestats.report._sections import SECTIONS, Context
-
-
-@pytest.fixture(scope="module")
-def report_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report")
-    assert run_report(out=out, stream=io.StringIO()) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
-def sections():
-    ctx = Context.build(es.load_sample())
-    return {s.key: s for s in (build(ctx) for build in [*SECTIONS, *MODEL_SECTIONS])}
 
 
 def test_report_writes_pages_tables_and_figures(report_dir):
@@ -56,7 +41,7 @@ def test_report_is_deterministic(report_dir, tmp_path):
     for sub in ("tables", "figures"):
         for path in sorted((report_dir / sub).iterdir()):
             assert (tmp_path / sub / path.name).read_bytes() == path.read_bytes(), path.name
-    for page in ("report.md", "report.html"):
+    for page in ("report.md", "report.html", "report.docx"):
         assert (tmp_path / page).read_bytes() == (report_dir / page).read_bytes()
 
 

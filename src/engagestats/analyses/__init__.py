@@ -2,9 +2,10 @@
 
 ``growth_model(study, predictors=..., time_varying=...)`` builds and fits the
 lme4-style growth model (sessions in clients in therapists) and returns an
-:class:`OutcomeModel`; ``expected_change`` and ``off_track`` give
-routine-outcome-monitoring bands; ``binary_model`` fits client-level binary
-outcomes; ``analyse_*`` run the end-to-end analyses.
+:class:`OutcomeModel`; ``expected_recovery``, ``progress_alarms`` and
+``monitoring_accuracy`` give routine outcome monitoring (``expected_change``
+and ``off_track``, the older growth-model bands, are superseded);
+``binary_model`` fits client-level binary outcomes; ``analyse_*`` run the end-to-end analyses.
 """
 
 from __future__ import annotations
@@ -19,13 +20,24 @@ from .endtoend import (
     analyse_readiness,
 )
 from .growth import growth_formula, growth_model
-from .monitoring import expected_change, off_track
+from .monitoring import (
+    ExpectedRecovery,
+    MonitoringAccuracy,
+    expected_change,
+    expected_recovery,
+    first_alarms,
+    monitoring_accuracy,
+    off_track,
+    progress_alarms,
+)
 from .outcome_model import OutcomeModel
 
 __all__ = [
     "PRORATION",
     "AnalysisResult",
     "BinaryModel",
+    "ExpectedRecovery",
+    "MonitoringAccuracy",
     "OutcomeModel",
     "analyse_alliance",
     "analyse_dropout",
@@ -34,7 +46,11 @@ __all__ = [
     "binary_model",
     "client_table",
     "expected_change",
+    "expected_recovery",
+    "first_alarms",
     "growth_formula",
     "growth_model",
+    "monitoring_accuracy",
     "off_track",
+    "progress_alarms",
 ]

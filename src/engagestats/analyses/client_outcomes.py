@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._validate import as_table, check_choice, check_positive_int, require_columns
 from ..errors import ModelSpecError
-from ..models import gee, glmm
+from ..models import GeeResult, GlmmResult, gee, glmm
 from ..study import CLIENT, THERAPIST, Study
 from ._panel import ADJUSTED_PREDICTORS, Exclusions, is_categorical, named_terms, scored_study
 
@@ -209,6 +209,7 @@ def binary_model(
     rhs = " + ".join(preds) if preds else "1"
     formula = f"{outcome} ~ {rhs}"
 
+    fit: GeeResult | GlmmResult
     if method == "gee":
         fit = gee(formula, data, groups=therapist, cov_struct="exchangeable")
     else:

@@ -243,7 +243,7 @@ class OutcomeModel:
             if self.spec.kinds.get(t) == "categorical" and t not in values
         ]
         combos = list(itertools.product(*[self.spec.levels[c] for c in cats])) or [()]
-        X = 0.0
+        X: Any = 0.0  # a float, then the weighted sum of design rows
         for combo in combos:
             w = float(np.prod([self.spec.shares[c][lv] for c, lv in zip(cats, combo, strict=True)]))
             frame = pd.DataFrame({"time": times})

@@ -162,7 +162,7 @@ def _check(
     if not raw:
         raise DataValidationError.for_argument("values", raw, "values must not be empty")
     try:
-        vals = [float(v) for v in raw]
+        vals = [float(v) for v in raw]  # type: ignore[arg-type]  # checked: TypeError below
     except (TypeError, ValueError):
         raise DataValidationError.for_argument("values", values, "values must be numbers") from None
     if not all(math.isfinite(v) for v in vals):
@@ -318,7 +318,7 @@ def power_curve(
     for i, n in enumerate(sizes):
         n_th = math.ceil(n / cpt)
         for value in vals:
-            p_set = dataclasses.replace(base, **{EFFECTS[effect]: value})
+            p_set = dataclasses.replace(base, **{EFFECTS[effect]: value})  # type: ignore[arg-type]
             estimates, significant, failed, singular = [], 0, 0, 0
             for r in range(reps):
                 try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,14 @@ RELIABLE_CATEGORIES = ("reliably_deteriorated", "no_reliable_change", "reliably_
 #: Levels of the ``category`` column of :func:`clinical_significance`, worst first.
 CLINICAL_CATEGORIES = ("harmed", "deteriorated", "unchanged", "improved", "recovered")
 
-ArrayLike = Sequence[float] | np.ndarray | pd.Series
+ArrayLike: TypeAlias = Sequence[float] | np.ndarray | pd.Series
+
+
+def _nullable(values: np.ndarray, missing: np.ndarray) -> pd.arrays.BooleanArray:
+    """``values`` as a nullable boolean array, ``<NA>`` where ``missing``."""
+    out = pd.array(np.asarray(values, dtype=bool), dtype="boolean")
+    out[np.asarray(missing, dtype=bool)] = pd.NA
+    return out
 
 
 # --------------------------------------------------------------------- checks
@@ -415,12 +422,13 @@ def clinical_significance(
         cutoff = float(cuts[cutoff_type])
     x1 = rc["pre"].to_numpy()
     x2 = rc["post"].to_numpy()
-    pre_dys = _dysfunctional(x1, float(cutoff), higher_is_better)
-    post_dys = _dysfunctional(x2, float(cutoff), higher_is_better)
+    cut = float(cutoff)  # type: ignore[arg-type]  # given, or set from cutoff_type above
+    pre_dys = _dysfunctional(x1, cut, higher_is_better)
+    post_dys = _dysfunctional(x2, cut, higher_is_better)
     missing = np.isnan(x1) | np.isnan(x2)
     out = rc.rename(columns={"category": "reliable_change"})
-    out["dysfunctional_pre"] = pd.array(np.where(np.isnan(x1), None, pre_dys), dtype="boolean")
-    out["dysfunctional_post"] = pd.array(np.where(np.isnan(x2), None, post_dys), dtype="boolean")
-    out["cutoff"] = float(cutoff)
+    out["dysfunctional_pre"] = _nullable(pre_dys, np.isnan(x1))
+    out["dysfunctional_post"] = _nullable(post_dys, np.isnan(x2))
+    out["cutoff"] = cut
     out["category"] = _jt_categories(rc["category"].array, pre_dys, post_dys, missing, harmed)
     return out

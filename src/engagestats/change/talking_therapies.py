@@ -30,6 +30,7 @@ from .jacobson_truax import (
     _categorical,
     _dysfunctional,
     _jt_categories,
+    _nullable,
 )
 
 __all__ = ["instrument_change", "talking_therapies_outcomes"]
@@ -152,8 +153,8 @@ def instrument_change(
     if cutoff is not None:
         pre_dys = _dysfunctional(x1, float(cutoff), hib)
         post_dys = _dysfunctional(x2, float(cutoff), hib)
-        out["case_pre"] = pd.array(np.where(missing, None, pre_dys), dtype="boolean")
-        out["case_post"] = pd.array(np.where(missing, None, post_dys), dtype="boolean")
+        out["case_pre"] = _nullable(pre_dys, missing)
+        out["case_post"] = _nullable(post_dys, missing)
         out["category"] = _jt_categories(
             out["reliable_change"].array, pre_dys, post_dys, missing, True
         )
@@ -169,7 +170,7 @@ def instrument_change(
 
 
 def _flag(values: np.ndarray, valid: np.ndarray) -> pd.arrays.BooleanArray:
-    return pd.array(np.where(valid, values, None), dtype="boolean")
+    return _nullable(values, ~np.asarray(valid, dtype=bool))
 
 
 def talking_therapies_outcomes(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -236,8 +236,10 @@ class Instrument:
             raise InstrumentError(f"{self.name}: bad aggregate {self.aggregate!r}")
         s(self, "aggregate", agg)
 
-        ma = self.min_answered
-        ma = dict(ma) if isinstance(ma, Mapping) else dict.fromkeys(subscales, ma)
+        given = self.min_answered
+        ma: dict[str, Any] = (
+            dict(given) if isinstance(given, Mapping) else dict.fromkeys(subscales, given)
+        )
         if set(ma) - set(subscales):
             raise InstrumentError(f"{self.name}: min_answered names unknown subscales")
         required = {}
@@ -322,6 +324,20 @@ class Instrument:
         return n
 
     # ---------------------------------------------------------------- views
+    # Typed views of fields that __post_init__ normalises (their annotations are the
+    # accepted input types).
+    @property
+    def _subscales(self) -> Mapping[str, tuple[str, ...]]:
+        return cast(Mapping[str, tuple[str, ...]], self.subscales)
+
+    @property
+    def _aggregates(self) -> Mapping[str, str]:
+        return cast(Mapping[str, str], self.aggregate)
+
+    @property
+    def _band_sets(self) -> Mapping[str, Bands]:
+        return cast(Mapping[str, Bands], self.bands or {})
+
     @property
     def n_items(self) -> int:
         """Number of items."""
@@ -330,12 +346,12 @@ class Instrument:
     @property
     def score_names(self) -> tuple[str, ...]:
         """Subscale then derived score names (column suffixes)."""
-        return tuple(self.subscales) + tuple(self.derived or {})
+        return tuple(self._subscales) + tuple(self.derived or {})
 
     @property
     def active_bands(self) -> Bands | None:
         """The band set in use, or None."""
-        return self.bands[self.band_set] if self.band_set else None
+        return self._band_sets[self.band_set] if self.band_set else None
 
     def with_bands(self, band_set: str) -> Instrument:
         """A copy using another of the instrument's band sets."""
@@ -376,9 +392,9 @@ class Instrument:
             "items": list(self.items),
             "response_range": list(self.response_range),
             "integer": self.integer,
-            "subscales": {k: list(v) for k, v in self.subscales.items()},
+            "subscales": {k: list(v) for k, v in self._subscales.items()},
             "reverse": list(self.reverse),
-            "aggregate": dict(self.aggregate),
+            "aggregate": dict(self._aggregates),
             "min_answered": dict(self.min_required),
             "round_prorated": self.round_prorated,
             "direction": self.direction,
@@ -392,7 +408,7 @@ class Instrument:
             out["bands"] = {
                 k: {"cuts": list(b.cuts), "labels": list(b.labels), "score": b.score}
                 | ({"source": b.source} if b.source else {})
-                for k, b in self.bands.items()
+                for k, b in self._band_sets.items()
             }
             out["band_set"] = self.band_set
         if self.derived:

@@ -25,8 +25,10 @@ def wide_to_long(
     sep: str = "_t",
     time_pattern: str = r"\d+",
 ) -> pd.DataFrame:
-    """Reshape one row per client with columns per time point into one row
-    per client and time point.
+    """Reshape wide data (a column per time point) to long (a row per time point).
+
+    One row per client with columns per time point becomes one row per client and
+    time point.
 
     Parameters
     ----------

@@ -227,8 +227,10 @@ def _resource(
 def write_study(
     study: Study, folder: str | Path, *, format: Literal["csv", "xlsx", "parquet"] = "csv"
 ) -> None:
-    """Write a study as ``therapists.csv``, ``clients.csv``, ``sessions.csv``
-    and a ``datapackage.json`` codebook.
+    """Write a study as three table files and a ``datapackage.json`` codebook.
+
+    The files are ``therapists.csv``, ``clients.csv`` and ``sessions.csv``
+    (or ``.xlsx``, ``.parquet``).
 
     Parameters
     ----------

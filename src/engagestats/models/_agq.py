@@ -28,10 +28,11 @@ function in the nonlinear mixed-effects model. J Comput Graph Stat, 4(1), 12-35.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit
+
+from ._glmm_family import Family
 
 __all__ = ["Modes", "Problem", "deviance", "gh_rule", "laplace_gradient", "modes"]
 
@@ -55,6 +56,16 @@ class Problem:
     n_groups: int
     nodes: np.ndarray
     weights: np.ndarray
+    family: Family = field(default_factory=lambda: Family("binomial", "logit"))
+    pw: np.ndarray | None = None  # prior weights (binomial trials); None: 1
+    offset: np.ndarray | None = None
+
+    def devres(self, y: np.ndarray, eta: np.ndarray) -> np.ndarray:
+        """``-2 log p(y | eta)`` with all constants (0/1 logit data: the deviance residual)."""
+        if self.family.name == "binomial" and self.family.link == "logit" and self.pw is None:
+            return _devres(y, eta)
+        pw = 1.0 if self.pw is None else (self.pw if y.ndim == 1 else self.pw[:, None])
+        return self.family.neg2loglik(y, np.broadcast_to(pw, np.shape(eta)), eta)
 
     def gsum(self, values: np.ndarray) -> np.ndarray:
         """Per-group sums of a length-n vector."""
@@ -101,18 +112,20 @@ def modes(prob: Problem, beta: np.ndarray, theta: float, u0: np.ndarray | None =
     not increase converge from any start; iteration stops when every step is
     below ``1e-11``.
     """
-    offset = prob.X @ beta
+    offset = prob.X @ beta if prob.offset is None else prob.offset + prob.X @ beta
+    pw = np.ones(prob.y.size) if prob.pw is None else prob.pw
     u = np.zeros(prob.n_groups) if u0 is None else np.array(u0, dtype=float)
 
     def state(u_: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         eta_ = offset + theta * u_[prob.codes]
-        return eta_, expit(eta_), prob.gsum(_devres(prob.y, eta_)) + u_**2
+        return eta_, prob.family.mu(eta_), prob.gsum(prob.devres(prob.y, eta_)) + u_**2
 
     eta, mu, h = state(u)
     it = 0
     for it in range(1, _MAX_NEWTON + 1):  # noqa: B007
-        grad = theta * prob.gsum(mu - prob.y) + u
-        hess = theta**2 * prob.gsum(mu * (1.0 - mu)) + 1.0
+        _, w, score = prob.family.weights_score(prob.y, pw, eta)
+        grad = -theta * prob.gsum(score) + u
+        hess = theta**2 * prob.gsum(w) + 1.0
         step = grad / hess
         if np.max(np.abs(step)) < _U_TOL:
             break
@@ -125,7 +138,7 @@ def modes(prob: Problem, beta: np.ndarray, theta: float, u0: np.ndarray | None =
                 break
             t = np.where(worse, t / 2.0, t)
         u, eta, mu, h = u_new, eta_new, mu_new, h_new
-    a = theta**2 * prob.gsum(mu * (1.0 - mu)) + 1.0
+    a = theta**2 * prob.gsum(prob.family.weights_score(prob.y, pw, eta)[1]) + 1.0
     return Modes(u=u, eta=eta, mu=mu, h=h, a=a, iterations=it)
 
 
@@ -146,7 +159,7 @@ def deviance(
         offset = m.eta - theta * m.u[prob.codes]  # X beta
         shift = m.u[:, None] + s[:, None] * prob.nodes[None, :]  # (G, K)
         eta_k = offset[:, None] + theta * shift[prob.codes]  # (n, K)
-        dres = _devres(prob.y[:, None], eta_k)
+        dres = prob.devres(prob.y[:, None], eta_k)
         k = prob.nodes.size
         flat = (prob.codes[:, None] * k + np.arange(k)[None, :]).ravel()
         h_k = np.bincount(flat, weights=dres.ravel(), minlength=prob.n_groups * k)

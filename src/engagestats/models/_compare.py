@@ -7,6 +7,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import ModelSpecError
+from ._glmm_result import GlmmResult
 from .result import LmmResult
 
 __all__ = ["compare"]
@@ -86,8 +87,14 @@ def compare(*fits: LmmResult, names: list[str] | None = None, refit: bool = True
     if len(fits_list) < 2:
         raise ModelSpecError("compare() needs at least two fitted models")
     for f in fits_list:
-        if not isinstance(f, LmmResult):
-            raise TypeError(f"compare() takes LmmResult objects, got {type(f).__name__}")
+        if not isinstance(f, LmmResult | GlmmResult):
+            raise TypeError(
+                f"compare() takes LmmResult or GlmmResult objects, got {type(f).__name__}"
+            )
+    if len({(type(f), getattr(f, "family", None)) for f in fits_list}) > 1:
+        raise ModelSpecError(
+            "compare() needs models of one kind and family (lmm, or one glmm family)"
+        )
     for f in fits_list[1:]:
         if not _same_rows(fits_list[0], f):
             raise ModelSpecError(

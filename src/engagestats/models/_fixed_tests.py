@@ -270,4 +270,4 @@ class FixedEffectTests:
         >>> lmm("y ~ f + (1 | g)", d).anova(type="III").index.tolist()
         ['f']
         """
-        return _anova.anova_table(self, type=type, ddf=ddf)
+        return _anova.anova_table(self, type=type, ddf=ddf)  # type: ignore[arg-type]  # mixin of LmmResult

@@ -151,8 +151,10 @@ def _crossprods(M: np.ndarray, codes: np.ndarray, G: int) -> np.ndarray:
 
 
 def _smul(X: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """``X[:, :, g] @ C`` for a (k, j, G) stack and a constant (j, l) matrix (no BLAS:
-    multi-threaded BLAS on long thin products costs more than it saves here)."""
+    """``X[:, :, g] @ C`` for a (k, j, G) stack and a constant (j, l) matrix.
+
+    No BLAS: multi-threaded BLAS on long thin products costs more than it saves here.
+    """
     out = np.zeros((X.shape[0], C.shape[1], X.shape[2]))
     for c in range(C.shape[0]):
         for b in range(C.shape[1]):

@@ -2,18 +2,17 @@
 
 :func:`build_design` turns an lme4 formula and a DataFrame into a
 :class:`~engagestats.models._types.Design`: the response, the fixed-effects
-matrix ``X`` (built by patsy, columns renamed and ordered as R names and
-orders them) and one :class:`~engagestats.models._types.RandomTerm` per
-random-effects term (raw model matrix, grouping codes and levels).
-:func:`new_fixed` and :func:`new_random` rebuild ``X`` and ``Z`` for new data.
+matrix ``X`` (the R terms translated by :mod:`.formula`, evaluated by patsy,
+columns named and ordered as R names and orders them) and one
+:class:`~engagestats.models._types.RandomTerm` per random-effects term (raw
+model matrix, grouping codes and levels). :func:`new_fixed`, :func:`new_random`
+and :func:`new_offset` rebuild ``X``, ``Z`` and the offset for new data;
+:func:`eval_r` evaluates one R expression (``"size - incidence"``) on a frame.
 """
 
 from __future__ import annotations
 
-import ast
-import builtins
 import difflib
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,15 +22,25 @@ import patsy.builtins
 import scipy.linalg
 
 from ..errors import ModelSpecError
+from ._colnames import as_categories, coded, lme4_name, r_column_names
+from ._rexpr import Translation, leaf, parse_r
+from ._rfuns import ENV
 from ._types import Design, RandomTerm
 from .formula import ParsedFormula, parse_formula
 
-__all__ = ["DesignSpec", "build_design", "new_fixed", "new_random"]
+__all__ = [
+    "DesignSpec",
+    "build_design",
+    "eval_r",
+    "lme4_name",
+    "new_fixed",
+    "new_offset",
+    "new_random",
+    "r_column_names",
+]
 
 #: Relative tolerance on the pivoted-QR diagonal for rank deficiency (lme4's default 1e-7).
 RANK_TOL = 1e-7
-
-_ENV_NAMES = {"np": np, "log": np.log, "exp": np.exp, "sqrt": np.sqrt}
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,13 @@ class DesignSpec:
     frame : DataFrame or None
         The complete rows of the columns the formula uses (read-only; the
         per-term ANOVA builds lmerTest's type III hypotheses from it).
+    offset : ndarray or None
+        Sum of the formula's ``offset()`` terms on the fitted rows (None: none).
+    offset_info : patsy.DesignInfo or None
+        Rebuilds the offset for new data (:func:`new_offset`).
+    categories : dict
+        Text columns handed to patsy as categoricals: column -> levels (sorted by
+        code point, as R sorts strings in the C locale); new data are coded alike.
     """
 
     parsed: ParsedFormula
@@ -66,71 +82,68 @@ class DesignSpec:
     fixed_order: np.ndarray
     terms: tuple[_TermSpec, ...]
     frame: pd.DataFrame | None = None
-
-
-def _split_colon(name: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(name):
-        depth += ch in "(["
-        depth -= ch in ")]"
-        if ch == ":" and depth == 0:
-            parts.append(name[start:i])
-            start = i + 1
-    parts.append(name[start:])
-    return parts
-
-
-def _lme4_piece(piece: str) -> str:
-    if piece == "Intercept":
-        return "(Intercept)"
-    m = re.match(r"^(.*)\[(?:T\.)?(.*)\]$", piece)
-    if m:
-        level = {"True": "TRUE", "False": "FALSE"}.get(m.group(2), m.group(2))
-        return m.group(1) + level
-    return piece
-
-
-def lme4_name(patsy_name: str) -> str:
-    """Translate a patsy column name to lme4's.
-
-    Examples
-    --------
-    >>> [lme4_name(n) for n in ["Intercept", "stage[T.action]", "session:stage[T.action]"]]
-    ['(Intercept)', 'stageaction', 'session:stageaction']
-    """
-    return ":".join(_lme4_piece(p) for p in _split_colon(patsy_name))
-
-
-def _names_in(code: str) -> set[str]:
-    try:
-        tree = ast.parse(code.strip(), mode="eval")
-    except SyntaxError:
-        return set()
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "Q"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-        ):
-            names.add(str(node.args[0].value))
-    return names
+    offset: np.ndarray | None = None
+    offset_info: patsy.DesignInfo | None = None
+    categories: dict[str, list] | None = None
 
 
 def _check_names(names: set[str], data: pd.DataFrame, formula: str) -> None:
-    known = set(data.columns)
+    known = {str(c) for c in data.columns}
     for name in sorted(names):
-        if name in known or name in _ENV_NAMES or hasattr(patsy.builtins, name):
+        if name in known:
             continue
-        if hasattr(builtins, name):
-            continue
-        close = difflib.get_close_matches(name, [str(c) for c in data.columns], n=3)
+        close = difflib.get_close_matches(name, sorted(known), n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ModelSpecError(f"column {name!r} used in {formula!r} is not in the data{hint}")
+
+
+def _translate_expr(expr: str, formula: str) -> tuple[str, Translation]:
+    out = Translation("")
+    code = leaf(parse_r(expr, formula), formula, out)
+    return code, out
+
+
+def eval_r(expr: str, data: pd.DataFrame, *, formula: str | None = None) -> np.ndarray:
+    """Evaluate one numeric R expression on ``data`` (``"size - incidence"``, ``"log(t)"``).
+
+    Parameters
+    ----------
+    expr : str
+        R code using the columns of ``data`` and the functions of model formulas.
+    data : DataFrame
+    formula : str, optional
+        The formula ``expr`` comes from, for error messages.
+
+    Returns
+    -------
+    ndarray of float, shape (len(data),)
+
+    Raises
+    ------
+    ModelSpecError
+        Unknown column or function, a non-numeric or multi-column result.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> eval_r("n - k", pd.DataFrame({"k": [1, 2], "n": [5, 5]}))
+    array([4., 3.])
+    """
+    full = formula or expr
+    code, tr = _translate_expr(expr, full)
+    _check_names(tr.columns, data, full)
+    return _numeric_column(code, data, expr, full)
+
+
+def _numeric_column(code: str, data: pd.DataFrame, expr: str, full: str) -> np.ndarray:
+    mat = _patsy(f"0 + {code}", data, repr(expr), full)
+    if mat.design_info.factor_infos and any(
+        fi.type != "numerical" for fi in mat.design_info.factor_infos.values()
+    ):
+        raise ModelSpecError(f"{expr!r} in {full!r} must be numeric, not a factor")
+    if mat.shape[1] != 1:
+        raise ModelSpecError(f"{expr!r} in {full!r} must be one numeric column")
+    return np.asarray(mat, dtype=float)[:, 0]
 
 
 def _codes(
@@ -168,16 +181,31 @@ def _r_order(info: patsy.DesignInfo, desc: patsy.ModelDesc) -> np.ndarray:
 
 
 def _patsy(formula: str, data: pd.DataFrame, what: str, full: str) -> np.ndarray:
-    env = patsy.EvalEnvironment([_ENV_NAMES])
+    env = patsy.EvalEnvironment([ENV])
     try:
         return patsy.dmatrix(formula, data, eval_env=env, NA_action="raise", return_type="matrix")
     except patsy.PatsyError as exc:
         raise ModelSpecError(f"cannot build the {what} of {full!r}: {exc}") from None
 
 
-def _response(parsed: ParsedFormula, data: pd.DataFrame) -> np.ndarray:
+def _response_columns(parsed: ParsedFormula, data: pd.DataFrame) -> tuple[str | None, set[str]]:
+    """Python code of the response (None: a column) and the columns it uses."""
     name = parsed.response
     if name in data.columns:
+        return None, {name}
+    try:
+        code, tr = _translate_expr(name, parsed.formula)
+    except ModelSpecError as exc:
+        raise ModelSpecError(
+            f"the response {name!r} must be a numeric column or expression ({exc}); "
+            "binomial responses with trials (cbind) are for glmm(family='binomial')"
+        ) from None
+    return code, tr.columns
+
+
+def _response(parsed: ParsedFormula, data: pd.DataFrame, code: str | None) -> np.ndarray:
+    name = parsed.response
+    if code is None:
         col = data[name]
         if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
             raise ModelSpecError(
@@ -185,10 +213,7 @@ def _response(parsed: ParsedFormula, data: pd.DataFrame) -> np.ndarray:
                 f"(convert it, e.g. with pd.to_numeric)"
             )
         return col.to_numpy(dtype=float)
-    mat = _patsy(f"0 + {name}", data, "response", parsed.formula)
-    if mat.shape[1] != 1:
-        raise ModelSpecError(f"the response {name!r} must be numeric (one column)")
-    return np.asarray(mat, dtype=float)[:, 0]
+    return _numeric_column(code, data, name, parsed.formula)
 
 
 def _r_factor(X: np.ndarray) -> np.ndarray:
@@ -227,7 +252,9 @@ def _check_rank(X: np.ndarray, names: tuple[str, ...]) -> None:
         )
 
 
-def build_design(formula: str, data: pd.DataFrame) -> Design:
+def build_design(
+    formula: str, data: pd.DataFrame, *, allow_offset: bool = False, residual: bool = True
+) -> Design:
     """Build the response, fixed and random design of an lme4 formula.
 
     Parameters
@@ -236,6 +263,14 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
         lme4 syntax, e.g. ``"y ~ time * group + (1 + time | client) + (1 | therapist)"``.
     data : DataFrame
         One row per observation.
+    allow_offset : bool, default False
+        Whether ``offset()`` terms are allowed (the caller must then use
+        ``design.spec.offset``; a linear mixed model refuses them).
+    residual : bool, default True
+        Whether the model has a residual variance (a linear mixed model). lmer then
+        refuses as many levels or random effects as observations; glmer does not
+        (``glmerControl``'s ``check.nobs.vs.nlev`` and ``check.nobs.vs.nRE`` are
+        ``"ignore"``), which allows an observation-level random effect.
 
     Returns
     -------
@@ -255,10 +290,14 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     Notes
     -----
     Rows with a missing value in any column the formula uses are dropped and
-    counted in ``n_dropped``. Character and categorical predictors get
-    treatment contrasts with the first level (sorted, or the categorical's
-    order) as reference, as in R. Random terms are ordered by decreasing
-    number of levels of their grouping factor (stable), as lme4 orders them.
+    counted in ``n_dropped``. The right-hand side is R code (``I(x^2)`` is a
+    power; ``scale``, ``poly``, ``factor``, ``relevel``, ``log`` ... as R; see
+    the methods page on formulas). Character and categorical predictors get
+    treatment contrasts with the first level as reference: a pandas
+    Categorical keeps its order, text is sorted by code point (R's ``factor()``
+    in the C locale), ``factor()`` of numbers sorts numerically. Random terms
+    are ordered by decreasing number of levels of their grouping factor
+    (stable), as lme4 orders them.
 
     References
     ----------
@@ -280,31 +319,44 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     parsed = parse_formula(formula)
     if not isinstance(data, pd.DataFrame):
         raise ModelSpecError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if parsed.offsets and not allow_offset:
+        raise ModelSpecError(
+            f"offset({parsed.offsets[0]}) in {formula!r}: this model takes no offset; offsets "
+            "belong to count models (Poisson counts per exposure); in a linear mixed model "
+            "subtract the offset from the response instead"
+        )
     fixed_desc = patsy.ModelDesc.from_formula(parsed.fixed)
-    lhs_descs = [patsy.ModelDesc.from_formula(r.lhs) for r in parsed.random]
-    codes_text = [parsed.response]
-    for desc in [fixed_desc, *lhs_descs]:
-        codes_text += [f.code for t in desc.rhs_termlist for f in t.factors]
-    names: set[str] = set()
-    for code in codes_text:
-        names |= _names_in(code)
-    if parsed.response in data.columns:
-        names.add(parsed.response)
-    group_cols = {f for r in parsed.random for f in r.factors}
-    _check_names(names | group_cols, data, formula)
-    used = [c for c in data.columns if c in names or c in group_cols]
+    response_code, names = _response_columns(parsed, data)
+    offset_codes = []
+    for expr in parsed.offsets:
+        code, tr = _translate_expr(expr, formula)
+        offset_codes.append(code)
+        names = names | tr.columns
+    names = names | set(parsed.columns)
+    _check_names(names, data, formula)
+    used = [c for c in data.columns if c in names]
     missing = data[used].isna().any(axis=1).to_numpy()
     n_dropped = int(missing.sum())
     frame = data.loc[~missing, used] if n_dropped else data[used]
+    groups = {f for r in parsed.random for f in r.factors}
+    frame, categories = as_categories(frame, exclude=groups | {parsed.response})
     n = len(frame)
     if n == 0:
         raise ModelSpecError(f"no complete rows for {formula!r} ({n_dropped} dropped as missing)")
 
-    y = _response(parsed, frame)
+    y = _response(parsed, frame, response_code)
     fixed = _patsy(parsed.fixed, frame, "fixed-effects matrix", formula)
     order = _r_order(fixed.design_info, fixed_desc)
     X = np.ascontiguousarray(np.asarray(fixed, dtype=float)[:, order])
-    fixed_names = tuple(lme4_name(fixed.design_info.column_names[i]) for i in order)
+    r_names = parsed.r_names
+    all_names = r_column_names(fixed.design_info, r_names)
+    fixed_names = tuple(all_names[i] for i in order)
+    offset, offset_info = None, None
+    if offset_codes:
+        omat = _patsy("0 + " + " + ".join(offset_codes), frame, "offset", formula)
+        offset, offset_info = np.asarray(omat, dtype=float).sum(axis=1), omat.design_info
+        if not np.all(np.isfinite(offset)):
+            raise ModelSpecError(f"infinite or missing values in the offset of {formula!r}")
     if not np.all(np.isfinite(y)) or not np.all(np.isfinite(X)):
         raise ModelSpecError(f"infinite values in the response or fixed effects of {formula!r}")
     _check_rank(X, fixed_names)
@@ -317,7 +369,7 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
             mat = _patsy(part.lhs, frame, f"random term ({part.lhs} | {part.group})", formula)
             info = mat.design_info
             Z = np.ascontiguousarray(np.asarray(mat, dtype=float))
-            cols = tuple(lme4_name(c) for c in info.column_names)
+            cols = tuple(r_column_names(info, r_names))
         codes, keys = _codes(frame, part.factors)
         n_levels = len(keys)
         term_txt = f"({part.lhs} | {part.group})"
@@ -326,12 +378,12 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
                 f"grouping factor {part.group!r} has {n_levels} level in the data used; "
                 "a random effect needs at least 2"
             )
-        if n_levels >= n:
+        if residual and n_levels >= n:
             raise ModelSpecError(
                 f"the number of levels of {part.group!r} ({n_levels}) must be smaller than "
                 f"the number of observations ({n})"
             )
-        if n_levels * Z.shape[1] >= n:
+        if residual and n_levels * Z.shape[1] >= n:
             raise ModelSpecError(
                 f"number of observations ({n}) <= number of random effects "
                 f"({n_levels * Z.shape[1]}) for term {term_txt}; the model is unidentifiable"
@@ -339,7 +391,16 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
         term = RandomTerm(group=part.group, columns=cols, Z=Z, codes=codes, levels=_labels(keys))
         built.append((term, _TermSpec(part.lhs, info, part.factors, keys)))
     built.sort(key=lambda tb: -tb[0].n_levels)  # stable, like lme4's order(nl, decreasing=TRUE)
-    spec = DesignSpec(parsed, fixed.design_info, order, tuple(s for _, s in built), frame)
+    spec = DesignSpec(
+        parsed,
+        fixed.design_info,
+        order,
+        tuple(s for _, s in built),
+        frame,
+        offset=offset,
+        offset_info=offset_info,
+        categories=categories,
+    )
     return Design(
         formula=formula,
         response=parsed.response,
@@ -383,13 +444,45 @@ def new_fixed(design: Design, newdata: pd.DataFrame) -> np.ndarray:
     array([[ 1., 10.]])
     """
     spec = _spec(design)
+    coded_data = coded(spec.categories, newdata)
     try:
         (mat,) = patsy.build_design_matrices(
-            [spec.fixed_info], newdata, NA_action="raise", return_type="matrix"
+            [spec.fixed_info],
+            coded_data,
+            NA_action="raise",
+            return_type="matrix",
         )
     except patsy.PatsyError as exc:
         raise ModelSpecError(f"cannot build the fixed effects for new data: {exc}") from None
     return np.asarray(mat, dtype=float)[:, spec.fixed_order]
+
+
+def new_offset(design: Design, newdata: pd.DataFrame) -> np.ndarray | None:
+    """The formula's ``offset()`` terms evaluated on ``newdata`` (None if it has none).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"y": [1, 2, 3, 4, 5, 6], "t": [1.0, 2, 1, 2, 1, 2],
+    ...                   "g": ["a", "a", "b", "b", "c", "c"]})
+    >>> des = build_design("y ~ 1 + offset(log(t)) + (1 | g)", d, allow_offset=True)
+    >>> new_offset(des, pd.DataFrame({"t": [1.0]}))
+    array([0.])
+    """
+    spec = _spec(design)
+    coded_data = coded(spec.categories, newdata)
+    if spec.offset_info is None:
+        return None
+    try:
+        (mat,) = patsy.build_design_matrices(
+            [spec.offset_info],
+            coded_data,
+            NA_action="raise",
+            return_type="matrix",
+        )
+    except patsy.PatsyError as exc:
+        raise ModelSpecError(f"cannot build the offset for new data: {exc}") from None
+    return np.asarray(mat, dtype=float).sum(axis=1)
 
 
 def new_random(design: Design, newdata: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -418,6 +511,7 @@ def new_random(design: Design, newdata: pd.DataFrame) -> list[tuple[np.ndarray, 
     [array([ 2, -1])]
     """
     spec = _spec(design)
+    coded_data = coded(spec.categories, newdata)
     out = []
     for ts in spec.terms:
         m = len(newdata)
@@ -429,7 +523,10 @@ def new_random(design: Design, newdata: pd.DataFrame) -> list[tuple[np.ndarray, 
         else:
             try:
                 (mat,) = patsy.build_design_matrices(
-                    [ts.lhs_info], newdata, NA_action="raise", return_type="matrix"
+                    [ts.lhs_info],
+                    coded_data,
+                    NA_action="raise",
+                    return_type="matrix",
                 )
             except patsy.PatsyError as exc:
                 raise ModelSpecError(f"cannot build random term ({ts.lhs}|...): {exc}") from None

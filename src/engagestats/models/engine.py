@@ -18,6 +18,7 @@ import numpy as np
 import scipy.optimize
 
 from ..errors import ConvergenceWarning, ModelSpecError, SingularFitWarning
+from ._boundary import check_residual, check_terms, verify_boundary
 from ._general import GeneralPLS
 from ._lambda import theta_layout, theta_names
 from ._nested import NestedPLS, nested_levels
@@ -87,6 +88,7 @@ def _solver(design: Design, method: str) -> NestedPLS | GeneralPLS:
         raise ModelSpecError("the model has no random-effects term")
     if design.n <= design.p:
         raise ModelSpecError(f"{design.n} observations for {design.p} fixed effects")
+    check_terms(design)
     # Residualise y on X: pwrss and u are unchanged, beta shifts by beta0; this
     # avoids cancellation in y'y - ... when y has a large mean.
     beta0 = _ols(design.X, design.y)
@@ -98,6 +100,7 @@ def _solver(design: Design, method: str) -> NestedPLS | GeneralPLS:
         raise ValueError(f"method must be 'auto', 'nested' or 'general', got {method!r}")
     solver = NestedPLS(design, yr, levels) if levels is not None else GeneralPLS(design, yr)
     solver.beta0 = beta0
+    solver.yr = yr
     return solver
 
 
@@ -276,11 +279,20 @@ def fit(
         ``optimizer_info`` holds the path, gradient, Hessian, scaled gradient,
         ``singular`` and ``theta_names``.
 
+    Raises
+    ------
+    ModelSpecError
+        Two random terms of one grouping factor share a column (``(1 | g) + (1 | g)``);
+        the outcome is constant or fitted exactly by the fixed effects; or it has no
+        residual variation once the random effects are free (constant within the
+        groups): the residual variance is then 0 and the deviance has no minimum.
+
     Warns
     -----
     ConvergenceWarning
-        The optimiser stopped early, or the gradient/Hessian check at the optimum
-        failed (lme4's ``check.conv.grad``, tolerance 0.002); ``converged`` is False.
+        The optimiser stopped early, the gradient/Hessian check at the optimum
+        failed (lme4's ``check.conv.grad``, tolerance 0.002), or a point just inside
+        a boundary optimum has a lower deviance; ``converged`` is False.
     SingularFitWarning
         A diagonal element of theta is below 1e-4 (lme4's ``isSingular``); the
         message names the term.
@@ -298,7 +310,14 @@ def fit(
     adjoint of the block elimination, see ``_nested.py``), so a fit takes a few
     dozen evaluations. At a diagonal element on its bound 0 the derivative can
     vanish while 0 is a maximum along it (the deviance is even in it), so there a
-    one-sided secant slope over 1e-4 replaces it when smaller. The convergence
+    one-sided secant slope over 1e-4 replaces it when smaller. A diagonal element
+    at (below 1e-4 of) its bound is verified before ``converged=True``: the deviance
+    is evaluated just inside the boundary, for each zero element and all together,
+    at steps 1e-3 .. 1 times ``max(1, max |theta|)``, with the entries below it in
+    its column as they are and sign-flipped (the same boundary model); if a probe
+    is lower the optimiser restarts from the best probe (at most 3 times; the
+    analogue of lme4's ``restart_edge``) and the better optimum is kept. A boundary
+    point with a lower probe left is reported ``converged=False``. The convergence
     check (scaled gradient and positive-definite Hessian on the free parameters)
     uses the analytic gradient and the forward-difference Jacobian of it.
 
@@ -323,6 +342,7 @@ def fit(
     t0 = time.perf_counter()
     pls = make_pls(design, method=method)
     solver = pls.solver  # type: ignore[attr-defined]
+    check_residual(design, solver.yr, pls)
     n, p = design.n, design.p
     _, lower, default = theta_layout(design.terms)
     x0 = default if start is None else np.asarray(start, dtype=float).copy()
@@ -352,20 +372,43 @@ def fit(
                 return fx, np.zeros(theta.size)
             return fx, _bound_slope(f, theta, fx, lower, g)
 
-    theta, res = _minimise(f, x0, lower, optimizer, maxiter, fg if grad is not None else None)
+    fg_ = fg if grad is not None else None
+    theta, res = _minimise(f, x0, lower, optimizer, maxiter, fg_)
     fx = f(theta)
+    theta, fx, res, boundary = verify_boundary(
+        f,
+        lambda z: _minimise(f, z, lower, optimizer, maxiter, fg_),
+        theta,
+        fx,
+        res,
+        lower,
+        design.terms,
+    )
     check = _check(f, theta, fx, lower, grad)
-    converged = _accept(res, check)
+    converged = _accept(res, check) and boundary["verified"]
     message = str(res.message)
+    if not boundary["verified"]:
+        message += "; a point just inside the boundary has a lower deviance"
     if not converged and optimizer == "lbfgsb":
         # one polishing restart with Nelder-Mead from the L-BFGS-B point
         theta2, res2 = _minimise(f, theta, lower, "nelder-mead", maxiter)
         f2 = f(theta2)
         if f2 <= fx + 1e-10:
             theta, fx, res = theta2, f2, res2
+            theta, fx, res, boundary = verify_boundary(
+                f,
+                lambda z: _minimise(f, z, lower, "nelder-mead", maxiter),
+                theta,
+                fx,
+                res,
+                lower,
+                design.terms,
+            )
             check = _check(f, theta, fx, lower, grad)
-            converged = _accept(res, check)
+            converged = _accept(res, check) and boundary["verified"]
             message = "L-BFGS-B then Nelder-Mead: " + str(res.message)
+            if not boundary["verified"]:
+                message += "; a point just inside the boundary has a lower deviance"
     state = pls(theta)
     b = solver.modes(theta)
     sigma = float(np.sqrt(state.pwrss / (n - p if reml else n)))
@@ -399,6 +442,8 @@ def fit(
         "singular_terms": singular_terms,
         "theta_names": names,
         "nit": int(getattr(res, "nit", 0)),
+        "boundary_restarts": boundary["restarts"],
+        "boundary_improved": boundary["improved"],
         "seconds": time.perf_counter() - t0,
     }
     return EngineFit(

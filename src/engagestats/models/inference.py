@@ -75,12 +75,18 @@ class WaldInference(Protocol):
     """
 
     @property
-    def beta(self) -> np.ndarray: ...
+    def beta(self) -> np.ndarray:
+        """Fixed-effect estimates."""
+        ...
 
     @property
-    def vcov_beta(self) -> np.ndarray: ...
+    def vcov_beta(self) -> np.ndarray:
+        """Their covariance matrix."""
+        ...
 
-    def df(self, vec: np.ndarray) -> float: ...
+    def df(self, vec: np.ndarray) -> float:
+        """Denominator degrees of freedom of the contrast ``vec``."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ class LmmResult(FitAccessors, FixedEffectTests):
         return self.deviance + np.log(self.nobs) * self.n_params
 
     def refit_ml(self) -> LmmResult:
-        """This model refitted by maximum likelihood (itself if already ML)."""
+        """The same model refitted by maximum likelihood (itself if already ML)."""
         if not self.reml:
             return self
         return fit_design(self._fit.design, reml=False, engine=self.engine)

@@ -8,6 +8,8 @@
   time-varying predictor with outcome (:mod:`engagestats.plots.alliance`);
 - :func:`forest`, :func:`caterpillar`: fixed and random effects
   (:mod:`engagestats.plots.effects`);
+- :func:`progress_plot`, :func:`alarm_accuracy_plot`: routine outcome
+  monitoring (:mod:`engagestats.plots.monitoring`);
 - :func:`residual_diagnostics`, :func:`qq_plot`: model checks
   (:mod:`engagestats.plots.diagnostics`).
 
@@ -24,14 +26,17 @@ from .alliance import alliance_scatter, within_between_parts
 from .change import jacobson_truax_plot, outcome_bars
 from .diagnostics import qq_plot, residual_diagnostics
 from .effects import caterpillar, forest
+from .monitoring import alarm_accuracy_plot, progress_plot
 from .trajectories import spaghetti, trajectories
 
 __all__ = [
+    "alarm_accuracy_plot",
     "alliance_scatter",
     "caterpillar",
     "forest",
     "jacobson_truax_plot",
     "outcome_bars",
+    "progress_plot",
     "qq_plot",
     "residual_diagnostics",
     "spaghetti",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -147,7 +147,7 @@ def residual_diagnostics(
         flat = flat[:n]
     else:
         flat = axes_list(axes, n, what="residual_diagnostics")
-        fig = flat[0].figure
+        fig = cast(Figure, flat[0].figure)
     ax = flat[0]
     colour = colours(1)[0]
     ax.scatter(fitted, resid, s=10, color=colour, alpha=0.5, linewidths=0, gid="residuals")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -234,6 +234,7 @@ def caterpillar(
     """
     if not isinstance(ranef, pd.DataFrame) and callable(getattr(ranef, "ranef", None)):
         ranef = ranef.ranef(cond_sd=True)
+    ranef = cast(pd.DataFrame, ranef)
     require_columns(
         ranef, ["group", "level", "term", "estimate", "cond_sd"], table="ranef", role="plot"
     )

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 
 from .._validate import require_columns
-from ..errors import DataWarning
+from ..errors import DataValidationError, DataWarning
 from ..study import CLIENT, SESSION
 from ._model_common import colours, label, new_axes, numeric
 
@@ -181,7 +181,11 @@ def trajectories(
         present, otherwise ``"session"``.
     by : str, optional
         Grouping column, one line and band per level (categorical levels in
-        their order, other values in order of appearance).
+        their order, other values in order of appearance). When omitted and
+        several rows share a time, the one other column that tells them apart
+        is used (e.g. the ``by`` column of :meth:`OutcomeModel.trajectories`);
+        if none or several do, a :class:`~engagestats.DataValidationError`
+        asks for ``by`` (one line through all rows would zigzag).
     estimate, ci_low, ci_high : str
         Columns of the estimate and its confidence limits; ``ci_low=None``
         or ``ci_high=None`` draws no bands.
@@ -202,7 +206,8 @@ def trajectories(
     Raises
     ------
     DataValidationError
-        If a column is missing or not numeric.
+        If a column is missing or not numeric, or ``by`` is omitted and cannot
+        be inferred.
 
     Notes
     -----
@@ -224,8 +229,11 @@ def trajectories(
     """
     if time is None:
         time = "time" if isinstance(data, pd.DataFrame) and "time" in data.columns else "session"
-    bands = ci_low is not None and ci_high is not None
-    cols = [time, estimate] + ([ci_low, ci_high] if bands else []) + ([by] if by else [])
+    band_cols = [ci_low, ci_high] if ci_low is not None and ci_high is not None else []
+    bands = bool(band_cols)
+    if by is None:
+        by = _infer_by(data, time, [estimate, *band_cols])
+    cols: list[str] = [time, estimate, *band_cols] + ([by] if by else [])
     require_columns(data, cols, table="trajectories", role="plot")
     numeric(data, [c for c in cols if c != by], what="trajectories")
     ok = data[estimate].notna() & data[time].notna()
@@ -277,3 +285,28 @@ def trajectories(
     if by is not None:
         ax.legend(title=label(by), frameon=False)
     return ax
+
+
+def _infer_by(data: pd.DataFrame, time: str, used: list[str | None]) -> str | None:
+    """The grouping column when rows share a time value; None when every time is unique."""
+    if not isinstance(data, pd.DataFrame) or time not in data.columns:
+        return None  # require_columns reports it
+    if not data[time].dropna().duplicated().any():
+        return None
+    skip = {time, "se", *[c for c in used if c is not None]}
+    candidates = [
+        c for c in data.columns if c not in skip and not data[[c, time]].duplicated().any()
+    ]
+    if len(candidates) == 1:
+        return str(candidates[0])
+    found = (
+        "none of the other columns does"
+        if not candidates
+        else (f"several columns do ({', '.join(map(repr, candidates))})")
+    )
+    raise DataValidationError.for_argument(
+        "by",
+        None,
+        f"several rows share each {time} value, so the trajectories belong to groups, and "
+        f"{found}; name the grouping column with by=",
+    )

@@ -46,8 +46,11 @@ def _forest_figure(fixed: pd.DataFrame, title: str, **kwargs) -> plt.Figure:
 def _growth_section(
     res: AnalysisResult, key: str, title: str, by: str, label: str, *, model_table: bool
 ) -> Section:
-    """A growth-model section; ``model_table`` adds the adjusted model's full table and forest
-    plot (shared by the motivation, readiness and alliance questions, so shown once)."""
+    """A growth-model section of the report.
+
+    ``model_table`` adds the adjusted model's full table and forest plot (shared by the
+    motivation, readiness and alliance questions, so shown once).
+    """
     adjusted = res.model
     text = [
         "Scores are those of the scoring section above (one scoring policy for the whole report).",

@@ -16,6 +16,7 @@ from ..change import rates
 from ..change.talking_therapies import instrument_change, talking_therapies_outcomes
 from ..classify import readiness_stage
 from ..engagement import dropout_definition, engagement
+from ..errors import DataValidationError, EngageStatsError
 from ..plots import jacobson_truax_plot, outcome_bars
 from ..scoring import PRORATE_80, ScoringPolicy, scoring_summary
 from ..study import CLIENT, SESSION, THERAPIST, Study
@@ -47,8 +48,16 @@ class Context:
     study: Study
     scored: Study
     policy: ScoringPolicy
-    outcomes: pd.DataFrame
-    engagement: pd.DataFrame
+
+    @cached_property
+    def outcomes(self) -> pd.DataFrame:
+        """NHS Talking Therapies outcomes per client, computed on first use."""
+        return talking_therapies_outcomes(self.scored)
+
+    @cached_property
+    def engagement(self) -> pd.DataFrame:
+        """Engagement metrics per client, computed on first use."""
+        return engagement(self.scored)
 
     @cached_property
     def adjusted(self) -> OutcomeModel:
@@ -57,14 +66,31 @@ class Context:
 
     @classmethod
     def build(cls, study: Study, *, policy: ScoringPolicy = PRORATE_80) -> Context:
-        scored = policy.score(study)
-        return cls(
-            study=study,
-            scored=scored,
-            policy=policy,
-            outcomes=talking_therapies_outcomes(scored),
-            engagement=engagement(scored),
-        )
+        return cls(study=study, scored=policy.score(study), policy=policy)
+
+
+#: Section titles by key, for a section that could not be built.
+TITLES = {
+    "sample": "Sample description",
+    "scoring": "Scoring and reliability",
+    "change": "Clinical change (NHS Talking Therapies)",
+    "engagement": "Engagement and dropout",
+    "motivation": "Motivation and change",
+    "readiness": "Readiness for change",
+    "alliance": "Alliance within and between clients",
+    "dropout": "Dropout",
+}
+
+
+def skipped_section(build: Callable[[Context], Section], error: Exception) -> Section:
+    """The section a builder could not make from this study, saying why (never silently)."""
+    key = build.__name__.removesuffix("_section")
+    reason = " ".join(str(error).split("\n")[:3])
+    return Section(
+        key,
+        TITLES.get(key, key.replace("_", " ").capitalize()),
+        [f"Not reported: this study lacks what the section needs ({reason})."],
+    )
 
 
 def _pct(row: pd.Series) -> str:
@@ -110,9 +136,20 @@ def scoring_section(ctx: Context) -> Section:
     scored = ctx.scored
     summary = scoring_summary(scored)
     first = scored.sessions.sort_values([CLIENT, SESSION])
-    first = first.loc[first["attended"] == 1].groupby(CLIENT, sort=False).head(1)
-    parts = [reliability.report(first, name) for name in ("phq9", "gad7", "wai_sr")]
-    parts += [reliability.report(scored.clients, name) for name in ("urica", "srq")]
+    if "attended" in first.columns:
+        first = first.loc[first["attended"] == 1]
+    first = first.groupby(CLIENT, sort=False).head(1)
+    parts, missing = [], []
+    for table, names in ((first, ("phq9", "gad7", "wai_sr")), (scored.clients, ("urica", "srq"))):
+        for name in names:
+            try:
+                parts.append(reliability.report(table, name))
+            except EngageStatsError:
+                missing.append(name)
+    if not parts:
+        raise DataValidationError.for_file(
+            "study", "no questionnaire items to compute reliability from"
+        )
     rel = pd.concat(parts, ignore_index=True)
     n_unscored = int(summary["n_too_few"].sum())
     low = rel.loc[rel["alpha"].idxmin()]
@@ -124,6 +161,11 @@ def scoring_section(ctx: Context) -> Section:
         "Cronbach's alpha (first attended session for session measures) ranged from "
         f"{rel['alpha'].min():.2f} ({low['instrument']} {low['scale']}) "
         f"to {rel['alpha'].max():.2f}.",
+        *(
+            [f"Not computed (no item answers in this study): {', '.join(missing)}."]
+            if missing
+            else []
+        ),
     ]
     return Section(
         "scoring",
@@ -144,10 +186,14 @@ def change_section(ctx: Context) -> Section:
         [rates(out, outcome=m).assign(outcome=m) for m in metrics], ignore_index=True
     )
     overall = overall[["outcome", "n", "k", "rate", "ci_low", "ci_high", "n_missing"]]
-    by_mod = out.merge(ctx.study.clients[[CLIENT, THERAPIST]], on=CLIENT).merge(
-        ctx.study.therapists[[THERAPIST, "modality"]], on=THERAPIST
-    )
-    modality = rates(by_mod, outcome="reliable_recovery", by="modality", overall=False)
+    tables = {"rates": overall}
+    if "modality" in ctx.study.therapists.columns:
+        by_mod = out.merge(ctx.study.clients[[CLIENT, THERAPIST]], on=CLIENT).merge(
+            ctx.study.therapists[[THERAPIST, "modality"]], on=THERAPIST
+        )
+        tables["by_modality"] = rates(
+            by_mod, outcome="reliable_recovery", by="modality", overall=False
+        )
     rec = overall.set_index("outcome").loc["reliable_recovery"]
     kept = int(out["reason"].notna().sum())
     text = [
@@ -179,7 +225,7 @@ def change_section(ctx: Context) -> Section:
         "change",
         "Clinical change (NHS Talking Therapies)",
         text,
-        tables={"rates": overall, "by_modality": modality},
+        tables=tables,
         figures={"jacobson_truax_phq9": fig, "recovery_by_stage": fig2},
         captions={
             "rates": "Outcome rates with Wilson 95% CIs",
@@ -204,22 +250,31 @@ def engagement_section(ctx: Context) -> Section:
     desc = desc[["metric", "count", "mean", "std", "min", "50%", "max"]].rename(
         columns={"50%": "median"}
     )
-    joined = eng.merge(ctx.study.clients[[CLIENT, "format"]], on=CLIENT)
-    dropout = rates(joined, outcome="dropout", by="format")
-    overall = dropout.loc[dropout["group"] == "all"].iloc[0]
+    has_format = "format" in ctx.study.clients.columns
+    if has_format:
+        joined = eng.merge(ctx.study.clients[[CLIENT, "format"]], on=CLIENT)
+        dropout = rates(joined, outcome="dropout", by="format")
+        overall = dropout.loc[dropout["group"] == "all"].iloc[0]
+    else:
+        overall = rates(eng, outcome="dropout").iloc[0]
     text = [
         f"{_pct(overall)} clients dropped out ({dropout_definition()}); "
         f"mean attendance was {100 * eng['attendance_rate'].mean():.1f}% of offered sessions.",
     ]
-    lab = joined.assign(dropout=joined["dropout"].map({True: "dropped out", False: "completed"}))
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    outcome_bars(lab, outcome="dropout", by="format", ax=ax)
+    tables, figures = {"summary": desc}, {}
+    if has_format:
+        lab = joined.assign(
+            dropout=joined["dropout"].map({True: "dropped out", False: "completed"})
+        )
+        fig, ax = plt.subplots(figsize=(5.5, 4))
+        outcome_bars(lab, outcome="dropout", by="format", ax=ax)
+        tables["dropout_by_format"], figures["dropout_by_format"] = dropout, fig
     return Section(
         "engagement",
         "Engagement and dropout",
         text,
-        tables={"summary": desc, "dropout_by_format": dropout},
-        figures={"dropout_by_format": fig},
+        tables=tables,
+        figures=figures,
         captions={"summary": "Engagement per client", "dropout_by_format": "Dropout by format"},
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, cast
 
 import pandas as pd
 
@@ -234,7 +234,7 @@ def ensure_scores(
         return score(data, list(todo.values()))  # type: ignore[return-value]
     out = data
     for stem, inst in todo.items():
-        scored = score(data, inst)
+        scored = cast(pd.DataFrame, score(data, inst))
         wanted = [c for c in missing if _stem(c, blocks) == stem and c in scored.columns]
         out = out.assign(**{c: scored[c].to_numpy(dtype=float) for c in wanted})
     return out  # type: ignore[return-value]

@@ -144,7 +144,7 @@ def _score_frame(
     scores: dict[str, np.ndarray] = {}
     prorated = np.zeros(n, dtype=bool)
     summary = []
-    for sub, items in inst.subscales.items():
+    for sub, items in inst._subscales.items():
         idx = [pos[i] for i in items]
         k = len(idx)
         n_ans = np.zeros(n, dtype=np.int64)
@@ -154,7 +154,7 @@ def _score_frame(
             total += filled[:, j]
         ok = n_ans >= inst.min_required[sub]
         part = ok & (n_ans < k)
-        if inst.aggregate[sub] == "mean":
+        if inst._aggregates[sub] == "mean":
             val = total / np.where(ok, n_ans, 1)
         elif part.any():
             val = np.where(part, total / np.where(ok, n_ans, 1) * k, total)
