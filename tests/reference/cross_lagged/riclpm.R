@@ -1,0 +1,49 @@
+# Reference for engagestats.cross_lagged: the random-intercept cross-lagged panel model
+# (Hamaker, Kuiper & Grasman 2015; lavaan syntax of Mulder & Hamaker 2021) fitted by lavaan
+# with full-information ML on panel.csv (wide by session number; a session absent from the
+# file is missing at that occasion). Time-invariant lagged paths and innovation (co)variances,
+# free occasion means, observed information (Hessian) for the SEs.
+#
+#   Rscript tests/reference/cross_lagged/riclpm.R   (writes estimates.csv, fit.json)
+suppressPackageStartupMessages(library(lavaan))
+here <- dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE)))
+long <- read.csv(file.path(here, "panel.csv"))
+T <- 6
+wide <- data.frame(client_id = unique(long$client_id))
+for (t in 1:T) {
+  s <- long[long$session == t, ]
+  wide[[paste0("x", t)]] <- s$wai_sr_sum[match(wide$client_id, s$client_id)]
+  wide[[paste0("y", t)]] <- s$phq9_total[match(wide$client_id, s$client_id)]
+}
+xs <- paste0("x", 1:T); ys <- paste0("y", 1:T)
+m <- c(
+  paste("RIx =~", paste0("1*", xs, collapse = " + ")),
+  paste("RIy =~", paste0("1*", ys, collapse = " + ")),
+  paste0("wx", 1:T, " =~ 1*", xs), paste0("wy", 1:T, " =~ 1*", ys),
+  paste0(xs, " ~~ 0*", xs), paste0(ys, " ~~ 0*", ys),
+  paste0("wx", 2:T, " ~ a*wx", 1:(T - 1), " + b*wy", 1:(T - 1)),
+  paste0("wy", 2:T, " ~ d*wx", 1:(T - 1), " + c*wy", 1:(T - 1)),
+  "wx1 ~~ wx1", "wy1 ~~ wy1", "wx1 ~~ wy1",
+  paste0("wx", 2:T, " ~~ vx*wx", 2:T), paste0("wy", 2:T, " ~~ vy*wy", 2:T),
+  paste0("wx", 2:T, " ~~ cxy*wy", 2:T),
+  "RIx ~~ RIx", "RIy ~~ RIy", "RIx ~~ RIy",
+  "RIx ~~ 0*wx1", "RIx ~~ 0*wy1", "RIy ~~ 0*wx1", "RIy ~~ 0*wy1"
+)
+fit <- lavaan(paste(m, collapse = "\n"), data = wide[, c(rbind(xs, ys))],
+              missing = "ml", meanstructure = TRUE, int.ov.free = TRUE, int.lv.free = FALSE,
+              information = "observed", observed.information = "hessian")
+pe <- parameterEstimates(fit)
+pe <- pe[!(pe$op %in% c("=~")) & !(pe$op == "~~" & pe$lhs == pe$rhs & pe$se == 0), ]
+pe <- pe[pe$se > 0, ]
+# one row per distinct free parameter (equal-labelled ones are identical)
+key <- ifelse(pe$label != "", pe$label, paste(pe$lhs, pe$op, pe$rhs))
+pe <- pe[!duplicated(key), ]
+pe$key <- key[!duplicated(key)]
+write.csv(pe[, c("key", "lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci.lower", "ci.upper")],
+          file.path(here, "estimates.csv"), row.names = FALSE)
+info <- sprintf('{"logl": %.10f, "npar": %d, "n": %d, "lavaan": "%s", "call": "%s"}',
+                as.numeric(logLik(fit)), as.integer(fitMeasures(fit, "npar")), lavInspect(fit, "nobs"),
+                as.character(packageVersion("lavaan")),
+                "lavaan(model, data = wide, missing = 'ml', meanstructure = TRUE, int.ov.free = TRUE, int.lv.free = FALSE, information = 'observed', observed.information = 'hessian')")
+writeLines(info, file.path(here, "fit.json"))
+print(pe[1:12, c("key", "est", "se")])
