@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._panel import PRORATION
 from .client_outcomes import BinaryModel, binary_model, client_table
+from .cross_lagged import CrossLaggedResult, cross_lagged
 from .endtoend import (
     AnalysisResult,
     analyse_alliance,
@@ -26,6 +27,7 @@ __all__ = [
     "PRORATION",
     "AnalysisResult",
     "BinaryModel",
+    "CrossLaggedResult",
     "OutcomeModel",
     "analyse_alliance",
     "analyse_dropout",
@@ -33,6 +35,7 @@ __all__ = [
     "analyse_readiness",
     "binary_model",
     "client_table",
+    "cross_lagged",
     "expected_change",
     "growth_formula",
     "growth_model",

@@ -213,6 +213,4 @@ def fit_riclpm(z: np.ndarray, *, tol: float = 1e-9, max_newton: int = 20) -> Ric
     except np.linalg.LinAlgError:
         cov = np.full_like(hess, np.nan)
     message = "converged" if converged else f"not converged ({res.message})"
-    return RiclpmFit(
-        theta, cov, -obj.nll(theta), bool(converged), n_iter, message, len(obj.pats)
-    )
+    return RiclpmFit(theta, cov, -obj.nll(theta), bool(converged), n_iter, message, len(obj.pats))

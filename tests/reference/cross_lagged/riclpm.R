@@ -4,16 +4,25 @@
 # file is missing at that occasion). Time-invariant lagged paths and innovation (co)variances,
 # free occasion means, observed information (Hessian) for the SEs.
 #
-#   Rscript tests/reference/cross_lagged/riclpm.R   (writes estimates.csv, fit.json)
+# Fitted twice: occasion = session number (estimates.csv, fit.json) and occasion = the
+# client's k-th session in the file (estimates_attended.csv, fit_attended.json).
+#
+#   Rscript tests/reference/cross_lagged/riclpm.R
 suppressPackageStartupMessages(library(lavaan))
 here <- dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE)))
 long <- read.csv(file.path(here, "panel.csv"))
 T <- 6
-wide <- data.frame(client_id = unique(long$client_id))
-for (t in 1:T) {
-  s <- long[long$session == t, ]
-  wide[[paste0("x", t)]] <- s$wai_sr_sum[match(wide$client_id, s$client_id)]
-  wide[[paste0("y", t)]] <- s$phq9_total[match(wide$client_id, s$client_id)]
+# occasion = "attended": the client's k-th row with a value (rows are sorted by session)
+long <- long[order(long$client_id, long$session), ]
+long$attended <- ave(long$session, long$client_id, FUN = seq_along)
+to_wide <- function(occ) {
+  wide <- data.frame(client_id = unique(long$client_id))
+  for (t in 1:T) {
+    s <- long[long[[occ]] == t, ]
+    wide[[paste0("x", t)]] <- s$wai_sr_sum[match(wide$client_id, s$client_id)]
+    wide[[paste0("y", t)]] <- s$phq9_total[match(wide$client_id, s$client_id)]
+  }
+  wide
 }
 xs <- paste0("x", 1:T); ys <- paste0("y", 1:T)
 m <- c(
@@ -29,6 +38,9 @@ m <- c(
   "RIx ~~ RIx", "RIy ~~ RIy", "RIx ~~ RIy",
   "RIx ~~ 0*wx1", "RIx ~~ 0*wy1", "RIy ~~ 0*wx1", "RIy ~~ 0*wy1"
 )
+for (occ in c("session", "attended")) {
+wide <- to_wide(occ)
+suffix <- if (occ == "session") "" else "_attended"
 fit <- lavaan(paste(m, collapse = "\n"), data = wide[, c(rbind(xs, ys))],
               missing = "ml", meanstructure = TRUE, int.ov.free = TRUE, int.lv.free = FALSE,
               information = "observed", observed.information = "hessian")
@@ -36,14 +48,15 @@ pe <- parameterEstimates(fit)
 pe <- pe[!(pe$op %in% c("=~")) & !(pe$op == "~~" & pe$lhs == pe$rhs & pe$se == 0), ]
 pe <- pe[pe$se > 0, ]
 # one row per distinct free parameter (equal-labelled ones are identical)
-key <- ifelse(pe$label != "", pe$label, paste(pe$lhs, pe$op, pe$rhs))
+key <- trimws(ifelse(pe$label != "", pe$label, paste(pe$lhs, pe$op, pe$rhs)))
 pe <- pe[!duplicated(key), ]
 pe$key <- key[!duplicated(key)]
 write.csv(pe[, c("key", "lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci.lower", "ci.upper")],
-          file.path(here, "estimates.csv"), row.names = FALSE)
+          file.path(here, paste0("estimates", suffix, ".csv")), row.names = FALSE)
 info <- sprintf('{"logl": %.10f, "npar": %d, "n": %d, "lavaan": "%s", "call": "%s"}',
                 as.numeric(logLik(fit)), as.integer(fitMeasures(fit, "npar")), lavInspect(fit, "nobs"),
                 as.character(packageVersion("lavaan")),
                 "lavaan(model, data = wide, missing = 'ml', meanstructure = TRUE, int.ov.free = TRUE, int.lv.free = FALSE, information = 'observed', observed.information = 'hessian')")
-writeLines(info, file.path(here, "fit.json"))
+writeLines(info, file.path(here, paste0("fit", suffix, ".json")))
 print(pe[1:12, c("key", "est", "se")])
+}
