@@ -290,7 +290,13 @@ def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.D
         tmp = prep.lag(tmp, "_y", client=spec.client, session="_t", k=1, suffix="_l")
         raw = tmp["_y_l"]
         if spec.prior_outcome == "within":
-            raw = raw - y.groupby(frame[spec.client]).transform("mean")
+            if spec.detrend:  # the previous residual from the client's own outcome line
+                res = prep.person_residuals(y, frame["time"], frame[spec.client])
+                tmp["_r"] = res.to_numpy()
+                raw = prep.lag(tmp, "_r", client=spec.client, session="_t", k=1, suffix="_l")
+                raw = raw["_r_l"]
+            else:
+                raw = raw - y.groupby(frame[spec.client]).transform("mean")
         if fit:
             spec.kinds[prior] = "continuous"
             spec.centres[prior] = float(raw.mean()) if spec.prior_outcome == "lagged" else 0.0
