@@ -20,13 +20,15 @@ def panel() -> pd.DataFrame:
     return pd.read_csv(REF / "panel.csv")
 
 
-@pytest.mark.parametrize("occasion", ["session", "attended"])
-def test_matches_lavaan(panel, occasion):
+@pytest.mark.parametrize(
+    ("occasion", "trends", "suffix"),
+    [("session", False, ""), ("attended", False, "_attended"), ("session", True, "_trends")],
+)
+def test_matches_lavaan(panel, occasion, trends, suffix):
     # lavaan(model, data = wide, missing = "ml", information = "observed") in riclpm.R
-    suffix = "" if occasion == "session" else "_attended"
     ref = pd.read_csv(REF / f"estimates{suffix}.csv").set_index("key")
     info = json.loads((REF / f"fit{suffix}.json").read_text())
-    m = cross_lagged(panel, occasion=occasion, waves=6)
+    m = cross_lagged(panel, occasion=occasion, waves=6, trends=trends)
     got = m.parameters.set_index("lavaan")
     assert m.n_params == info["npar"] == len(ref)
     assert m.n_clients == info["n"]

@@ -9,7 +9,9 @@ observed at occasions ``t = 1..T`` (wide data, ``NaN`` where a value is missing)
 
 with free occasion means, ``Var(RI_x, RI_y)`` and ``Var(wx_1, wy_1)`` free 2x2 matrices
 (uncorrelated with each other), time-invariant lagged paths ``a, b, c, d`` and innovation
-(co)variances ``Var(ux_t, uy_t) = Psi``. This is lavaan's parameterisation (the
+(co)variances ``Var(ux_t, uy_t) = Psi``. With trends, random slopes ``RS_x, RS_y``
+loading ``t - 1`` join the random intercepts (a free 4x4 covariance matrix; the latent
+curve model with structured residuals). This is lavaan's parameterisation (the
 ``riclpm.R`` reference), so estimates and observed-information SEs are comparable one to
 one.
 
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-__all__ = ["STRUCTURAL", "RiclpmFit", "fit_riclpm", "implied_cov"]
+__all__ = ["STRUCTURAL", "TRENDS", "RiclpmFit", "fit_riclpm", "implied_cov"]
 
 #: Names of the structural (covariance) parameters, in the order of ``theta[2T:]``.
 STRUCTURAL = (
@@ -45,6 +47,17 @@ STRUCTURAL = (
     "cl_x_to_y",  # d: wx_{t-1} -> wy_t
     "ar_y",  # c: wy_{t-1} -> wy_t
 )
+#: Extra structural parameters of the model with person-specific linear trends (random
+#: slopes RS_x, RS_y loading t - 1 on occasion t), after :data:`STRUCTURAL`.
+TRENDS = (
+    "rs_var_x",
+    "rs_var_y",
+    "rs_cov",
+    "ri_x_rs_x",
+    "ri_x_rs_y",
+    "ri_y_rs_x",
+    "ri_y_rs_y",
+)
 _LOG2PI = np.log(2.0 * np.pi)
 
 
@@ -53,9 +66,13 @@ def _sym(v: float, w: float, c: float, dtype: type) -> np.ndarray:
 
 
 def implied_cov(struct: np.ndarray, n_waves: int) -> np.ndarray:
-    """Implied covariance of ``(x_1, y_1, ..., x_T, y_T)`` (works for complex ``struct``)."""
+    """Implied covariance of ``(x_1, y_1, ..., x_T, y_T)`` (works for complex ``struct``).
+
+    ``len(struct)`` is 13 (:data:`STRUCTURAL`) or 20 (with the :data:`TRENDS` ones).
+    """
     dt = struct.dtype
-    ri = _sym(struct[0], struct[1], struct[2], dt)
+    trends = len(struct) > len(STRUCTURAL)
+    ri = np.zeros((2, 2), dtype=dt)  # the between part is added below
     v1 = _sym(struct[3], struct[4], struct[5], dt)
     psi = _sym(struct[6], struct[7], struct[8], dt)
     b = np.array([[struct[9], struct[10]], [struct[11], struct[12]]], dtype=dt)
@@ -70,7 +87,19 @@ def implied_cov(struct: np.ndarray, n_waves: int) -> np.ndarray:
             sigma[2 * s : 2 * s + 2, 2 * t : 2 * t + 2] = ri + block
             sigma[2 * t : 2 * t + 2, 2 * s : 2 * s + 2] = (ri + block).T
             block = b @ block
-    return sigma
+    if trends:
+        (rvx, rvy, rc), (svx, svy, sc, xsx, xsy, ysx, ysy) = struct[:3], struct[13:20]
+        phi = np.array(
+            [[rvx, rc, xsx, xsy], [rc, rvy, ysx, ysy], [xsx, ysx, svx, sc], [xsy, ysy, sc, svy]],
+            dtype=dt,
+        )
+    else:
+        phi = _sym(struct[0], struct[1], struct[2], dt)
+    lam = np.zeros((2 * n_waves, len(phi)))
+    lam[0::2, 0] = lam[1::2, 1] = 1.0
+    if trends:
+        lam[0::2, 2] = lam[1::2, 3] = np.arange(n_waves)
+    return sigma + lam @ phi @ lam.T
 
 
 @dataclass
@@ -169,18 +198,24 @@ class RiclpmFit:
     n_patterns: int
 
 
-def _start(z: np.ndarray) -> np.ndarray:
+def _start(z: np.ndarray, trends: bool) -> np.ndarray:
     mu = np.nanmean(z, axis=0)
     vx = float(np.nanmean(np.nanvar(z[:, 0::2], axis=0)))
     vy = float(np.nanmean(np.nanvar(z[:, 1::2], axis=0)))
     struct = [0.5 * vx, 0.5 * vy, 0.0, 0.5 * vx, 0.5 * vy, 0.0, 0.4 * vx, 0.4 * vy, 0.0]
-    return np.concatenate([mu, struct, [0.2, 0.0, 0.0, 0.2]])
+    extra = [0.01 * vx, 0.01 * vy, 0.0, 0.0, 0.0, 0.0, 0.0] if trends else []
+    return np.concatenate([mu, struct, [0.2, 0.0, 0.0, 0.2], extra])
 
 
-def fit_riclpm(z: np.ndarray, *, tol: float = 1e-9, max_newton: int = 20) -> RiclpmFit:
-    """ML fit of the RI-CLPM to wide data ``z`` (clients x (x_1, y_1, ..., x_T, y_T))."""
+def fit_riclpm(
+    z: np.ndarray, *, trends: bool = False, tol: float = 1e-9, max_newton: int = 20
+) -> RiclpmFit:
+    """ML fit of the RI-CLPM to wide data ``z`` (clients x (x_1, y_1, ..., x_T, y_T)).
+
+    ``trends=True`` adds random linear slopes (:data:`TRENDS`).
+    """
     obj = _Objective(z)
-    theta0 = _start(z)
+    theta0 = _start(z, trends)
     res = optimize.minimize(
         obj.nll, theta0, jac=obj.grad, method="BFGS", options={"gtol": 1e-6, "maxiter": 2000}
     )

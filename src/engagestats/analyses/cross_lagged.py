@@ -16,7 +16,7 @@ from .._validate import check_choice, check_level, check_positive_int
 from ..errors import ConvergenceWarning, ModelSpecError
 from ..study import CLIENT, SESSION, Study
 from ._cross_lagged_data import wide_panel
-from ._cross_lagged_ml import STRUCTURAL, fit_riclpm
+from ._cross_lagged_ml import STRUCTURAL, TRENDS, fit_riclpm
 from ._panel import named_terms
 
 __all__ = ["CrossLaggedResult", "cross_lagged"]
@@ -77,8 +77,9 @@ class CrossLaggedResult:
             sig = "" if r.p < 1 - self.level else "not "
             out.append(
                 f"When a client's {src} is 1 point above the client's own typical level at "
-                f"one occasion, their {dst} at the next occasion is {r.estimate:+.3f} points "
-                f"from their own typical level, holding the previous {dst} constant "
+                f"one occasion, their {dst} at the next occasion is on average "
+                f"{abs(r.estimate):.3f} points {'higher' if r.estimate > 0 else 'lower'} "
+                f"relative to their own typical level, at the same previous {dst} "
                 f"({self.level:.0%} CI {r.ci_low:.3f} to {r.ci_high:.3f}; {sig}statistically "
                 f"significant at {1 - self.level:.2g}). This is a within-person association "
                 "over time, not proof of cause."
@@ -126,6 +127,7 @@ def cross_lagged(
     client: str = CLIENT,
     occasion: Literal["session", "attended"] = "session",
     waves: int | None = None,
+    trends: bool = False,
     level: float = 0.95,
 ) -> CrossLaggedResult:
     """Fit the random-intercept cross-lagged panel model of alliance and outcome.
@@ -159,6 +161,13 @@ def cross_lagged(
         Number of occasions analysed. By default, up to the last occasion before the
         first at which fewer than 10 clients have a value; later rows are counted in
         ``exclusions``.
+    trends : bool, default False
+        Add person-specific linear trends in both measures (random slopes, loading
+        ``t - 1`` at occasion ``t``, correlated with each other and the random
+        intercepts): the latent curve model with structured residuals (Curran et al.
+        2014). Use it when clients' alliance and symptom trends may co-vary; the
+        lagged paths are then on deviations from each client's own lines. It needs
+        more occasions (say 5 or more) to be well identified.
     level : float, default 0.95
         Confidence level of the Wald intervals.
 
@@ -216,13 +225,20 @@ def cross_lagged(
     Estimation is full-information maximum likelihood (missing values at random given
     the observed ones; every client with at least one value contributes), with SEs from
     the observed information (the Hessian), Wald :math:`z` tests and intervals, as
-    lavaan with ``missing = "ml"``, ``information = "observed"``. Person-specific
-    linear trends are not modelled (only the average trajectory, in :math:`\\mu_t`).
+    lavaan with ``missing = "ml"``, ``information = "observed"``. Without
+    ``trends``, person-specific trends are not modelled (only the average trajectory,
+    in :math:`\\mu_t`); with it, :math:`x_{ti}` and :math:`y_{ti}` also have
+    :math:`(t - 1)\\,\\kappa^s_i` and :math:`(t - 1)\\,\\omega^s_i`.
 
     References
     ----------
     Hamaker, E. L., Kuiper, R. M., & Grasman, R. P. P. P. (2015). A critique of the
     cross-lagged panel model. *Psychological Methods, 20*(1), 102-116.
+
+    Curran, P. J., Howard, A. L., Bainter, S. A., Lane, S. T., & McGinley, J. S.
+    (2014). The separation of between-person and within-person components of
+    individual change over time: A latent curve model with structured residuals.
+    *Journal of Consulting and Clinical Psychology, 82*(5), 879-894.
 
     Mulder, J. D., & Hamaker, E. L. (2021). Three extensions of the random intercept
     cross-lagged panel model. *Structural Equation Modeling, 28*(4), 638-648.
@@ -257,7 +273,7 @@ def cross_lagged(
         occasion=occasion,
         waves=waves,
     )
-    fit = fit_riclpm(z)
+    fit = fit_riclpm(z, trends=bool(trends))
     se = np.sqrt(np.diag(fit.cov))
     if not fit.converged or not np.isfinite(se).all():
         warnings.warn(
@@ -270,8 +286,8 @@ def cross_lagged(
     zval = fit.theta / se
     table = pd.DataFrame(
         {
-            "parameter": _names(n_waves, x_name, outcome),
-            "lavaan": _lavaan_names(n_waves),
+            "parameter": _names(n_waves, x_name, outcome, trends),
+            "lavaan": _lavaan_names(n_waves, trends),
             "estimate": fit.theta,
             "se": se,
             "z": zval,
@@ -301,7 +317,7 @@ def cross_lagged(
     )
 
 
-def _names(n_waves: int, x: str, y: str) -> list[str]:
+def _names(n_waves: int, x: str, y: str, trends: bool) -> list[str]:
     means = [f"mean {v} occasion {t}" for t in range(1, n_waves + 1) for v in (x, y)]
     struct = {
         "ri_var_x": f"random intercept variance {x}",
@@ -317,14 +333,24 @@ def _names(n_waves: int, x: str, y: str) -> list[str]:
         "cl_y_to_x": f"{y} -> {x}",
         "cl_x_to_y": f"{x} -> {y}",
         "ar_y": f"{y} -> {y}",
+        "rs_var_x": f"random slope variance {x}",
+        "rs_var_y": f"random slope variance {y}",
+        "rs_cov": "random slope covariance",
+        "ri_x_rs_x": f"covariance random intercept {x}, random slope {x}",
+        "ri_x_rs_y": f"covariance random intercept {x}, random slope {y}",
+        "ri_y_rs_x": f"covariance random intercept {y}, random slope {x}",
+        "ri_y_rs_y": f"covariance random intercept {y}, random slope {y}",
     }
-    return means + [struct[k] for k in STRUCTURAL]
+    return means + [struct[k] for k in (*STRUCTURAL, *(TRENDS if trends else ()))]
 
 
-def _lavaan_names(n_waves: int) -> list[str]:
+def _lavaan_names(n_waves: int, trends: bool) -> list[str]:
     means = [f"{v}{t} ~1" for t in range(1, n_waves + 1) for v in ("x", "y")]
     struct = ["RIx ~~ RIx", "RIy ~~ RIy", "RIx ~~ RIy", "wx1 ~~ wx1", "wy1 ~~ wy1"]
     struct += ["wx1 ~~ wy1", "vx", "vy", "cxy", "a", "b", "d", "c"]
+    if trends:
+        struct += ["RSx ~~ RSx", "RSy ~~ RSy", "RSx ~~ RSy", "RIx ~~ RSx", "RIx ~~ RSy"]
+        struct += ["RIy ~~ RSx", "RIy ~~ RSy"]
     return means + struct
 
 

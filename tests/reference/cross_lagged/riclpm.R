@@ -5,7 +5,8 @@
 # free occasion means, observed information (Hessian) for the SEs.
 #
 # Fitted twice: occasion = session number (estimates.csv, fit.json) and occasion = the
-# client's k-th session in the file (estimates_attended.csv, fit_attended.json).
+# client's k-th session in the file (estimates_attended.csv, fit_attended.json), and with
+# random slopes by session number (estimates_trends.csv, fit_trends.json).
 #
 #   Rscript tests/reference/cross_lagged/riclpm.R
 suppressPackageStartupMessages(library(lavaan))
@@ -38,10 +39,20 @@ m <- c(
   "RIx ~~ RIx", "RIy ~~ RIy", "RIx ~~ RIy",
   "RIx ~~ 0*wx1", "RIx ~~ 0*wy1", "RIy ~~ 0*wx1", "RIy ~~ 0*wy1"
 )
-for (occ in c("session", "attended")) {
-wide <- to_wide(occ)
-suffix <- if (occ == "session") "" else "_attended"
-fit <- lavaan(paste(m, collapse = "\n"), data = wide[, c(rbind(xs, ys))],
+# trends = TRUE: person-specific linear trends (random slopes loading t - 1), the latent
+# curve model with structured residuals (Curran et al. 2014)
+m_trends <- c(m,
+  paste("RSx =~", paste0(0:(T - 1), "*", xs, collapse = " + ")),
+  paste("RSy =~", paste0(0:(T - 1), "*", ys, collapse = " + ")),
+  "RSx ~~ RSx", "RSy ~~ RSy", "RSx ~~ RSy",
+  "RIx ~~ RSx", "RIx ~~ RSy", "RIy ~~ RSx", "RIy ~~ RSy",
+  "RSx ~~ 0*wx1", "RSx ~~ 0*wy1", "RSy ~~ 0*wx1", "RSy ~~ 0*wy1"
+)
+for (occ in c("session", "attended", "trends")) {
+wide <- to_wide(if (occ == "trends") "session" else occ)
+suffix <- if (occ == "session") "" else paste0("_", occ)
+model <- if (occ == "trends") m_trends else m
+fit <- lavaan(paste(model, collapse = "\n"), data = wide[, c(rbind(xs, ys))],
               missing = "ml", meanstructure = TRUE, int.ov.free = TRUE, int.lv.free = FALSE,
               information = "observed", observed.information = "hessian")
 pe <- parameterEstimates(fit)
