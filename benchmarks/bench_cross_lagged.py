@@ -48,7 +48,7 @@ SCENARIOS = {
 }
 
 
-def validity(reps: int, n_clients: int, sessions: int, cl_reps: int) -> None:
+def validity(reps: int, n_clients: int, sessions: int, cl_reps: int, growth: bool = True) -> None:
     import sys
     import warnings
     from pathlib import Path
@@ -64,23 +64,29 @@ def validity(reps: int, n_clients: int, sessions: int, cl_reps: int) -> None:
     rows = []
     for sc, sc_kw in SCENARIOS.items():
         truth = sc_kw.get("effect", 0.0)
-        est: dict[str, list[tuple[float, float, float]]] = {k: [] for k in GROWTH_OPTIONS}
+        options = GROWTH_OPTIONS if growth else {}
+        est: dict[str, list[tuple[float, float, float]]] = {k: [] for k in options}
         est["cross_lagged (RI-CLPM)"] = []
+        est["cross_lagged trends=True (LCM-SR)"] = []
         for r in range(reps):
             data = process_panel(
                 np.random.default_rng(10_000 + r), n_clients=n_clients, n_sessions=sessions, **sc_kw
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                for name, kw in GROWTH_OPTIONS.items():
+                for name, kw in options.items():
                     m = growth_model(
                         data, time_varying={"alliance": "wai_sr_sum"}, therapist=None, **kw
                     )
                     f = m.fit.fixed.loc["alliance_within_lag"]
                     est[name].append((f["estimate"], f["ci_low"], f["ci_high"]))
                 if r < cl_reps:
-                    p = es.cross_lagged(data, waves=sessions).paths.iloc[0]
-                    est["cross_lagged (RI-CLPM)"].append((p["estimate"], p["ci_low"], p["ci_high"]))
+                    for name, tr in [
+                        ("cross_lagged (RI-CLPM)", False),
+                        ("cross_lagged trends=True (LCM-SR)", True),
+                    ]:
+                        p = es.cross_lagged(data, waves=sessions, trends=tr).paths.iloc[0]
+                        est[name].append((p["estimate"], p["ci_low"], p["ci_high"]))
         for name, vals in est.items():
             a = np.array(vals)
             cover = (a[:, 1] <= truth) & (truth <= a[:, 2])
@@ -108,10 +114,11 @@ def main() -> None:
     ap.add_argument("--cl-reps", type=int, default=None)
     ap.add_argument("--n-clients", type=int, default=100)
     ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--skip-growth", action="store_true", help="only cross_lagged")
     args = ap.parse_args()
     if args.validity:
         cl = args.validity if args.cl_reps is None else args.cl_reps
-        validity(args.validity, args.n_clients, args.sessions, cl)
+        validity(args.validity, args.n_clients, args.sessions, cl, not args.skip_growth)
         return
     sample = es.load_sample()
     timed("sample, waves=8", sample, args.repeat, waves=8)
