@@ -50,6 +50,7 @@ API_MODULES = [
     "simulate",
     "analyses.power",
     "analyses.monitoring",
+    "analyses.cross_lagged",
     "datasets",
 ]
 

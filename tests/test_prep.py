@@ -139,3 +139,27 @@ def test_time_code_numeric_center_of_any_numeric_type():
     df = pd.DataFrame({"client_id": ["a", "a"], "session": [1, 2]})
     assert time_code(df, center=np.int64(1))["time"].tolist() == [-1, 0]
     assert time_code(df, center=0.5)["time"].tolist() == [-0.5, 0.5]
+
+
+def test_within_between_detrend_matches_per_client_polyfit():
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame(
+        {
+            "client_id": np.repeat(["a", "b", "c"], 6),
+            "session": np.tile(np.arange(1, 7), 3),
+            "wai": rng.normal(size=18) + np.repeat([0.5, -1.0, 0.0], 6) * np.tile(range(6), 3),
+        }
+    )
+    df.loc[[2, 13, 14, 15, 16], "wai"] = np.nan  # client c keeps 2 values
+    out = within_between(df, "wai", detrend="session")
+    for cid in ("a", "b"):
+        d = df[(df["client_id"] == cid) & df["wai"].notna()]
+        fit = np.polyval(np.polyfit(d["session"], d["wai"], 1), d["session"])
+        np.testing.assert_allclose(out.loc[d.index, "wai_within"], d["wai"] - fit, atol=1e-12)
+    c = out[out["client_id"] == "c"]
+    assert (c.loc[c["wai"].notna(), "wai_within"] == 0).all()
+    assert out.loc[df["wai"].isna(), "wai_within"].isna().all()
+    # the between part is still the person mean
+    np.testing.assert_allclose(out["wai_between"], within_between(df, "wai")["wai_between"])
+    with pytest.raises(es.DataValidationError):
+        within_between(df, "wai", detrend="week")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ._panel import PRORATION
 from .client_outcomes import BinaryModel, binary_model, client_table
+from .cross_lagged import CrossLaggedResult, cross_lagged
 from .endtoend import (
     AnalysisResult,
     analyse_alliance,
@@ -36,6 +37,7 @@ __all__ = [
     "PRORATION",
     "AnalysisResult",
     "BinaryModel",
+    "CrossLaggedResult",
     "ExpectedRecovery",
     "MonitoringAccuracy",
     "OutcomeModel",
@@ -45,6 +47,7 @@ __all__ = [
     "analyse_readiness",
     "binary_model",
     "client_table",
+    "cross_lagged",
     "expected_change",
     "expected_recovery",
     "first_alarms",

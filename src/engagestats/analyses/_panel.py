@@ -153,6 +153,10 @@ class PanelSpec:
     lag: int
     first_lag: str
     time_method: str
+    prior_outcome: str = "none"  # none / lagged / within: the outcome at the previous session
+    detrend: bool = False  # within parts: residuals from the client's own line in time
+    between: str = "mean"  # between parts: client mean over all sessions, or "early"
+    early_sessions: int = 3  # with between="early": the client's first k sessions
     kinds: dict[str, str] = field(default_factory=dict)  # term -> continuous/categorical
     centres: dict[str, float] = field(default_factory=dict)  # term -> subtracted constant
     sds: dict[str, float] = field(default_factory=dict)  # term -> SD over clients (model scale)
@@ -163,6 +167,18 @@ class PanelSpec:
         if self.lag == 0:
             return f"{name}_within"
         return f"{name}_within_lag" if self.lag == 1 else f"{name}_within_lag{self.lag}"
+
+    @property
+    def prior_name(self) -> str | None:
+        """The prior-outcome term (``<outcome>_prior``, ``<outcome>_prior_within``) or None."""
+        if self.prior_outcome == "none":
+            return None
+        return f"{self.outcome}_prior" + ("_within" if self.prior_outcome == "within" else "")
+
+    @property
+    def extra_terms(self) -> list[str]:
+        """Main-effect terms beyond the predictors' (the prior outcome), set to 0 in new data."""
+        return [self.prior_name] if self.prior_name else []
 
 
 def prepare(
@@ -228,19 +244,30 @@ def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.D
             spec.centres[name] = float(per_client.mean()) if spec.center else 0.0
             spec.sds[name] = float(per_client.std(ddof=1))
         frame[name] = np.nan  # placed here; coded by _code_terms
+    if spec.between == "early":
+        early = frame.groupby(spec.client)["time"].rank(method="first") <= spec.early_sessions
     for name, col in spec.time_varying.items():
         values = frame[col].astype(float)
         person_mean = values.groupby(frame[spec.client]).transform("mean")
         between = f"{name}_between"
+        if spec.between == "early":  # mean over the client's first k sessions
+            level = values.where(early.to_numpy())
+            between_mean = level.groupby(frame[spec.client]).transform("mean")
+        else:
+            level, between_mean = values, person_mean
         if fit:
-            means = values.groupby(frame[spec.client]).mean()
+            means = level.groupby(frame[spec.client]).mean()
             spec.kinds[between] = "continuous"
             spec.centres[between] = float(means.mean()) if spec.center else 0.0
             spec.sds[between] = float(means.std(ddof=1))
         frame[between] = np.nan  # placed here; coded by _code_terms
-        frame[f"_{between}_mean"] = person_mean
+        frame[f"_{between}_mean"] = between_mean
         within = spec.within_name(name)
-        dev = (values - person_mean).rename(within)
+        if spec.detrend:
+            dev = prep.person_residuals(values, frame["time"], frame[spec.client])
+        else:
+            dev = values - person_mean
+        dev = dev.rename(within)
         tmp = pd.DataFrame({spec.client: frame[spec.client], "_t": frame["time"], within: dev})
         if spec.lag > 0:
             tmp = prep.lag(tmp, within, client=spec.client, session="_t", k=spec.lag, suffix="_l")
@@ -256,6 +283,28 @@ def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.D
             spec.kinds[within] = "continuous"
             spec.centres[within] = 0.0
             spec.sds[within] = float(frame[within].std(ddof=1))
+    prior = spec.prior_name
+    if prior is not None:
+        y = frame[spec.outcome].astype(float)
+        tmp = pd.DataFrame({spec.client: frame[spec.client], "_t": frame["time"], "_y": y})
+        tmp = prep.lag(tmp, "_y", client=spec.client, session="_t", k=1, suffix="_l")
+        raw = tmp["_y_l"]
+        if spec.prior_outcome == "within":
+            if spec.detrend:  # the previous residual from the client's own outcome line
+                res = prep.person_residuals(y, frame["time"], frame[spec.client])
+                tmp["_r"] = res.to_numpy()
+                raw = prep.lag(tmp, "_r", client=spec.client, session="_t", k=1, suffix="_l")
+                raw = raw["_r_l"]
+            else:
+                raw = raw - y.groupby(frame[spec.client]).transform("mean")
+        if fit:
+            spec.kinds[prior] = "continuous"
+            spec.centres[prior] = float(raw.mean()) if spec.prior_outcome == "lagged" else 0.0
+            spec.sds[prior] = float(raw.std(ddof=1))
+            frame[f"_{prior}_raw"] = raw.to_numpy()
+        else:  # new data (bands, trajectories): the prior outcome at its centre
+            frame[f"_{prior}_raw"] = spec.centres[prior]
+        frame[prior] = np.nan  # coded by _code_terms
     _code_terms(frame, panel, spec)
     return frame, spec
 
@@ -279,6 +328,8 @@ def _code_terms(frame: pd.DataFrame, panel: pd.DataFrame, spec: PanelSpec) -> No
     for name in spec.time_varying:
         between = f"{name}_between"
         frame[between] = frame[f"_{between}_mean"] - spec.centres[between]
+    if spec.prior_name is not None:
+        frame[spec.prior_name] = frame[f"_{spec.prior_name}_raw"] - spec.centres[spec.prior_name]
 
 
 def _exclude(
@@ -302,6 +353,11 @@ def _exclude(
             )
         ex.drop(frame[f"{name}_between"].isna().to_numpy(), f"no scorable {col!r} for the client")
         ex.drop(frame[within].isna().to_numpy(), f"missing lagged predictor {col!r}")
+    if spec.prior_name is not None:
+        ex.drop(
+            frame[spec.prior_name].isna().to_numpy(),
+            f"no previous outcome {spec.outcome!r} for the prior-outcome term",
+        )
     if spec.therapist is not None:
         ex.drop(frame[spec.therapist].isna().to_numpy(), f"missing {spec.therapist!r}")
     excl = ex.table()
@@ -358,3 +414,8 @@ def _refit(kept: pd.DataFrame, raw: pd.DataFrame, spec: PanelSpec) -> None:
         spec.centres[between] = float(means.mean()) if spec.center else 0.0
         spec.sds[between] = float(means.std(ddof=1))
         spec.sds[spec.within_name(name)] = float(kept[spec.within_name(name)].std(ddof=1))
+    prior = spec.prior_name
+    if prior is not None:
+        raw = kept[f"_{prior}_raw"].astype(float)
+        spec.centres[prior] = float(raw.mean()) if spec.prior_outcome == "lagged" else 0.0
+        spec.sds[prior] = float(raw.std(ddof=1))

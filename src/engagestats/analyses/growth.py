@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import pandas as pd
 
 from .. import instruments
-from .._validate import check_choice
-from ..errors import ModelSpecError
+from .._validate import check_choice, check_positive_int
+from ..errors import DataWarning, ModelSpecError
 from ..models import lmm
 from ..models.inference import check_ddf
 from ..study import CLIENT, SESSION, THERAPIST, Study
@@ -54,6 +55,7 @@ def growth_formula(
     therapist: str | None = THERAPIST,
     random_slope: bool = True,
     lag: int = 1,
+    prior: str | None = None,
 ) -> str:
     """The lme4 formula of a growth model (the one :func:`growth_model` fits).
 
@@ -76,6 +78,8 @@ def growth_formula(
         ``(1 + time | client)`` (correlated intercept and slope) or ``(1 | client)``.
     lag : int, default 1
         The lag of the within-person parts.
+    prior : str, optional
+        A prior-outcome term (``phq9_total_prior``), entered as a main effect.
 
     Returns
     -------
@@ -89,6 +93,7 @@ def growth_formula(
     spec = PanelSpec(outcome, "time", client, therapist, {}, {}, {}, True, lag, "zero", "session")
     slopes = list(predictors) + [f"{v}_between" for v in time_varying]
     terms = ["time", *slopes, *[spec.within_name(v) for v in time_varying]]
+    terms += [prior] if prior else []
     terms += [f"time:{p}" for p in slopes]
     for m in moderators:
         terms += [m, f"time:{m}"]
@@ -119,6 +124,10 @@ def growth_model(
     reml: bool = True,
     higher_is_worse: bool | None = None,
     ddf: Literal["satterthwaite", "kenward-roger"] = "satterthwaite",
+    prior_outcome: Literal["none", "lagged", "within"] = "none",
+    detrend: bool = False,
+    between: Literal["mean", "early"] = "mean",
+    early_sessions: int = 3,
 ) -> OutcomeModel:
     """Fit a growth model of therapy outcome: sessions in clients in therapists.
 
@@ -186,6 +195,33 @@ def growth_model(
         20), where Satterthwaite intervals are a little too narrow. The
         progress-monitoring bands (:func:`expected_change`) use the unadjusted
         covariance either way.
+    prior_outcome : {"none", "lagged", "within"}, default "none"
+        Control for the outcome at the previous attended session (autoregression),
+        so the within-client alliance effect is on the next outcome given the
+        current one (Falkenström et al. 2017). ``"lagged"`` enters
+        ``<outcome>_prior``, the previous outcome centred at its mean over the
+        analysed rows; ``"within"`` enters ``<outcome>_prior_within``, the previous
+        outcome minus the client's mean outcome. Rows without a previous outcome
+        (each client's first session, sessions after a missing outcome) are
+        excluded and counted. Both are biased in short series (see Notes); a
+        :class:`~engagestats.DataWarning` says so when clients have fewer than 10
+        analysed sessions (median). With a prior outcome the time and intake terms
+        describe change given the previous outcome, not the trajectory;
+        ``trajectories`` and :func:`off_track` set the prior term to its centre.
+    detrend : bool, default False
+        Take the within parts of ``time_varying`` predictors as residuals from each
+        client's own straight line in time (:func:`engagestats.prep.within_between`
+        with ``detrend``), so that clients' predictor trends, which may co-vary with
+        their outcome trends, are not counted as within-client variation (Wang &
+        Maxwell 2015). A client with fewer than 3 values has within parts of 0.
+    between : {"mean", "early"}, default "mean"
+        The between-client part of ``time_varying`` predictors: the client's mean
+        over all their sessions, or (``"early"``) over their first
+        ``early_sessions`` attended sessions, which precede most of the change
+        (the whole-therapy mean is partly a consequence of improvement). The within
+        parts stay deviations from the all-session mean (or trend).
+    early_sessions : int, default 3
+        Sessions averaged by ``between="early"``.
     higher_is_worse : bool, optional
         Direction of the outcome, for the plain-language interpretations;
         when omitted, the ``direction`` of the instrument whose score the
@@ -229,7 +265,23 @@ def growth_model(
 
     the within/between disaggregation of Curran & Bauer (2011), with the
     within part lagged so the alliance at the previous session predicts the
-    outcome at this one (Falkenström et al. 2013).
+    outcome at this one (Falkenström et al. 2013). The lag orders the measures in
+    time; it does not settle the direction of the association, which
+    :func:`engagestats.cross_lagged` estimates both ways.
+
+    Controls of the within-client effect. Under the default, a within-client
+    alliance coefficient can arise with no alliance-to-outcome effect at all: when
+    symptoms shape the alliance and residuals are autocorrelated (the previous
+    alliance then carries the previous residual), or when clients' alliance
+    trends co-vary with their symptom slopes. ``prior_outcome`` adds
+    :math:`\\phi y_{t-1,i}` (or :math:`\\phi (y_{t-1,i} - \\bar y_i)`), closing the
+    first path; ``detrend`` replaces :math:`w_{t-1,i} - \\bar w_i` by the residual
+    from the client's own line, closing the second. The person-mean-centred prior
+    outcome is biased downwards by about :math:`(1 + \\phi)/(T - 1)` in series of
+    :math:`T` sessions (Nickell 1981), and the uncentred one, with the random
+    intercept, upwards (dynamic panel bias); for short series
+    :func:`engagestats.cross_lagged`'s random-intercept cross-lagged model estimates both
+    directions without these biases.
 
     Coding and exclusions. Rows are first excluded (missing outcome, time,
     predictor or moderator, no previous session for the lag, ...; each row
@@ -262,6 +314,17 @@ def growth_model(
     alliance predicts symptomatic improvement session by session. *Journal of
     Counseling Psychology, 60*(3), 317-328.
 
+    Falkenström, F., Finkel, S., Sandell, R., Rubel, J. A., & Holmqvist, R.
+    (2017). Dynamic models of individual change in psychotherapy process
+    research. *Journal of Consulting and Clinical Psychology, 85*(6), 537-549.
+
+    Nickell, S. (1981). Biases in dynamic models with fixed effects.
+    *Econometrica, 49*(6), 1417-1426.
+
+    Wang, L. P., & Maxwell, S. E. (2015). On disaggregating between-person and
+    within-person effects with longitudinal data using multilevel models.
+    *Psychological Methods, 20*(1), 63-83.
+
     Examples
     --------
     >>> import engagestats as es
@@ -276,6 +339,9 @@ def growth_model(
     if not isinstance(lag, int) or lag < 0:
         raise ModelSpecError(f"lag must be a non-negative integer, got {lag!r}")
     check_choice(first_lag, ("zero", "drop"), name="first_lag")
+    check_choice(prior_outcome, ("none", "lagged", "within"), name="prior_outcome")
+    check_choice(between, ("mean", "early"), name="between")
+    early_sessions = check_positive_int(early_sessions, name="early_sessions")
     if higher_is_worse is None:
         higher_is_worse = outcome_direction(outcome)
         if higher_is_worse is None:
@@ -302,6 +368,10 @@ def growth_model(
         lag=lag,
         first_lag=first_lag,
         time_method=time_method,
+        prior_outcome=prior_outcome,
+        detrend=bool(detrend),
+        between=between,
+        early_sessions=early_sessions,
     )
     clash = set(spec.predictors) & set(spec.moderators)
     if clash:
@@ -325,7 +395,10 @@ def growth_model(
         therapist=th,
         random_slope=random_slope,
         lag=lag,
+        prior=spec.prior_name,
     )
+    if spec.prior_name is not None:
+        _warn_short_series(frame, spec)
     if check_ddf(ddf) == "kenward-roger" and not reml:
         raise ModelSpecError(
             "ddf='kenward-roger' needs a REML fit (reml=True); the Kenward-Roger adjustment "
@@ -340,3 +413,22 @@ def growth_model(
         higher_is_worse=higher_is_worse,
         ddf=ddf,
     )
+
+
+#: Below this median number of analysed sessions per client, a prior-outcome control warns.
+SHORT_SERIES = 10
+
+
+def _warn_short_series(frame: pd.DataFrame, spec: PanelSpec) -> None:
+    """DataWarning when the series are short for a prior-outcome term (Nickell bias)."""
+    t = float(frame.groupby(spec.client).size().median())
+    if t < SHORT_SERIES:
+        warnings.warn(
+            f"prior_outcome={spec.prior_outcome!r} with short series (median {t:g} analysed "
+            f"sessions per client, under {SHORT_SERIES}): the prior-outcome coefficient is "
+            "biased (by about -(1 + phi)/(T - 1) when person-mean centred, upwards when not) "
+            "and so, in part, the within-client effects; engagestats.cross_lagged estimates "
+            "both directions without this bias",
+            DataWarning,
+            stacklevel=3,
+        )

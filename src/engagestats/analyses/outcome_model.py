@@ -263,7 +263,7 @@ class OutcomeModel:
         out = [*self.spec.predictors, *self.spec.moderators]
         for v in self.spec.time_varying:
             out += [f"{v}_between", self.spec.within_name(v)]
-        return out
+        return out + list(getattr(self.spec, "extra_terms", []))
 
     def _times(self, times: Any) -> np.ndarray:
         if times is None:
