@@ -63,10 +63,12 @@ class CrossLaggedResult:
 
     @property
     def aic(self) -> float:
+        """Akaike's information criterion, ``-2 logLik + 2 k``."""
         return -2.0 * self.loglik + 2.0 * self.n_params
 
     @property
     def bic(self) -> float:
+        """Bayesian information criterion, ``-2 logLik + log(n clients) k``."""
         return -2.0 * self.loglik + np.log(self.n_clients) * self.n_params
 
     def interpretation(self) -> list[str]:
