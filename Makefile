@@ -6,13 +6,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= report
 
-.PHONY: help setup report test lint format sample bench docs clean
+.PHONY: help setup report test lint format sample bench validate docs clean
 
 help:
 	@echo "make report  - set up .venv, install, run the main job on the sample data"
 	@echo "make test    - set up .venv, install, lint and run the full test suite"
 	@echo "make sample  - regenerate data/sample/ byte for byte from the simulator"
 	@echo "make bench   - run the benchmarks in benchmarks/"
+	@echo "make validate - validity benchmark (200 reps per cell; JOBS=2 for two processes)"
 	@echo "make docs    - build the documentation site into site/ (warnings are errors)"
 	@echo "make format  - apply ruff formatting and safe fixes"
 
@@ -40,6 +41,10 @@ format: $(STAMP)
 
 sample: $(STAMP)
 	$(BIN)/python -m engagestats sample data/sample
+
+JOBS ?= 1
+validate: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python benchmarks/validity/run_validity.py --reps 200 --jobs $(JOBS)
 
 docs: $(STAMP)
 	$(BIN)/python -m mkdocs build --strict

@@ -15,13 +15,14 @@ SAMPLE_SEED_BASE = 20240917
 #: ``SAMPLE_SEED_BASE`` upwards whose sample meets the recovery criterion of the
 #: end-to-end analyses (every 95% CI of the shared growth model covers its
 #: generating value with the right sign; more autonomous clients drop out
-#: less). About three samples in five meet it; ``tests/analyses/test_sample_seed.py``
-#: checks that this is the first seed that does, and
-#: ``tests/analyses/test_pipeline_calibration.py`` shows across replications that
-#: the pipeline is unbiased on the latent scale (the PHQ-9 floor flattens observed
-#: slopes by up to about 6%) and that its CIs cover at the nominal rate, so the
-#: choice only makes the teaching sample show what it was built to show.
-SAMPLE_SEED = 20240918
+#: less). Under the routine-care defaults (issue 11) the first seed qualifies;
+#: four of the first nine do (the others miss mostly ``time``, which the PHQ-9
+#: floor and the AR(1) residuals pull away from its generating value).
+#: ``tests/analyses/test_sample_seed.py`` checks that this is the first seed that
+#: does. The shared growth model is not the generating model (no therapist
+#: slope, no AR(1) residuals, no symptom -> alliance path), so the sample's
+#: estimates are not evidence that it is valid: see ``benchmarks/validity``.
+SAMPLE_SEED = 20240917
 
 #: The :func:`simulate_study` arguments that produce the bundled sample study.
 SAMPLE_SETTINGS: dict[str, int] = {
