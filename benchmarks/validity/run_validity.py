@@ -42,7 +42,18 @@ from engagestats.simulate import SCENARIOS, SimulationParams
 
 SEED_BASE = 110_000
 DESIGN = {"n_therapists": 20, "clients_per_therapist": 8, "max_sessions": 12}
-GRID = ["classic", *SCENARIOS]
+#: Scenario order of a run (the null scenarios of the lagged alliance term first).
+GRID = [
+    "null_reciprocal",
+    "null_ar1",
+    "null_trends",
+    "null_routine",
+    "routine_care",
+    "no_therapist_slope",
+    "mnar_dropout",
+    "classic",
+    "log_linear",
+]
 GROWTH_TERMS = {
     "alliance_within_lag": "alliance_within_effect",
     "autonomous": "autonomous_level",
@@ -188,23 +199,34 @@ def _markdown(table: pd.DataFrame) -> str:
     return head + "".join("| " + " | ".join(map(str, r)) + " |\n" for r in fmt.to_numpy())
 
 
-def run(reps: int, jobs: int, out: Path, scenarios: list[str] | None = None) -> pd.DataFrame:
-    grid = scenarios or GRID
-    tasks = [(s, r) for s in grid for r in range(reps)]
-    start = time.time()
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
-            chunks = list(pool.map(one_replication, *zip(*tasks, strict=True), chunksize=4))
-    else:
-        chunks = [one_replication(s, r) for s, r in tasks]
-    raw = pd.DataFrame([row for chunk in chunks for row in chunk])
+def _write(raw: pd.DataFrame, out: Path) -> pd.DataFrame:
     table = summarise(raw)
     out.mkdir(parents=True, exist_ok=True)
     raw.to_csv(out / "replications.csv", index=False)
     for analysis, t in table.groupby("analysis", sort=False):
         t.to_csv(out / f"{analysis}.csv", index=False)
         (out / f"{analysis}.md").write_text(_markdown(t.dropna(axis=1, how="all")))
-    print(f"{len(tasks)} replications in {time.time() - start:.0f} s -> {out}")
+    return table
+
+
+def run(reps: int, jobs: int, out: Path, scenarios: list[str] | None = None) -> pd.DataFrame:
+    """Run the grid scenario by scenario; the tables are rewritten after each scenario."""
+    grid = scenarios or GRID
+    start = time.time()
+    rows: list[dict] = []
+    pool = ProcessPoolExecutor(jobs) if jobs > 1 else None
+    try:
+        for scenario in grid:
+            if pool is not None:
+                chunks = list(pool.map(one_replication, [scenario] * reps, range(reps)))
+            else:
+                chunks = [one_replication(scenario, r) for r in range(reps)]
+            rows.extend(row for chunk in chunks for row in chunk)
+            table = _write(pd.DataFrame(rows), out)
+            print(f"{scenario}: {reps} replications, {time.time() - start:.0f} s", flush=True)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return table
 
 
