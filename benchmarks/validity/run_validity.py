@@ -38,7 +38,7 @@ import pandas as pd
 import engagestats as es
 from engagestats.analyses import binary_model
 from engagestats.analyses.endtoend import adjusted_model
-from engagestats.simulate import SCENARIOS, SimulationParams
+from engagestats.simulate import SimulationParams
 
 SEED_BASE = 110_000
 DESIGN = {"n_therapists": 20, "clients_per_therapist": 8, "max_sessions": 12}
