@@ -24,6 +24,12 @@ def bench():
     return module
 
 
+def test_grid_is_every_scenario(bench):
+    from engagestats.simulate import SCENARIOS
+
+    assert sorted(bench.GRID) == sorted(["classic", *SCENARIOS])
+
+
 def test_smoke_run_writes_one_table_per_analysis(bench, tmp_path):
     table = bench.run(2, 1, tmp_path, ["classic", "null_ar1", "mnar_dropout"])
     for analysis in ("growth", "therapist_share", "dropout"):
