@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= report
 
-.PHONY: help setup report test lint format sample bench differential docs clean
+.PHONY: help setup report test lint format sample bench validate differential docs clean
 
 help:
 	@echo "make report  - set up .venv, install, run the main job on the sample data"
@@ -14,6 +14,7 @@ help:
 	@echo "make sample  - regenerate data/sample/ byte for byte from the simulator"
 	@echo "make bench   - run the benchmarks in benchmarks/"
 	@echo "make differential - lmm against lme4 on all 320 designs of issue 19"
+	@echo "make validate - validity benchmark (200 reps per cell; JOBS=2 for two processes)"
 	@echo "make docs    - build the documentation site into site/ (warnings are errors)"
 	@echo "make format  - apply ruff formatting and safe fixes"
 
@@ -44,6 +45,9 @@ sample: $(STAMP)
 
 differential: $(STAMP)
 	$(BIN)/python benchmarks/differential/lme4_differential.py
+JOBS ?= 1
+validate: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python benchmarks/validity/run_validity.py --reps 200 --jobs $(JOBS)
 
 docs: $(STAMP)
 	$(BIN)/python -m mkdocs build --strict

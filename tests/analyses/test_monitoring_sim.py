@@ -41,12 +41,21 @@ def test_lagged_alliance_unbiased_with_nominal_coverage():
     Monte-Carlo error of a coverage share: with 100 replications its SD is 2.2 points, so
     a perfectly calibrated CI would fall outside 92-98% in about one run in six; with 400
     (SD 1.1 points) in fewer than one in a hundred. About 2 minutes on one core.
+
+    Under ``SimulationParams.classic()``: the claim is that the estimate is unbiased
+    when the model matches the generating process. Under the routine-care defaults
+    (reciprocal symptom -> alliance path, AR(1) residuals) it is not, by design of
+    issue 11; that failure is measured in ``benchmarks/validity`` (docs/validity.md).
     """
     true = -0.08
     est, cover = [], []
     for seed in range(1000, 1400):
         study = es.simulate_study(
-            n_therapists=8, clients_per_therapist=6, max_sessions=16, seed=seed
+            n_therapists=8,
+            clients_per_therapist=6,
+            max_sessions=16,
+            seed=seed,
+            params=es.SimulationParams.classic(),
         )
         with warnings.catch_warnings():
             # small studies: boundary fits of the therapist variance are expected and harmless

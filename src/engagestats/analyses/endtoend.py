@@ -217,7 +217,7 @@ def analyse_readiness(study: Study, *, model: OutcomeModel | None = None) -> Ana
     --------
     >>> import engagestats as es
     >>> from engagestats.analyses import analyse_readiness
-    >>> res = analyse_readiness(es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=2))
+    >>> res = analyse_readiness(es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=1))
     >>> res.tables["effects"]["term"].tolist()
     ['readiness', 'time:readiness']
     """

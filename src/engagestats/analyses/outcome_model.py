@@ -436,7 +436,7 @@ class OutcomeModel:
         --------
         >>> import engagestats as es
         >>> from engagestats.analyses import growth_model
-        >>> study = es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=2)
+        >>> study = es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=1)
         >>> m = growth_model(study, predictors={"autonomous": "srq_autonomous"},
         ...                  moderators=["modality", "format"])
         >>> mod = m.moderation(weights="equal")

@@ -290,7 +290,7 @@ def power_curve(
     ...                   max_sessions=8, n_reps=2, seed=1, progress=False)
     >>> res[["n_clients", "n_therapists", "effect", "true_value", "n_reps"]]
        n_clients  n_therapists effect  true_value  n_reps
-    0         12             3   time       -0.35       2
+    0         12             3   time       -0.62       2
     >>> int(res["n_failed"].iloc[0]), bool(0 <= res["power"].iloc[0] <= 1)
     (0, True)
     """

@@ -15,7 +15,7 @@ from ..errors import ModelSpecError
 from ..study import Study
 from ._tables import generate
 from ._truth import SimulationTruth, build_truth
-from .params import SAMPLE_SEED, SAMPLE_SEED_BASE, SAMPLE_SETTINGS, SimulationParams
+from .params import SAMPLE_SEED, SAMPLE_SEED_BASE, SAMPLE_SETTINGS, SCENARIOS, SimulationParams
 
 _SAMPLE_FILES = ("clients.csv", "datapackage.json", "sessions.csv", "therapists.csv")
 
@@ -23,6 +23,7 @@ __all__ = [
     "SAMPLE_SEED",
     "SAMPLE_SEED_BASE",
     "SAMPLE_SETTINGS",
+    "SCENARIOS",
     "SimulationParams",
     "SimulationTruth",
     "simulate_study",
@@ -48,7 +49,7 @@ def simulate_study(
     n_therapists: int = ...,
     clients_per_therapist: int = ...,
     max_sessions: int = ...,
-    seed: int = ...,
+    seed: int | None = ...,
     params: SimulationParams | None = ...,
     return_truth: Literal[False] = ...,
 ) -> Study: ...
@@ -58,7 +59,7 @@ def simulate_study(
     n_therapists: int = ...,
     clients_per_therapist: int = ...,
     max_sessions: int = ...,
-    seed: int = ...,
+    seed: int | None = ...,
     params: SimulationParams | None = ...,
     return_truth: Literal[True],
 ) -> tuple[Study, SimulationTruth]: ...
@@ -67,7 +68,7 @@ def simulate_study(
     n_therapists: int = 30,
     clients_per_therapist: int = 11,
     max_sessions: int = 20,
-    seed: int = SAMPLE_SEED,
+    seed: int | None = None,
     params: SimulationParams | None = None,
     return_truth: bool = False,
 ) -> Study | tuple[Study, SimulationTruth]:
@@ -82,8 +83,11 @@ def simulate_study(
     max_sessions : int, default 20
         Largest planned number of sessions (2-60); planned sessions are drawn
         uniformly from ``round(0.4 * max_sessions)`` to ``max_sessions``.
-    seed : int, default SAMPLE_SEED
+    seed : int, optional
         Seed of ``numpy.random.default_rng``; equal seeds give equal studies.
+        None (default) draws fresh entropy: a new study each call. The bundled
+        sample's seed (``SAMPLE_SEED``) was selected by a disclosed rule and is
+        used only by ``SAMPLE_SETTINGS``.
     params : SimulationParams, optional
         Generating parameters; the calibrated defaults when omitted.
     return_truth : bool, default False
@@ -104,12 +108,21 @@ def simulate_study(
 
     .. math::
 
-        y^*_{ti} = \\beta_0 + u_j + b_{0i} + (\\beta_t + b_{1i}) t
+        y^*_{ti} = \\beta_0 + u_j + b_{0i} + (\\beta_t + v_j + b_{1i}) f(t)
                    + \\beta_a a_i + \\beta_r r_i + \\beta_B B_i + \\beta_W W_{ti}
-                   + t(\\gamma_a a_i + \\gamma_r r_i + \\gamma_B B_i) + e_{ti}
+                   + f(t)(\\gamma_a a_i + \\gamma_r r_i + \\gamma_B B_i) + e_{ti}
 
-    with therapist intercepts :math:`u_j`, correlated client intercepts and
-    slopes :math:`(b_{0i}, b_{1i})` and residuals :math:`e_{ti}`. The
+    with therapist intercepts and slopes :math:`u_j, v_j` (independent),
+    correlated client intercepts and slopes :math:`(b_{0i}, b_{1i})`, the
+    time metric :math:`f(t) = t` or :math:`\\log(1 + t)` (``trajectory``) and
+    stationary AR(1) residuals, :math:`e_{ti} = \\rho e_{t-1,i} +
+    \\sqrt{1-\\rho^2}\\,\\varepsilon_{ti}` (``residual_ar``). The latent
+    alliance (WAI-SR item mean) at session *t* is the client's level
+    :math:`m_i` plus a client-specific trend, a stationary AR(1) deviation,
+    fading rupture dips and ``alliance_symptom / 12`` times
+    :math:`y^*_{ti} - \\text{level}_i` (symptom -> alliance at the same
+    session), so the alliance and the symptoms are generated session by
+    session (``simulate._process``). The
     predictors are the *observed* intake scale scores centred at their mean
     over clients: :math:`a_i` = ``srq_autonomous`` (mean of the answered
     autonomous items), :math:`r_i` = ``urica_readiness`` (mean C + mean A +
@@ -123,7 +136,7 @@ def simulate_study(
     on them has no errors-in-variables bias. :math:`B_i` is the
     client's true alliance mean (WAI-SR total scale) centred, and
     :math:`W_{ti}` the observed WAI-SR total (prorated over answered items)
-    at the previous attended session minus that true mean (0 at session 1).
+    at the previous attended session minus :math:`12 m_i` (0 at session 1).
     An analysis uses the observed client mean of ``wai_sr_total`` for the
     true mean; with ~12 sessions its reliability is about .97, so the
     remaining attenuation is small.
@@ -157,8 +170,11 @@ def simulate_study(
 
     **Missingness.** Appointments are missed at random given autonomous
     motivation; dropout after an attended session depends on the observed
-    improvement so far (less improvement, higher hazard), so it is missing
-    at random given the observed data. Dropouts get ``end_reason="dropout"``.
+    improvement so far (less improvement, higher hazard), the alliance
+    observed at the session, intake autonomy and readiness, so it is missing
+    at random given the observed data, unless ``dropout_mnar`` is non-zero
+    (then it also depends on the unobserved latent PHQ-9 at the next
+    session). Dropouts get ``end_reason="dropout"``.
 
     References
     ----------
@@ -197,7 +213,7 @@ def simulate_study(
     >>> study
     Study: 4 therapists, 20 clients, ... session rows
     >>> float(truth.fixed_effects.set_index("term").loc["time", "estimate"])
-    -0.35
+    -0.62
     >>> study.sessions.columns[:5].tolist()
     ['client_id', 'session', 'date', 'attended', 'homework']
     """
@@ -210,7 +226,7 @@ def simulate_study(
     study = Study(**tables, source=f"simulate_study(seed={seed})")
     if not return_truth:
         return study
-    return study, build_truth(p, latent)
+    return study, build_truth(p, latent, max_sessions)
 
 
 # ------------------------------------------------------------------ sample data

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..errors import ModelSpecError
 from . import _items as _it
+from ._process import session_process
 
 if TYPE_CHECKING:
     from ..instruments import Instrument
@@ -140,38 +141,13 @@ def generate(
     attended[:, 0] = True
     attended[np.arange(n), planned - 1] = True
 
-    # --- alliance: true client mean + stationary AR(1), subscale profile, items
+    # --- client and therapist effects on the PHQ-9 (level, and slope on the time metric)
     m = np.clip(p.alliance_mean + p.alliance_sd_client * rng.normal(size=n), 1.3, 4.7)
-    innov = rng.normal(0.0, p.alliance_sd_session, size=(n, S))
-    u = np.empty((n, S))
-    u[:, 0] = innov[:, 0]
-    shrink = np.sqrt(1.0 - p.alliance_ar**2)
-    for t in range(1, S):
-        u[:, t] = p.alliance_ar * u[:, t - 1] + shrink * innov[:, t]
-    dev = rng.normal(0.0, _it.WAI_PROFILE_SD, size=(n, 1, 3))
-    dev = dev + rng.normal(0.0, _it.WAI_OCCASION_SD, size=(n, S, 3))
-    dev -= dev.mean(axis=-1, keepdims=True)
-    wai_key = _it.generating_key(inst["wai_sr"], _it.WAI_SR_GENERATION_ORDER)
     n_wai = inst["wai_sr"].n_items
-    wai = np.empty((n, S, n_wai))
-    for k, items in enumerate(wai_key.values()):
-        wai[:, :, [i - 1 for i in items]] = _it.items_from_latent(
-            rng,
-            m[:, None] + u + dev[:, :, k],
-            np.linspace(0.9, 1.1, len(items)),
-            **_it.response_range(inst["wai_sr"]),
-            precision=prec["wai_sr"],
-        )
-    wai = _it.skip_items(rng, wai, p.skip_rate)
-    # the within-client alliance is on the item-sum scale: WAI-SR total (item mean) * 12
-    wai_mean = _it.observed_scores(inst["wai_sr"], wai)["wai_sr_total"].to_numpy()
-    wai_total = n_wai * wai_mean.reshape(n, S)
     alliance_true = n_wai * m
     between = alliance_true - alliance_true.mean()
-    within = np.nan_to_num(_it.fill_forward(wai_total, attended) - alliance_true[:, None])
-
-    # --- latent PHQ-9 and GAD-7
     u_t = rng.normal(0.0, p.sd_therapist, size=n_t)
+    v_t = rng.normal(0.0, p.sd_therapist_slope, size=n_t)
     cov = np.array(
         [
             [p.sd_client_intercept**2, p.cor_client * p.sd_client_intercept * p.sd_client_slope],
@@ -189,13 +165,18 @@ def generate(
     )
     slope = (
         p.time
+        + v_t[th]
         + b[:, 1]
         + p.time_autonomous * aut_c
         + p.time_readiness * ready_c
         + p.time_alliance_between * between
     )
-    phq_latent = level[:, None] + slope[:, None] * col + p.alliance_within_lag * within
-    phq_latent += rng.normal(0.0, p.sd_residual, size=(n, S))
+
+    # --- alliance and latent PHQ-9, session by session (reciprocal paths)
+    proc = session_process(
+        rng, p, level=level, slope=slope, alliance_level=m, attended=attended, wai=inst["wai_sr"]
+    )
+    phq_latent, wai, within = proc["phq_latent"], proc["wai_items"], proc["within"]
     gad_client = rng.normal(0.0, p.sd_gad_client, size=n)
     gad_latent = p.gad_intercept + p.gad_loading * (phq_latent - p.intercept) + gad_client[:, None]
     gad_latent += rng.normal(0.0, p.sd_gad_residual, size=(n, S))
@@ -217,15 +198,24 @@ def generate(
     gad = _it.skip_items(rng, gad, p.skip_rate)
     phq_total = _it.observed_scores(inst["phq9"], phq)["phq9_total"].to_numpy().reshape(n, S)
 
-    # --- dropout after attended sessions before the planned end (MAR on observed totals)
+    # --- dropout after attended sessions before the planned end: observed improvement,
+    # observed alliance, intake autonomy and readiness (MAR) and, optionally, the latent
+    # PHQ-9 change at the next session, which is never observed for a dropout (MNAR)
     last = planned.copy()
     active = np.ones(n, dtype=bool)
+    wai_obs = np.where(attended, proc["wai_total"], np.nan)
+    wai_centre = np.nanmean(wai_obs[:, 0])
+    nxt = np.concatenate([phq_latent[:, 1:], phq_latent[:, -1:]], axis=1)
     for t in range(S):
         draw = rng.random(n)
+        alliance_now = np.nan_to_num(wai_obs[:, t] - wai_centre)
         hazard = _expit(
             p.dropout_intercept
             + p.dropout_improvement * (phq_total[:, 0] - phq_total[:, t])
             + p.dropout_autonomy * aut_c
+            + p.dropout_readiness * ready_c
+            + p.dropout_alliance * alliance_now
+            + p.dropout_mnar * (nxt[:, t] - phq_latent[:, 0])
         )
         drop = active & attended[:, t] & (t + 1 < planned) & (draw < hazard)
         last[drop] = t + 1
@@ -317,6 +307,7 @@ def generate(
             "alliance_mean": alliance_true,
             "alliance_between": between,
             "therapist_intercept": u_t[th],
+            "therapist_slope": v_t[th],
             "client_intercept": b[:, 0],
             "client_slope": b[:, 1],
             "last_session": last.astype(np.int64),
@@ -329,12 +320,21 @@ def generate(
             "session": sessions["session"],
             "phq9_latent": phq_latent[ci, ti],
             "gad7_latent": gad_latent[ci, ti],
-            "alliance_latent": n_wai * (m[ci] + u[ci, ti]),
+            "alliance_latent": n_wai * proc["alliance_item_mean"][ci, ti],
+            "residual": proc["residual"][ci, ti],
+            "rupture": proc["rupture"][ci, ti],
             "alliance_within_lag": within[ci, ti],
         }
     )
     tables = {"therapists": therapists, "clients": clients, "sessions": sessions}
-    return tables, {"clients": latent_clients, "sessions": latent_sessions}
+    # the full latent PHQ-9 (every planned session, also after a dropout) for population truths
+    full = {
+        "phq_latent": phq_latent,
+        "residual": proc["residual"],
+        "planned": planned,
+        "therapist": th,
+    }
+    return tables, {"clients": latent_clients, "sessions": latent_sessions, "full": full}
 
 
 _MODALITIES = ("cbt", "psychodynamic", "integrative", "art_therapy")

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,7 +53,11 @@ class SimulationTruth:
         Columns ``term`` (lme4 names), ``estimate`` (true value, PHQ-9 total
         scale) and ``predictor`` (definition). The generating model is
         ``phq9_total ~ time * (autonomous + readiness + alliance_between) +
-        alliance_within_lag + (1 | therapist_id) + (1 + time | client_id)``.
+        alliance_within_lag + (1 + time || therapist_id) + (1 + time |
+        client_id)`` with AR(1) residuals (``time`` is ``log(1 + time)`` with
+        ``trajectory="log_linear"``), and the alliance responds to the
+        symptoms (``alliance_symptom``), so these are the generating values,
+        not necessarily what a model that omits those parts estimates.
     random_effects : DataFrame
         Columns ``group``, ``term``, ``sd`` (``cor`` row: the correlation).
     clients : DataFrame
@@ -62,7 +67,21 @@ class SimulationTruth:
         session and the dropout flag.
     sessions : DataFrame
         One row per session row of the study: latent PHQ-9, GAD-7 and
-        alliance totals and the lagged within-client alliance predictor.
+        alliance totals, the PHQ-9 residual, whether the session had an
+        alliance rupture and the lagged within-client alliance predictor.
+    max_sessions : int
+        The study's ``max_sessions`` (population truths depend on it).
+    estimands : DataFrame
+        (computed on first access) The true value of every estimand the
+        library's analyses target: columns ``estimand``, ``value``,
+        ``definition`` and ``source`` (``"parameter"``: a generating value;
+        ``"population"``: computed on the latent values of a population study
+        of 500 therapists x 40 clients with the same parameters and a fixed
+        seed, see ``simulate._population``; Monte-Carlo error about 0.002 for
+        the shares and 0.02 for the log-odds). ``alliance_within_effect`` is
+        the causal lagged within-client effect (0 in the null scenarios), also
+        when reciprocal paths, AR(1) residuals or alliance trends make a
+        naive estimate non-zero.
 
     Examples
     --------
@@ -79,6 +98,41 @@ class SimulationTruth:
     random_effects: pd.DataFrame
     clients: pd.DataFrame
     sessions: pd.DataFrame = field(repr=False)
+    max_sessions: int = 20
+
+    @cached_property
+    def estimands(self) -> pd.DataFrame:
+        from ._population import population_truths
+
+        p = self.params
+        pop = population_truths(p, self.max_sessions).set_index("estimand")["value"]
+        rows = [
+            ("alliance_within_effect", p.alliance_within_lag, "parameter", _DEF["within"]),
+            ("alliance_between_level", p.alliance_between, "parameter", _DEF["between"]),
+            ("autonomous_level", p.autonomous, "parameter", _DEF["level"]),
+            ("readiness_level", p.readiness, "parameter", _DEF["level"]),
+            (
+                "therapist_share_adjusted",
+                pop["therapist_share_adjusted"],
+                "population",
+                _DEF["share"],
+            ),
+            ("residual_ar", p.residual_ar, "parameter", _DEF["ar"]),
+            (
+                "dropout_log_odds_autonomous",
+                pop["dropout_log_odds_autonomous"],
+                "population",
+                _DEF["or"],
+            ),
+            (
+                "dropout_log_odds_readiness",
+                pop["dropout_log_odds_readiness"],
+                "population",
+                _DEF["or"],
+            ),
+            ("dropout_rate", pop["dropout_rate"], "population", "share of clients who drop out"),
+        ]
+        return pd.DataFrame(rows, columns=["estimand", "value", "source", "definition"])
 
     def recovery(self, fixed: pd.DataFrame) -> pd.DataFrame:
         """Compare estimated fixed effects with the generating values.
@@ -127,7 +181,22 @@ class SimulationTruth:
         return out
 
 
-def build_truth(p: SimulationParams, latent: dict[str, pd.DataFrame]) -> SimulationTruth:
+_DEF = {
+    "within": "PHQ-9 points per WAI-SR total point of the alliance at the previous attended "
+    "session above the client's own level (generating lagged within-client effect)",
+    "between": "PHQ-9 points at session 1 per WAI-SR total point of the client's alliance level",
+    "level": "PHQ-9 points at session 1 per point of the centred intake score",
+    "share": "therapist share of the variance of the latent PHQ-9 at the planned last session "
+    "adjusted (linearly) for the latent PHQ-9 at session 1",
+    "ar": "lag-1 autocorrelation of the within-client PHQ-9 residuals",
+    "or": "population-averaged log-odds ratio of dropout per point of the centred intake "
+    "score, from a logistic regression on autonomous and readiness",
+}
+
+
+def build_truth(
+    p: SimulationParams, latent: dict[str, pd.DataFrame], max_sessions: int = 20
+) -> SimulationTruth:
     """The :class:`SimulationTruth` of a simulated study from its parameters and latent tables."""
     values = asdict(p)
     fixed = pd.DataFrame(
@@ -139,10 +208,11 @@ def build_truth(p: SimulationParams, latent: dict[str, pd.DataFrame]) -> Simulat
     )
     random = pd.DataFrame(
         {
-            "group": ["therapist_id", "client_id", "client_id", "client_id", "Residual"],
-            "term": ["(Intercept)", "(Intercept)", "time", "cor", "(Intercept)"],
+            "group": ["therapist_id"] * 2 + ["client_id"] * 3 + ["Residual"],
+            "term": ["(Intercept)", "time", "(Intercept)", "time", "cor", "(Intercept)"],
             "sd": [
                 p.sd_therapist,
+                p.sd_therapist_slope,
                 p.sd_client_intercept,
                 p.sd_client_slope,
                 p.cor_client,
@@ -150,4 +220,4 @@ def build_truth(p: SimulationParams, latent: dict[str, pd.DataFrame]) -> Simulat
             ],
         }
     )
-    return SimulationTruth(p, fixed, random, latent["clients"], latent["sessions"])
+    return SimulationTruth(p, fixed, random, latent["clients"], latent["sessions"], max_sessions)

@@ -1,0 +1,67 @@
+"""Smoke run of the validity benchmark (``benchmarks/validity``; ``make validate`` runs it all).
+
+Two replications of three scenarios: checks that every analysis runs on every
+kind of scenario and that the summary holds the performance measures with their
+Monte-Carlo SEs. The committed table (docs/validity.md) comes from the full run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "validity" / "run_validity.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("run_validity", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_grid_is_every_scenario(bench):
+    from engagestats.simulate import SCENARIOS
+
+    assert sorted(bench.GRID) == sorted(["classic", *SCENARIOS])
+
+
+def test_smoke_run_writes_one_table_per_analysis(bench, tmp_path):
+    table = bench.run(2, 1, tmp_path, ["classic", "null_ar1", "mnar_dropout"])
+    for analysis in ("growth", "therapist_share", "dropout"):
+        assert (tmp_path / f"{analysis}.csv").exists()
+        assert (tmp_path / f"{analysis}.md").read_text().startswith("| scenario |")
+    growth = table[table["analysis"] == "growth"].set_index(["scenario", "term"])
+    assert growth.loc[("null_ar1", "alliance_within_lag"), "true"] == 0.0
+    assert growth.loc[("null_ar1", "alliance_within_lag"), "rejects"] == "false positive"
+    assert growth.loc[("classic", "alliance_within_lag"), "rejects"] == "power"
+    assert (growth["n_reps"] == 2).all()
+    for col in ("bias", "bias_mcse", "coverage", "coverage_mcse", "reject_rate", "reject_mcse"):
+        assert growth[col].notna().all(), col
+    raw = pd.read_csv(tmp_path / "replications.csv")
+    assert raw["seed"].nunique() == 6  # one study per scenario and replication, no reuse
+
+
+def test_summary_measures_on_known_replications(bench):
+    raw = pd.DataFrame(
+        {
+            "analysis": "growth",
+            "scenario": "s",
+            "term": "x",
+            "true": 0.0,
+            "estimate": [0.1, -0.1, 0.3, 0.1],
+            "ci_low": [-0.1, -0.2, 0.1, 0.0],
+            "ci_high": [0.2, 0.1, 0.5, 0.2],
+            "p": [0.3, 0.4, 0.01, 0.2],
+        }
+    )
+    row = bench.summarise(raw).iloc[0]
+    assert row["bias"] == pytest.approx(0.1)
+    assert row["bias_mcse"] == pytest.approx(raw["estimate"].std() / 2)
+    assert row["coverage"] == 0.75  # the third CI excludes 0
+    assert row["reject_rate"] == 0.25
+    assert row["reject_mcse"] == pytest.approx((0.25 * 0.75 / 4) ** 0.5)
