@@ -45,6 +45,7 @@ sample: $(STAMP)
 
 differential: $(STAMP)
 	$(BIN)/python benchmarks/differential/lme4_differential.py
+
 JOBS ?= 1
 validate: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python benchmarks/validity/run_validity.py --reps 200 --jobs $(JOBS)

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
+from engagestats.report import format_number
 from engagestats.report._render import csv_safe, markdown_escape, markdown_table, write_report
 from engagestats.report._sections import Section
 
@@ -117,8 +118,12 @@ def test_html_numbers_match_the_csv(report_dir, page):
     for row, (_, ref) in zip(table["rows"], rates.iterrows(), strict=True):
         assert row[0] == ref["outcome"]
         assert row[1] == f"{ref['n']:,}"
-        assert row[3] == f"{ref['rate']:.2f}".lstrip("0")
-        assert row[4] == f"[{ref['ci_low']:.2f}, {ref['ci_high']:.2f}]".replace("0.", ".")
+        # Proportions without a leading zero, to two significant digits (.52, .073).
+        assert row[3] == format_number(ref["rate"], bounded=True)
+        assert float(row[3]) == pytest.approx(ref["rate"], rel=0.06)
+        low, high = (float(v) for v in row[4].strip("[]").split(", "))
+        assert row[4].startswith("[.") and low == pytest.approx(ref["ci_low"], abs=0.005)
+        assert high == pytest.approx(ref["ci_high"], abs=0.005)
 
 
 def test_docx_tables_read_back(report_dir, page):
