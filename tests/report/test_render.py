@@ -122,7 +122,8 @@ def test_html_numbers_match_the_csv(report_dir, page):
         assert row[3] == format_number(ref["rate"], bounded=True)
         assert float(row[3]) == pytest.approx(ref["rate"], rel=0.06)
         low, high = (float(v) for v in row[4].strip("[]").split(", "))
-        assert row[4].startswith("[.") and low == pytest.approx(ref["ci_low"], abs=0.005)
+        assert row[4].startswith("[.")
+        assert low == pytest.approx(ref["ci_low"], abs=0.005)
         assert high == pytest.approx(ref["ci_high"], abs=0.005)
 
 

@@ -376,7 +376,7 @@ def expected_recovery(
     >>> past = es.simulate_study(n_therapists=10, clients_per_therapist=8, seed=3)
     >>> curve = es.expected_recovery(past)
     >>> curve
-    ExpectedRecovery('phq9_total', time='log', 78 past clients)
+    ExpectedRecovery('phq9_total', time='log', 76 past clients)
     >>> band = curve.curve(intake=18.0, sessions=[2, 6, 12])
     >>> bool(band["expected"].is_monotonic_decreasing)
     True
