@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError
+from ..study import ACCOUNTING_COLUMNS, COLUMN_MAP_COLUMNS
 from ._decode import warn_user
 from ._readers import RawTable
 from .schema import ITEM_BLOCKS
@@ -29,18 +30,6 @@ __all__ = [
     "match_case",
 ]
 
-#: Columns of :attr:`Study.column_map`.
-COLUMN_MAP_COLUMNS = ("table", "source", "column", "how", "cells")
-#: Columns of :attr:`Study.accounting`.
-ACCOUNTING_COLUMNS = (
-    "table",
-    "file",
-    "encoding",
-    "rows_read",
-    "rows_kept",
-    "rows_excluded",
-    "blank_lines",
-)
 
 _ITEM = re.compile(r"^(?P<prefix>[a-z][a-z0-9_]*?)_(?P<k>\d+)$")
 

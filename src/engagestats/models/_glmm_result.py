@@ -16,7 +16,7 @@ from ._gee import fixed_text as _or_text
 from ._gee import wald_table
 from ._glmm_engine import GlmmFit
 from ._lambda import term_lambda, theta_names
-from .stats import term_labels
+from .stats import term_labels, varcorr_rows
 
 __all__ = ["GlmmResult"]
 
@@ -177,28 +177,7 @@ class GlmmResult(FitAccessors):
     @property
     def varcorr(self) -> pd.DataFrame:
         """``as.data.frame(VarCorr(fit))``: ``group, var1, var2, vcov, sdcor``."""
-        rows: list[dict[str, object]] = []
-        terms = self._fit.design.terms
-        for term, label, cov in zip(
-            terms, term_labels(self._fit), self._covariances(), strict=True
-        ):
-            sd = np.sqrt(np.diag(cov))
-            for j, col in enumerate(term.columns):
-                rows.append(
-                    {"group": label, "var1": col, "var2": None, "vcov": cov[j, j], "sdcor": sd[j]}
-                )
-            for c in range(term.k):
-                for r in range(c + 1, term.k):
-                    corr = cov[r, c] / (sd[r] * sd[c]) if sd[r] > 0 and sd[c] > 0 else np.nan
-                    rows.append(
-                        {
-                            "group": label,
-                            "var1": term.columns[c],
-                            "var2": term.columns[r],
-                            "vcov": cov[r, c],
-                            "sdcor": corr,
-                        }
-                    )
+        rows = varcorr_rows(self._fit.design.terms, term_labels(self._fit), self._covariances())
         return pd.DataFrame(rows, columns=["group", "var1", "var2", "vcov", "sdcor"])
 
     # -- random effects and predictions -----------------------------------------------------

@@ -17,7 +17,9 @@ random slopes models. Methods Ecol Evol, 5, 944-946.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -199,11 +201,16 @@ def conditional_sds(fit: EngineFit) -> list[np.ndarray]:
     return out
 
 
-def varcorr_table(fit: EngineFit) -> pd.DataFrame:
-    """Rows of ``as.data.frame(VarCorr(fit))``: ``group, var1, var2, vcov, sdcor``."""
+def varcorr_rows(
+    terms: Sequence[Any], labels: Sequence[str], covs: Sequence[np.ndarray]
+) -> list[dict[str, object]]:
+    """``as.data.frame(VarCorr(fit))`` rows of the random-effect terms (no residual).
+
+    One row per variance (``sdcor`` the SD), then one per correlation of each term's
+    columns (``sdcor`` the correlation; NaN where an SD is 0).
+    """
     rows: list[dict[str, object]] = []
-    labels = term_labels(fit)
-    for term, label, cov in zip(fit.design.terms, labels, covariance_blocks(fit), strict=True):
+    for term, label, cov in zip(terms, labels, covs, strict=True):
         sd = np.sqrt(np.diag(cov))
         for j, col in enumerate(term.columns):
             rows.append(
@@ -221,6 +228,12 @@ def varcorr_table(fit: EngineFit) -> pd.DataFrame:
                         "sdcor": corr,
                     }
                 )
+    return rows
+
+
+def varcorr_table(fit: EngineFit) -> pd.DataFrame:
+    """Rows of ``as.data.frame(VarCorr(fit))``: ``group, var1, var2, vcov, sdcor``."""
+    rows = varcorr_rows(fit.design.terms, term_labels(fit), covariance_blocks(fit))
     rows.append(
         {
             "group": "Residual",
