@@ -11,7 +11,8 @@ import pytest
 
 from engagestats.errors import FormulaError, ModelSpecError
 from engagestats.models._lambda import theta_names
-from engagestats.models.design import build_design, lme4_name, new_fixed, new_random
+from engagestats.models.design import build_design, lme4_name
+from engagestats.models.newdata import new_fixed, new_random
 
 REF = Path(__file__).parents[1] / "reference" / "lme4"
 

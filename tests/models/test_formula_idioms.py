@@ -22,8 +22,9 @@ import pandas as pd
 import pytest
 
 from engagestats.models import glmm, lmm
-from engagestats.models.design import build_design, new_fixed
+from engagestats.models.design import build_design
 from engagestats.models.formula import split_formula
+from engagestats.models.newdata import new_fixed
 
 REF = Path(__file__).parents[1] / "reference" / "formula_idioms"
 FIXTURE = json.loads((REF / "idioms.json").read_text())

@@ -8,8 +8,9 @@ import pytest
 
 from engagestats.errors import FormulaError, ModelSpecError
 from engagestats.models import lmm
-from engagestats.models.design import build_design, eval_r, new_fixed, new_offset
+from engagestats.models.design import build_design, eval_r
 from engagestats.models.formula import parse_formula, split_formula
+from engagestats.models.newdata import new_fixed, new_offset
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pandas as pd
 from .. import instruments, prep
 from .._validate import as_table, require_columns
 from ..errors import DataWarning, ModelSpecError
-from ..models import design as _design
+from ..models import newdata as _newdata
 from ..scoring import PRORATE_80, ScoringPolicy, ensure_scores
 from ..study import Study
 
@@ -91,7 +91,7 @@ def fixed_rows(fit: LmmResult, frame: pd.DataFrame) -> np.ndarray:
     The analyses' one read of the private ``LmmResult._fit`` (its design); it becomes
     ``fit.model_matrix(frame)`` once :class:`~engagestats.LmmResult` offers that.
     """
-    return _design.new_fixed(fit._fit.design, frame)
+    return _newdata.new_fixed(fit._fit.design, frame)
 
 
 def named_terms(arg: Sequence[str] | Mapping[str, str] | str | None) -> dict[str, str]:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ModelSpecError
-from . import design as _design
+from . import newdata as _newdata
 from ._accessors import FitAccessors
 from ._gee import fixed_text as _or_text
 from ._gee import wald_table
@@ -221,7 +221,7 @@ class GlmmResult(FitAccessors):
     def _new_offset(self, newdata: pd.DataFrame, offset: Any) -> np.ndarray:
         # The formula's offset() terms are rebuilt from newdata; an offset= argument of the
         # fit (a column, or predict's offset=) is added to them, as in lme4.
-        in_formula = _design.new_offset(self._fit.design, newdata)
+        in_formula = _newdata.new_offset(self._fit.design, newdata)
         base = np.zeros(len(newdata)) if in_formula is None else in_formula
         if offset is not None:
             arr = np.asarray(offset, dtype=float).ravel()
@@ -282,9 +282,9 @@ class GlmmResult(FitAccessors):
                     f"newdata must be a DataFrame, got {newdata.__class__.__name__}"
                 )
             try:
-                eta = _design.new_fixed(des, newdata) @ fit.beta
+                eta = _newdata.new_fixed(des, newdata) @ fit.beta
                 if include_random:
-                    for (Z, codes), b in zip(_design.new_random(des, newdata), fit.b, strict=True):
+                    for (Z, codes), b in zip(_newdata.new_random(des, newdata), fit.b, strict=True):
                         seen = codes >= 0
                         eta = eta + np.where(seen, np.sum(Z * b[np.maximum(codes, 0)], axis=1), 0.0)
             except KeyError as exc:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..errors import ModelSpecError
 from . import _display, stats
-from . import design as _design
+from . import newdata as _newdata
 from ._accessors import FitAccessors
 from ._fixed_tests import FixedEffectTests
 from ._types import Design, EngineFit
@@ -214,10 +214,10 @@ class LmmResult(FitAccessors, FixedEffectTests):
         if not isinstance(newdata, pd.DataFrame):
             raise TypeError(f"newdata must be a DataFrame, got {type(newdata).__name__}")
         try:
-            mu = _design.new_fixed(design, newdata) @ self._fit.beta
+            mu = _newdata.new_fixed(design, newdata) @ self._fit.beta
             if include_random:
                 for (z, codes), b in zip(
-                    _design.new_random(design, newdata), self._fit.b, strict=True
+                    _newdata.new_random(design, newdata), self._fit.b, strict=True
                 ):
                     known = codes >= 0
                     add = np.zeros(len(newdata))
