@@ -16,11 +16,12 @@ from ._decode import warn_user
 from ._readers import SUPPORTED_EXTENSIONS
 from .schema import TABLES, study_schema
 
-__all__ = ["ESCAPE_KEY", "FORMULA_TRIGGERS", "unescape_cells", "write_study"]
+__all__ = ["ESCAPE_KEY", "FORMULA_START", "FORMULA_TRIGGERS", "unescape_cells", "write_study"]
 
-#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV
-#: injection), plus the apostrophe itself so that escaping is reversible.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: What write_study escapes: those, plus the apostrophe itself so that escaping is reversible.
+FORMULA_TRIGGERS = (*FORMULA_START, "'")
 #: The resource property of ``datapackage.json`` that says text cells were escaped.
 ESCAPE_KEY = "engagestats:formulaEscape"
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..io.write import FORMULA_START
+
 __all__ = [
     "ApaTable",
     "apa_html",
@@ -190,7 +192,7 @@ def neutralise_formula(value: object) -> object:
     >>> neutralise_formula("=HYPERLINK(1)"), neutralise_formula("cbt"), neutralise_formula(-1.5)
     ("'=HYPERLINK(1)", 'cbt', -1.5)
     """
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 
