@@ -46,7 +46,7 @@ from .change import (
     reliable_change_threshold,
     talking_therapies_outcomes,
 )
-from .classify import motivation_type, readiness_stage
+from .classify import motivation_type, readiness_profiles, readiness_stage
 from .datasets import load_sample
 from .engagement import engagement
 from .errors import (
@@ -130,6 +130,7 @@ __all__ = [
     "rates",
     "read_qualtrics",
     "read_redcap",
+    "readiness_profiles",
     "readiness_stage",
     "reliability",
     "reliable_change",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..classify import MOTIVATION_TYPES, READINESS_STAGES, motivation_type, readiness_stage
+from ..classify import MOTIVATION_TYPES, motivation_type, readiness_stage
 from ..errors import EngageStatsWarning
 from ..study import Study
 from ._panel import ADJUSTED_PREDICTORS, ADJUSTED_TIME_VARYING, scored_study
@@ -185,7 +185,7 @@ def analyse_motivation(study: Study, *, model: OutcomeModel | None = None) -> An
         "motivation_type",
         types,
         levels=MOTIVATION_TYPES,
-        reference="autonomous_dominant",
+        reference="good_quality",
     )
     return result
 
@@ -194,7 +194,7 @@ def analyse_readiness(study: Study, *, model: OutcomeModel | None = None) -> Ana
     """Does readiness for change (URICA) at intake predict improvement?
 
     Fits the adjusted growth model and a model by stage of change
-    (:func:`engagestats.readiness_stage`, centroid method).
+    (:func:`engagestats.readiness_stage`, its default sample-relative profiles).
 
     Parameters
     ----------
@@ -225,9 +225,8 @@ def analyse_readiness(study: Study, *, model: OutcomeModel | None = None) -> Ana
     main = model if model is not None else adjusted_model(study)
     result = _growth_result("readiness", "readiness", main, by="readiness")
     stages = readiness_stage(study.clients)["stage"]
-    _categorical(
-        result, study, "stage", stages, levels=READINESS_STAGES, reference="precontemplation"
-    )
+    levels = tuple(str(s) for s in stages.cat.categories)
+    _categorical(result, study, "stage", stages, levels=levels, reference=levels[0])
     return result
 
 
@@ -290,7 +289,9 @@ def analyse_dropout(study: Study) -> AnalysisResult:
         Models ``"gee"`` and ``"glmm"``; tables ``"odds_ratios"`` (GEE),
         ``"odds_ratios_glmm"``, ``"exclusions"``, ``"dropout_rate"``. A
         singular GLMM fit (no therapist variation in dropout) is reported in
-        ``notes`` rather than as a warning.
+        ``notes`` rather than as a warning; so is the GEE's standard error,
+        Mancl-DeRouen bias-reduced under 40 therapists (the small-sample
+        default of :func:`engagestats.models.gee`).
 
     Examples
     --------
@@ -306,6 +307,9 @@ def analyse_dropout(study: Study) -> AnalysisResult:
         warnings.simplefilter("always", EngageStatsWarning)
         glmm = binary_model(study, outcome="dropout", predictors=ADJUSTED_PREDICTORS, method="glmm")
     notes = [f"glmm: {w.message}" for w in caught if issubclass(w.category, EngageStatsWarning)]
+    n_clusters = next(iter(gee.fit.ngroups.values()))
+    se_text = "Mancl-DeRouen bias-reduced" if gee.fit.se_type == "bias_reduced" else "robust"
+    notes.insert(0, f"gee: {se_text} sandwich standard errors ({n_clusters} therapist clusters)")
     for w in caught:
         if not issubclass(w.category, EngageStatsWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -133,8 +133,9 @@ class SimulationParams:
         and maintenance, and their loadings on the readiness factor (readiness
         = C + A + M - PC is about 10.5, SD about 1.8). The mean lies between
         the ATTC centroids of precontemplation (9.3) and contemplation (11.0),
-        so that under :func:`engagestats.readiness_stage` about 42%, 41% and
-        17% of clients are classed precontemplation, contemplation and action
+        so that under :func:`engagestats.readiness_stage` with ``method="centroid"``
+        about 42%, 41% and 17% of clients are classed precontemplation,
+        contemplation and action
         (the old mean, 9.3, put three quarters on the precontemplation
         centroid).
     urica_unique_sd : float, default 0.3
