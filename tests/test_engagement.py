@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagestats.engagement import dropout_definition, engagement
-from engagestats.errors import DataValidationError
+from engagestats.engagement import dropout_definition, end_reason_counts, engagement
+from engagestats.errors import DataValidationError, DataWarning
 from engagestats.study import Study
 
 
@@ -148,3 +148,47 @@ def test_unknown_attendance_is_an_error_not_a_missed_session():
         engagement(sessions)
     assert err.value.problems["row"].tolist() == [1]
     assert err.value.problems["column"].tolist() == ["attended"]
+
+
+def test_uncoded_end_reasons_are_kept_counted_and_explained(tables):
+    # the old rule counted 'referred_on' silently as "not a dropout"
+    sessions, clients = tables
+    clients = clients.assign(end_reason=["completed", "referred_on", "dropout", "ongoing"])
+    with pytest.warns(DataWarning, match=r"2 clients have an end_reason.*'referred_on' \(1\)"):
+        out = engagement(sessions, clients=clients)
+    assert out["end_reason"].tolist() == ["completed", "referred_on", "dropout", "ongoing"]
+    assert out["dropout"].tolist()[0] is False
+    assert out["dropout"].tolist()[2] is True
+    assert out["dropout"].isna().tolist() == [False, True, False, True]
+    assert out["reason"].iloc[1] == "end_reason 'referred_on' is not coded as dropout or not"
+    # d has no sessions: both reasons are given
+    assert (
+        out["reason"].iloc[3] == "no sessions; end_reason 'ongoing' is not coded as dropout or not"
+    )
+    coded = engagement(
+        sessions,
+        clients=clients,
+        dropout_coding={"dropout": True, "completed": False, "referred_on": False, "ongoing": True},
+    )
+    assert coded["dropout"].tolist() == [False, False, True, True]
+    with pytest.raises(DataValidationError, match="dropout_coding"):
+        engagement(sessions, clients=clients, dropout_coding={"dropout": "yes"})
+
+
+def test_end_reason_counts_add_up(tables):
+    _, clients = tables
+    clients = pd.concat([clients, clients.assign(client_id=list("efgh"))], ignore_index=True)
+    clients.loc[5, "end_reason"] = "moved"
+    out = end_reason_counts(clients)
+    assert out["n_clients"].sum() == len(clients)
+    assert set(out["end_reason"].tolist()[:2]) == {"completed", "dropout"}  # 2 each
+    assert out["end_reason"].iloc[2] == "moved"
+    by = out.set_index(out["end_reason"].fillna("<missing>"))
+    assert by.loc["completed", "n_clients"] == 2
+    assert by.loc["moved", "coded_by"] == "not coded"
+    assert pd.isna(by.loc["moved", "dropout"])
+    assert by.loc["<missing>", "n_clients"] == 3
+    assert by.loc["<missing>", "coded_by"] == "attended < planned_sessions"
+    assert pd.isna(out["end_reason"].iloc[-1])  # missing listed last
+    none = end_reason_counts(clients.drop(columns="end_reason"))
+    assert none["n_clients"].tolist() == [len(clients)]

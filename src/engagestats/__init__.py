@@ -48,7 +48,7 @@ from .change import (
 )
 from .classify import motivation_type, readiness_profiles, readiness_stage
 from .datasets import load_sample
-from .engagement import engagement
+from .engagement import end_reason_counts, engagement
 from .errors import (
     ConvergenceWarning,
     DataValidationError,
@@ -104,6 +104,7 @@ __all__ = [
     "codebook",
     "compare",
     "cross_lagged",
+    "end_reason_counts",
     "engagement",
     "expected_change",
     "expected_recovery",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -16,14 +18,104 @@ from ._validate import (
     renamed_arguments,
     require_columns,
 )
-from .errors import DataValidationError
+from .errors import DataValidationError, DataWarning
 from .scoring import ensure_scores
 from .study import CLIENT, SESSION, Study, item_blocks
 
-__all__ = ["DROPOUT_DEFINITIONS", "dropout_definition", "engagement"]
+__all__ = [
+    "DROPOUT_CODING",
+    "DROPOUT_DEFINITIONS",
+    "dropout_definition",
+    "end_reason_counts",
+    "engagement",
+]
 
 #: Dropout definitions accepted by :func:`engagement`.
 DROPOUT_DEFINITIONS = ("planned_end", "min_sessions", "min_dose")
+#: How ``dropout="planned_end"`` codes each ``end_reason`` value (True: dropout). Values not
+#: listed (``"referred_on"``, ``"ongoing"`` ...) give a missing ``dropout`` with a reason,
+#: and are counted by :func:`end_reason_counts`; pass ``dropout_coding=`` to code them.
+DROPOUT_CODING: Mapping[str, bool] = {"dropout": True, "completed": False}
+
+
+def _coding(dropout_coding: Mapping[str, bool] | None) -> dict[str, bool]:
+    coding = dict(DROPOUT_CODING if dropout_coding is None else dropout_coding)
+    bad = {k: v for k, v in coding.items() if not isinstance(v, bool | np.bool_)}
+    if bad:
+        raise DataValidationError.for_argument(
+            "dropout_coding", bad, "map each end_reason value to True (dropout) or False"
+        )
+    return {str(k): bool(v) for k, v in coding.items()}
+
+
+def end_reason_counts(
+    data: Any,
+    *,
+    dropout_coding: Mapping[str, bool] | None = None,
+    client: str = CLIENT,
+) -> pd.DataFrame:
+    """Every ``end_reason`` value (missing included), its count and how dropout codes it.
+
+    Parameters
+    ----------
+    data : Study or DataFrame
+        A study (its clients table) or a clients table.
+    dropout_coding : mapping of str to bool, optional
+        As in :func:`engagement`; default :data:`DROPOUT_CODING`.
+    client : str
+        Client key column.
+
+    Returns
+    -------
+    DataFrame
+        One row per value, in order of frequency, missing last: ``end_reason``
+        (missing as NaN), ``n_clients``, ``dropout`` (nullable bool: the
+        coding under ``dropout="planned_end"``; missing for uncoded values and
+        for a missing end reason, which falls back on ``planned_sessions``)
+        and ``coded_by`` (``"end_reason"``, ``"attended < planned_sessions"``
+        or ``"not coded"``). The counts add up to the number of clients.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> clients = pd.DataFrame({"client_id": list("abcde"),
+    ...     "end_reason": ["completed", "dropout", "referred_on", "completed", None]})
+    >>> end_reason_counts(clients)
+        end_reason  n_clients  dropout                     coded_by
+    0    completed          2    False                   end_reason
+    1      dropout          1     True                   end_reason
+    2  referred_on          1     <NA>                    not coded
+    3          NaN          1     <NA>  attended < planned_sessions
+    """
+    table = as_table(data, "clients")
+    require_columns(table, [client], table="clients", role="key")
+    coding = _coding(dropout_coding)
+    if "end_reason" in table.columns:
+        values = table["end_reason"].astype(object)
+    else:
+        values = pd.Series(np.nan, index=table.index, dtype=object)
+    counts = values.value_counts(dropna=False, sort=True)
+    present = [v for v in counts.index if not pd.isna(v)]
+    missing = [v for v in counts.index if pd.isna(v)]
+    rows = []
+    for v in [*present, *missing[:1]]:
+        if pd.isna(v):
+            n, code, how = int(values.isna().sum()), None, "attended < planned_sessions"
+        else:
+            n = int(counts[v])
+            code = coding.get(str(v))
+            how = "end_reason" if code is not None else "not coded"
+        rows.append(
+            {
+                "end_reason": np.nan if pd.isna(v) else v,
+                "n_clients": n,
+                "dropout": code,
+                "coded_by": how,
+            }
+        )
+    out = pd.DataFrame(rows, columns=["end_reason", "n_clients", "dropout", "coded_by"])
+    out["dropout"] = pd.array(out["dropout"].tolist(), dtype="boolean")
+    return out
 
 
 def dropout_definition(
@@ -75,6 +167,7 @@ def engagement(
     dropout: Literal["planned_end", "min_sessions", "min_dose"] = "planned_end",
     min_sessions: int | None = None,
     min_dose: float | None = None,
+    dropout_coding: Mapping[str, bool] | None = None,
 ) -> pd.DataFrame:
     """Engagement metrics, one row per client.
 
@@ -107,6 +200,12 @@ def engagement(
     min_dose : float, optional
         Required for ``dropout="min_dose"``: the share of the planned sessions
         (in (0, 1]) a client must attend.
+    dropout_coding : mapping of str to bool, optional
+        For ``"planned_end"``: which ``end_reason`` values are a dropout
+        (True) or not (False); default :data:`DROPOUT_CODING`
+        (``dropout`` True, ``completed`` False). Any other value keeps its
+        row with ``dropout`` missing and a ``reason``; a DataWarning counts
+        them (:func:`end_reason_counts` lists every value).
 
     Returns
     -------
@@ -119,7 +218,8 @@ def engagement(
         ``first_scored_session``, ``last_scored_session``, ``score_first``,
         ``score_last``, ``early_change``, ``planned_sessions``,
         ``end_reason``, ``dropout`` (nullable bool) and ``reason`` (why
-        values are missing: ``"no sessions"``, ``"no attended sessions"``).
+        values are missing: ``"no sessions"``, ``"no attended sessions"``,
+        ``"end_reason 'x' is not coded as dropout or not"``).
         The score columns use ``score`` (``phq9_total`` by default, as above);
         they are missing when there is none.
 
@@ -135,8 +235,10 @@ def engagement(
     * Dropout:
 
       - ``"planned_end"`` (default): unilateral ending before the planned
-        end, i.e. ``end_reason == "dropout"``; when ``end_reason`` is empty
-        or absent, attending fewer than ``planned_sessions``. This follows the
+        end, i.e. ``end_reason == "dropout"`` (not a dropout when
+        ``"completed"``; other values only as ``dropout_coding`` says, else
+        missing); when ``end_reason`` is empty or absent, attending fewer
+        than ``planned_sessions``. This follows the
         most common definition in the meta-analysis of Swift & Greenberg
         (2012): the client's unilateral decision to stop before the planned
         end;
@@ -173,6 +275,7 @@ def engagement(
     if isinstance(data, Study) and clients is None:
         clients = data.clients
     dropout_definition(dropout, min_sessions=min_sessions, min_dose=min_dose)  # checks them
+    coding = _coding(dropout_coding)
     check_positive_int(early_change_session, name="early_change_session")
     require_columns(sessions, [client, session], table="sessions", role="key")
     if clients is not None:
@@ -290,12 +393,26 @@ def engagement(
     out["planned_sessions"] = planned.to_numpy()
     out["end_reason"] = end_reason.to_numpy()
     n_att = out["sessions_attended"].to_numpy(dtype=float)
+    uncoded = np.zeros(len(ids), dtype=bool)
     if dropout == "planned_end":
         has_reason = end_reason.notna().to_numpy()
-        by_reason = (end_reason == "dropout").to_numpy()
+        text = end_reason.astype(str)
+        coded = text.isin(list(coding)).to_numpy() & has_reason
+        uncoded = has_reason & ~coded
+        by_reason = text.map(lambda v: coding.get(v, False)).to_numpy(dtype=bool)
         by_count = n_att < planned.to_numpy()
         value = np.where(has_reason, by_reason, by_count)
-        known = has_reason | planned.notna().to_numpy()
+        known = coded | (~has_reason & planned.notna().to_numpy())
+        if uncoded.any():
+            counts = end_reason[uncoded].value_counts()
+            listed = ", ".join(f"{v!r} ({n})" for v, n in counts.items())
+            warnings.warn(
+                f"{int(uncoded.sum())} clients have an end_reason that is neither coded as "
+                f"dropout nor as not (dropout is missing for them): {listed}; give "
+                "dropout_coding= to code them",
+                DataWarning,
+                stacklevel=3,
+            )
     elif dropout == "min_sessions":
         value = n_att < float(min_sessions)  # type: ignore[arg-type]
         known = np.ones(len(ids), dtype=bool)
@@ -307,5 +424,8 @@ def engagement(
     reason = np.full(len(ids), np.nan, dtype=object)
     reason[out["sessions_attended"].to_numpy() == 0] = "no attended sessions"
     reason[out["sessions_offered"].to_numpy() == 0] = "no sessions"
+    for i in np.flatnonzero(uncoded):
+        text = f"end_reason {end_reason.iloc[i]!r} is not coded as dropout or not"
+        reason[i] = text if pd.isna(reason[i]) else f"{reason[i]}; {text}"
     out["reason"] = reason
     return out.reset_index()

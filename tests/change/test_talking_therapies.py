@@ -260,3 +260,55 @@ def test_rows_without_session_number_are_an_error_not_the_last_session():
         instrument_change(data, instrument="phq9")
     assert err.value.problems["row"].tolist() == [2]
     assert err.value.problems["column"].tolist() == ["session"]
+
+
+# ------------------------------------------------------- finished_treatment
+def _ended_study(end_reason):
+    sessions = pd.concat(
+        [
+            two_sessions((14, 6), (9, 5)).assign(client_id="a"),
+            two_sessions((14, 6), (9, 5)).assign(client_id="b"),
+        ],
+        ignore_index=True,
+    ).assign(attended=1)
+    return Study(
+        therapists=pd.DataFrame({"therapist_id": ["T1"]}),
+        clients=pd.DataFrame(
+            {"client_id": ["a", "b"], "therapist_id": ["T1", "T1"], "end_reason": end_reason}
+        ),
+        sessions=sessions,
+    )
+
+
+def test_finished_treatment_on_by_default_when_end_reason_is_known():
+    # b's referral has not ended (no end_reason): outside the NHS denominator
+    study = _ended_study(["completed", None])
+    out = talking_therapies_outcomes(study)
+    assert out["finished_treatment"].tolist() == [True, False]
+    assert bool(out.loc[0, "recovery"]) is True
+    assert out.loc[1, OUTCOMES[1:]].isna().all()
+    assert out.loc[1, "caseness_start"]  # intake caseness is still known
+    assert out.loc[1, "reason"] == "did not finish a course of treatment"
+    off = talking_therapies_outcomes(study, finished_treatment=False)
+    assert off["finished_treatment"].isna().all()
+    assert bool(off.loc[1, "recovery"]) is True
+    assert pd.isna(off.loc[1, "reason"])
+
+
+def test_finished_treatment_needs_min_sessions_and_end_information():
+    study = _ended_study(["completed", "dropout"])
+    out = talking_therapies_outcomes(study)
+    assert out["finished_treatment"].tolist() == [True, True]
+    three = talking_therapies_outcomes(study, min_treatment_sessions=3)
+    assert three["finished_treatment"].tolist() == [False, False]
+    assert three["recovery"].isna().all()
+    # a sessions table without end_reason: the rule cannot apply, so it is off by default
+    table = study.sessions
+    assert talking_therapies_outcomes(table)["finished_treatment"].isna().all()
+    with pytest.raises(DataValidationError, match="end_reason"):
+        talking_therapies_outcomes(table, finished_treatment=True)
+    with_end = table.assign(end_reason=np.where(table["client_id"] == "a", "completed", None))
+    out2 = talking_therapies_outcomes(with_end)
+    assert out2["finished_treatment"].tolist() == [True, False]
+    with pytest.raises(DataValidationError, match="min_treatment_sessions"):
+        talking_therapies_outcomes(study, min_treatment_sessions=0)

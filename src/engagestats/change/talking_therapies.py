@@ -22,7 +22,7 @@ from .._sessions import _first_last
 from .._validate import as_table
 from ..errors import DataValidationError
 from ..instruments import resolve
-from ..scoring import ensure_scores
+from ..scoring import PRORATE_80, ScoringPolicy, ensure_scores
 from ..study import CLIENT, SESSION, Study
 from .jacobson_truax import (
     CLINICAL_CATEGORIES,
@@ -47,6 +47,7 @@ def instrument_change(
     client: str = CLIENT,
     session: str = SESSION,
     clients: Sequence[Any] | None = None,
+    policy: ScoringPolicy = PRORATE_80,
 ) -> pd.DataFrame:
     """First-to-last change per client on one instrument, with published criteria.
 
@@ -77,6 +78,8 @@ def instrument_change(
     clients : sequence, optional
         Clients to report (e.g. every client of a study); clients without a
         scored session still get a row.
+    policy : ScoringPolicy, default PRORATE_80
+        Rule for scoring a missing score column (the analyses' policy).
 
     Returns
     -------
@@ -129,7 +132,7 @@ def instrument_change(
         )
     hib = bool(higher_is_better)
     sessions = as_table(data, "sessions", attended_only=True)
-    table = ensure_scores(sessions, [score], table="sessions")
+    table = ensure_scores(sessions, [score], policy=policy, table="sessions")
     if clients is None and isinstance(data, Study):
         clients = list(data.clients[client])
     fl = _first_last(table, [score], client=client, session=session, clients=clients)
@@ -186,6 +189,9 @@ def talking_therapies_outcomes(
     phq9_reliable: float = 6,
     gad7_reliable: float = 4,
     clients: Sequence[Any] | None = None,
+    finished_treatment: bool | None = None,
+    min_treatment_sessions: int = 2,
+    policy: ScoringPolicy = PRORATE_80,
 ) -> pd.DataFrame:
     """NHS Talking Therapies (IAPT) outcomes per client, from first and last paired scores.
 
@@ -210,6 +216,18 @@ def talking_therapies_outcomes(
     clients : sequence, optional
         Clients to report; by default every client of the study (or of the
         table).
+    finished_treatment : bool, optional
+        Count outcomes only for referrals that *finished a course of
+        treatment*: at least ``min_treatment_sessions`` attended sessions and
+        an ended referral (a non-empty ``end_reason``, from the study's
+        clients table or an ``end_reason`` column of the sessions table).
+        Default: on when the data carry ``end_reason``, else off (the
+        ``finished_treatment`` column is then missing). True without
+        ``end_reason`` is an error.
+    min_treatment_sessions : int, default 2
+        Attended sessions needed to have finished a course of treatment.
+    policy : ScoringPolicy, default PRORATE_80
+        Rule for scoring missing PHQ-9 and GAD-7 totals (the analyses' policy).
 
     Returns
     -------
@@ -220,8 +238,10 @@ def talking_therapies_outcomes(
         ``phq9_change``, ``gad7_change``, then nullable booleans
         ``caseness_start``, ``caseness_end``, ``recovery``,
         ``reliable_improvement``, ``reliable_deterioration``,
-        ``reliable_recovery``, and ``reason`` (why outcomes are missing:
-        ``"no paired scores"`` or ``"fewer than two paired scores"``).
+        ``reliable_recovery``, ``finished_treatment`` (nullable bool) and
+        ``reason`` (why outcomes are missing: ``"no paired scores"``,
+        ``"fewer than two paired scores"`` or ``"did not finish a course of
+        treatment"``).
         ``recovery`` and ``reliable_recovery`` are missing for clients not at
         caseness at the start, who are outside their denominator.
 
@@ -248,15 +268,36 @@ def talking_therapies_outcomes(
     Digital outcome pages describe reliable improvement only as a significant
     improvement between the first and last scores. MindStep (BMC Psychiatry
     2018, doi:10.1186/s12888-018-1987-1, Table 1) and trial NCT05134103 omit
-    the clause; ``require_no_deterioration=False`` reproduces them. NHS
-    statistics count only referrals that finished a course of treatment (two
-    or more attended treatment sessions); restrict ``data`` for that.
+    the clause; ``require_no_deterioration=False`` reproduces them.
+
+    *Finished a course of treatment* (NHS Digital glossary): a referral that
+    has ended having had at least two attended treatment appointments. The
+    official rates count only these referrals, so by default the outcomes
+    of the others are missing (with a reason; their rows stay). The data
+    format does not record the appointment type, so every attended session
+    counts as a treatment appointment (an attended assessment-only
+    appointment would count too).
+
+    *ADSM caveat.* The official statistics use the anxiety disorder-specific
+    measure (ADSM) recommended for the client's problem descriptor, not the
+    GAD-7, for caseness, recovery and reliable change when the descriptor is
+    a specific anxiety disorder (for example SPIN for social anxiety, IES-R
+    for PTSD, OCI for OCD, PDSS for panic), falling back on the GAD-7 only
+    when the ADSM is missing (Clark et al. 2018, Table 2). This function
+    uses the GAD-7 for every client, so for clients with a specific anxiety
+    disorder its rates are not the NHS Digital rates.
 
     References
     ----------
     Gyani, A., Shafran, R., Layard, R., & Clark, D. M. (2013). Enhancing
     recovery rates: lessons from year one of IAPT. *Behaviour Research and
     Therapy, 51*(9), 597-606.
+    Clark, D. M., Canvin, L., Green, J., Layard, R., Pilling, S., & Janecka,
+    M. (2018). Transparency about the outcomes of mental health services
+    (IAPT approach): an analysis of public data. *The Lancet, 391*(10121),
+    679-686.
+    NHS Digital / OHID Fingertips, Common Mental Disorders glossary:
+    "Finished course of treatment".
 
     Examples
     --------
@@ -272,10 +313,11 @@ def talking_therapies_outcomes(
     2         c      <NA>                  <NA>                    <NA>
     """
     sessions = as_table(data, "sessions", attended_only=True)
-    table = ensure_scores(sessions, [phq9, gad7], table="sessions")
+    table = ensure_scores(sessions, [phq9, gad7], policy=policy, table="sessions")
     if clients is None and isinstance(data, Study):
         clients = list(data.clients[client])
     fl = _first_last(table, [phq9, gad7], client=client, session=session, clients=clients)
+    finished = _finished(data, table, fl.index, finished_treatment, min_treatment_sessions, client)
     n = fl["n_scored"].to_numpy()
     valid = n >= 2
     p1, p2 = fl[f"{phq9}_first"].to_numpy(), fl[f"{phq9}_last"].to_numpy()
@@ -309,8 +351,53 @@ def talking_therapies_outcomes(
             "reliable_recovery": _flag(recovery & improved, valid & case_start),
         }
     )
+    out["finished_treatment"] = finished
     reason = np.full(len(out), np.nan, dtype=object)
     reason[n == 0] = "no paired scores"
     reason[n == 1] = "fewer than two paired scores"
+    if finished_treatment is not False and not finished.isna().all():
+        not_finished = ~finished.fillna(False).to_numpy(dtype=bool)
+        for col in _TT_OUTCOMES:
+            out.loc[not_finished, col] = pd.NA
+        reason[not_finished & pd.isna(reason)] = "did not finish a course of treatment"
     out["reason"] = reason
     return out
+
+
+_TT_OUTCOMES = (
+    "caseness_end",
+    "recovery",
+    "reliable_improvement",
+    "reliable_deterioration",
+    "reliable_recovery",
+)
+
+
+def _finished(
+    data: Any,
+    attended: pd.DataFrame,
+    ids: pd.Index,
+    rule: bool | None,
+    min_sessions: int,
+    client: str,
+) -> pd.arrays.BooleanArray:
+    """Finished a course of treatment: >= ``min_sessions`` attended and an ended referral."""
+    if not isinstance(min_sessions, int | np.integer) or min_sessions < 1:
+        raise DataValidationError.for_argument(
+            "min_treatment_sessions", min_sessions, "a positive whole number of sessions"
+        )
+    if isinstance(data, Study) and "end_reason" in data.clients.columns:
+        ended = data.clients.set_index(client)["end_reason"]
+    elif "end_reason" in attended.columns:
+        ended = attended.groupby(client, sort=False)["end_reason"].first()
+    else:
+        ended = None
+    if ended is None or rule is False:
+        if rule:
+            raise DataValidationError.for_columns(
+                {"clients": ["end_reason"]}, role="finished_treatment"
+            )
+        return pd.array([pd.NA] * len(ids), dtype="boolean")
+    n_att = attended.groupby(client, sort=False).size().reindex(ids).fillna(0).to_numpy()
+    has_end = ended.reindex(ids).notna().to_numpy()
+    return pd.array((n_att >= min_sessions) & has_end, dtype="boolean")
