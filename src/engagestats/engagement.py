@@ -19,7 +19,7 @@ from ._validate import (
     require_columns,
 )
 from .errors import DataValidationError, DataWarning
-from .scoring import ensure_scores
+from .scoring import PRORATE_80, ScoringPolicy, ensure_scores
 from .study import CLIENT, SESSION, Study, item_blocks
 
 __all__ = [
@@ -168,6 +168,7 @@ def engagement(
     min_sessions: int | None = None,
     min_dose: float | None = None,
     dropout_coding: Mapping[str, bool] | None = None,
+    policy: ScoringPolicy = PRORATE_80,
 ) -> pd.DataFrame:
     """Engagement metrics, one row per client.
 
@@ -206,6 +207,8 @@ def engagement(
         (``dropout`` True, ``completed`` False). Any other value keeps its
         row with ``dropout`` missing and a ``reason``; a DataWarning counts
         them (:func:`end_reason_counts` lists every value).
+    policy : ScoringPolicy, default PRORATE_80
+        Rule for scoring a missing ``score`` column (the analyses' policy).
 
     Returns
     -------
@@ -355,7 +358,7 @@ def engagement(
     ):
         score = "phq9_total"
     if score is not None:
-        scored = ensure_scores(attended, [score], table="sessions")
+        scored = ensure_scores(attended, [score], policy=policy, table="sessions")
         fl = _first_last(scored, [score], client=client, session=session, clients=list(ids))
         out["first_scored_session"] = fl["first_session"].to_numpy()
         out["last_scored_session"] = fl["last_session"].to_numpy()

@@ -159,7 +159,7 @@ def test_jacobson_truax_figure_shows_first_and_last_phq9(sections):
 def test_recovery_by_stage_figure_matches_outcomes(sections):
     ax = sections["change"].figures["recovery_by_stage"].axes[0]
     labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert set(labels) <= {"precontemplation", "contemplation", "action"}
+    assert set(labels) <= {"least_ready", "middle_ready", "most_ready"}  # readiness profiles
     totals = np.zeros(len(labels))
     for container in ax.containers:
         totals += [b.get_height() for b in container]

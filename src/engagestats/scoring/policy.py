@@ -119,10 +119,11 @@ def _join(names: Sequence[str]) -> str:
 
 
 #: The instruments' own rules (all items needed unless the instrument's source gives a
-#: proration rule): the default of the change, engagement and classification functions.
+#: proration rule): the default of :func:`score` and :func:`ensure_scores`.
 BUILTIN_RULES = ScoringPolicy("builtin")
 
-#: The rule of the analyses and of the report: PHQ-9, GAD-7, WAI-SR, URICA and the SRQ
+#: The rule of the analyses, the report and of the change, engagement and classification
+#: functions when they score a missing column: PHQ-9, GAD-7, WAI-SR, URICA and the SRQ
 #: example are scored when at least 80% of each (sub)scale's items are answered.
 PRORATE_80 = ScoringPolicy(
     "prorate_80", min_answered={"phq9": 0.8, "gad7": 0.8, "wai_sr": 0.8, "urica": 0.8, "srq": 0.8}
