@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._panel import PRORATION
 from .client_outcomes import BinaryModel, binary_model, client_table
 from .cross_lagged import CrossLaggedResult, cross_lagged
+from .dropout_hazard import DropoutHazard, dropout_hazard, person_period
 from .endtoend import (
     AnalysisResult,
     analyse_alliance,
@@ -38,6 +39,7 @@ __all__ = [
     "AnalysisResult",
     "BinaryModel",
     "CrossLaggedResult",
+    "DropoutHazard",
     "ExpectedRecovery",
     "MonitoringAccuracy",
     "OutcomeModel",
@@ -48,6 +50,7 @@ __all__ = [
     "binary_model",
     "client_table",
     "cross_lagged",
+    "dropout_hazard",
     "expected_change",
     "expected_recovery",
     "first_alarms",
@@ -55,5 +58,6 @@ __all__ = [
     "growth_model",
     "monitoring_accuracy",
     "off_track",
+    "person_period",
     "progress_alarms",
 ]
