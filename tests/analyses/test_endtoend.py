@@ -67,3 +67,25 @@ def test_dropout(sample_with_truth):
         assert row["or_ci_low"] < row["odds_ratio"] < row["or_ci_high"]
     rate = res.tables["dropout_rate"]["dropout_rate"].item()
     np.testing.assert_allclose(rate, truth.clients["dropout"].mean(), atol=0.02)
+
+
+def test_readiness_profiles_are_the_stage_levels_and_dropout_states_its_se(
+    results, sample_with_truth
+):
+    counts = results["readiness"].tables["stage_counts"]
+    assert counts["stage"].tolist()[:3] == ["least_ready", "middle_ready", "most_ready"]
+    by_stage = results["readiness"].tables["effects_by_stage"]
+    assert {"time:stagemiddle_ready", "time:stagemost_ready"} <= set(by_stage["term"])
+    study, _ = sample_with_truth
+    notes = analyse_dropout(study).notes
+    assert (
+        notes[0]
+        == "gee: Mancl-DeRouen bias-reduced sandwich standard errors (30 therapist clusters)"
+    )
+
+
+def test_lopsided_readiness_stage_goes_to_notes():
+    import engagestats as es
+
+    res = analyse_readiness(es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=1))
+    assert any(n.startswith("stage: readiness_stage") for n in res.notes)

@@ -132,7 +132,8 @@ def binary_model(
         Cluster column.
     method : {"gee", "glmm"}, default "gee"
         ``"gee"``: population-averaged logistic GEE with an exchangeable
-        working correlation and robust SEs
+        working correlation and sandwich SEs (Mancl-DeRouen bias-reduced under 40
+        therapists)
         (:func:`engagestats.models.gee`). ``"glmm"``: logistic mixed
         model with a therapist random intercept (``glmer``;
         :func:`engagestats.models.glmm`), subject-specific odds ratios.

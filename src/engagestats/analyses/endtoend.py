@@ -211,7 +211,9 @@ def analyse_readiness(study: Study, *, model: OutcomeModel | None = None) -> Ana
     -------
     AnalysisResult
         As :func:`analyse_motivation`, focused on ``readiness``, with the
-        categorical model ``"by_stage"``.
+        categorical model ``"by_stage"``. A stage holding more than half the
+        clients (the DataWarning of :func:`engagestats.readiness_stage`) is
+        reported in ``notes``.
 
     Examples
     --------
@@ -224,7 +226,15 @@ def analyse_readiness(study: Study, *, model: OutcomeModel | None = None) -> Ana
     study = scored_study(study, [*_SCORES, "urica_readiness"])
     main = model if model is not None else adjusted_model(study)
     result = _growth_result("readiness", "readiness", main, by="readiness")
-    stages = readiness_stage(study.clients)["stage"]
+    with warnings.catch_warnings(record=True) as caught:  # a lopsided split goes to notes
+        warnings.simplefilter("always", EngageStatsWarning)
+        stages = readiness_stage(study.clients)["stage"]
+    result.notes += [
+        f"stage: {w.message}" for w in caught if issubclass(w.category, EngageStatsWarning)
+    ]
+    for w in caught:
+        if not issubclass(w.category, EngageStatsWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     levels = tuple(str(s) for s in stages.cat.categories)
     _categorical(result, study, "stage", stages, levels=levels, reference=levels[0])
     return result
