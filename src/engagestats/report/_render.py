@@ -85,15 +85,22 @@ def markdown_escape(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def _escape_keeping_edges(text: str) -> str:
+    """:func:`markdown_escape`, keeping one space at either edge (next to a code span)."""
+    lead = " " if text[:1].isspace() else ""
+    trail = " " if text[-1:].isspace() and text.strip() else ""
+    return lead + markdown_escape(text) + trail
+
+
 def _markdown_prose(text: str) -> str:
     """A paragraph: backtick code spans kept as code, the rest escaped."""
     parts, last = [], 0
     for m in _CODE.finditer(text):
-        parts.append(markdown_escape(text[last : m.start()]))
+        parts.append(_escape_keeping_edges(text[last : m.start()]))
         parts.append("`" + m.group(1).replace("\n", " ") + "`")
         last = m.end()
-    parts.append(markdown_escape(text[last:]))
-    return "".join(parts)
+    parts.append(_escape_keeping_edges(text[last:]))
+    return "".join(parts).strip()
 
 
 def _html_prose(text: str) -> str:
