@@ -119,7 +119,8 @@ class OutcomeModel:
         DataFrame
             One row per effect: ``term`` (lme4 name), ``effect`` (what it
             is), ``estimand`` (between or within clients, intake level or
-            change, and total or controlled direct effect: see Notes), ``estimate, se, df, t, p, ci_low, ci_high`` (per unit of the
+            change, and total or controlled direct effect: see Notes),
+            ``estimate, se, df, t, p, ci_low, ci_high`` (per unit of the
             predictor, as in ``fit.fixed``), ``sd`` (the predictor's SD over
             clients, or of the within part over sessions; NaN for time and
             categorical levels) and ``interpretation`` (per SD for continuous
