@@ -99,7 +99,11 @@ def total_model(study: Study) -> OutcomeModel:
     :func:`adjusted_model` adds the alliance, a post-intake variable that may
     mediate them, so its terms are controlled direct effects.
     """
-    return growth_model(scored_study(study, _SCORES), predictors=ADJUSTED_PREDICTORS)
+    # no prior outcome: conditioning on the previous session's outcome would turn the intake
+    # effects on change into effects on session-to-session change (not a total effect)
+    return growth_model(
+        scored_study(study, _SCORES), predictors=ADJUSTED_PREDICTORS, prior_outcome="none"
+    )
 
 
 def _with_client_column(study: Study, column: str, values: pd.Series) -> Study:
@@ -166,7 +170,9 @@ def _categorical(
     """
     order = [reference, *(lv for lv in levels if lv != reference)]
     coded = pd.Series(pd.Categorical(labels, categories=order), index=labels.index)
-    model = growth_model(_with_client_column(study, term, coded), predictors={term: term})
+    model = growth_model(
+        _with_client_column(study, term, coded), predictors={term: term}, prior_outcome="none"
+    )
     result.models[f"by_{term}"] = model
     result.tables[f"effects_by_{term}"] = model.effects()
     counts = coded.astype(object).fillna("not classified (missing score)")
