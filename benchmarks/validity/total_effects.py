@@ -31,7 +31,7 @@ from engagestats.analyses.endtoend import total_model
 from engagestats.simulate import SimulationParams
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_validity import DESIGN, OUT, _markdown, _quiet, summarise  # noqa: E402
+from run_validity import DESIGN, OUT, _markdown, _quiet, summarise
 
 SEED_BASE = 510_000
 #: Linear-trajectory scenarios first; ``log_linear`` is misspecified for a linear growth model,
