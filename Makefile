@@ -62,4 +62,4 @@ bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist $(OUT)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist $(OUT)
