@@ -17,6 +17,8 @@ from ._estimands import estimand
 from ._panel import fixed_rows
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ..models import LmmResult
     from ._panel import PanelSpec
 
@@ -286,7 +288,7 @@ class OutcomeModel:
             return np.arange(0.0, float(np.floor(self.data["time"].max())) + 1.0)
         return np.asarray(times, dtype=float).ravel()
 
-    def _at(self, at: dict[str, Any] | None) -> dict[str, Any]:
+    def _at(self, at: Mapping[str, Any] | None) -> dict[str, Any]:
         """``at`` values on the data scale -> model scale."""
         out: dict[str, Any] = {}
         for term, value in (at or {}).items():

@@ -163,11 +163,11 @@ def _shorten_figure_text(fig: plt.Figure, limit: int = FIGURE_TEXT_LIMIT) -> Non
             fixed = [_figure_text(t, limit) for t in labels]
             if fixed != labels:
                 axis.set_ticks(axis.get_ticklocs(), labels=fixed)
-    legends = {id(t) for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()}
+    legends = {id(t) for ax in fig.axes if (leg := ax.get_legend()) for t in leg.get_texts()}
     for text in fig.findobj(Text):  # legend entries as ticks; titles, axis labels: 2.5 times
-        fixed = _figure_text(text.get_text(), limit if id(text) in legends else 5 * limit // 2)
-        if fixed != text.get_text():
-            text.set_text(fixed)
+        short = _figure_text(text.get_text(), limit if id(text) in legends else 5 * limit // 2)
+        if short != text.get_text():
+            text.set_text(short)
 
 
 def _save_figure(fig: plt.Figure, stem: Path) -> None:
@@ -179,8 +179,9 @@ def _save_figure(fig: plt.Figure, stem: Path) -> None:
     _shorten_figure_text(fig)
     for text in fig.findobj(Text):
         text.set_parse_math(False)
-    rc = {"svg.hashsalt": "engagestats", "svg.fonttype": "path", "text.parse_math": False}
-    with mpl.rc_context(rc):
+    with mpl.rc_context(
+        {"svg.hashsalt": "engagestats", "svg.fonttype": "path", "text.parse_math": False}
+    ):
         fig.savefig(stem.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
         fig.savefig(stem.with_suffix(".png"), dpi=150, metadata={"Software": None})
     plt.close(fig)
