@@ -6,11 +6,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= report
 
-.PHONY: help setup report test lint format sample bench validate differential docs clean
+.PHONY: help setup report test lint typecheck format sample bench validate differential docs clean
 
 help:
 	@echo "make report  - set up .venv, install, run the main job on the sample data"
-	@echo "make test    - set up .venv, install, lint and run the full test suite"
+	@echo "make test    - set up .venv, install, lint, type-check and run the full test suite"
+	@echo "make typecheck - mypy on src/engagestats (settings in pyproject.toml)"
 	@echo "make sample  - regenerate data/sample/ byte for byte from the simulator"
 	@echo "make bench   - run the benchmarks in benchmarks/"
 	@echo "make differential - lmm against lme4 on all 320 designs of issue 19"
@@ -33,7 +34,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
 
-test: lint
+# mypy reads [tool.mypy] in pyproject.toml (files, per-module overrides).
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
 format: $(STAMP)
@@ -57,4 +62,4 @@ bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist $(OUT)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist $(OUT)

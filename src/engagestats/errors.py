@@ -68,9 +68,14 @@ class DataValidationError(EngageStatsError, ValueError):
     ----------
     problems : DataFrame
         The problems, one per row, in the columns listed above.
+    column_summary : DataFrame
+        Set only by ``load_study``: the problems counted per file, column and
+        problem (columns ``file``, ``column``, ``problem``, ``n``, ``hint``).
     """
 
     max_shown = 10
+    # Declared, not defined: instances from load_study set it; others have no such attribute.
+    column_summary: pd.DataFrame
 
     @classmethod
     def for_argument(cls, name: str, value: Any, problem: str) -> DataValidationError:

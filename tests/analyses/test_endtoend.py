@@ -24,13 +24,41 @@ def results(sample_with_truth):
 @pytest.mark.parametrize("name", ["motivation", "readiness", "alliance"])
 def test_recovers_every_generated_effect(results, sample_with_truth, name):
     # the criterion, literally: every generating effect's sign is recovered and its
-    # 95% CI covers the true value (how the sample's seed relates to this: test_sample_seed.py;
-    # calibration across replications: test_pipeline_calibration.py)
+    # 95% CI covers the true value, in the model of the generating form (the alliance-adjusted
+    # one; how the sample's seed relates to this: test_sample_seed.py; calibration across
+    # replications: test_pipeline_calibration.py)
     _, truth = sample_with_truth
-    table = truth.recovery(results[name].model.fit.fixed)
+    table = truth.recovery(results[name].models["adjusted"].fit.fixed)
     assert len(table) == 9
     assert table["covered"].all(), table.loc[~table["covered"]].to_string()
     assert table["right_sign"].all(), table.loc[~table["right_sign"]].to_string()
+
+
+@pytest.mark.parametrize(
+    ("name", "focal"), [("motivation", "autonomous"), ("readiness", "readiness")]
+)
+def test_total_effects_are_primary_and_cover_the_truth(results, sample_with_truth, name, focal):
+    # The primary model holds intake covariates only. In the simulator the latent alliance is
+    # independent of the intake scores, so the total effects equal the generating values.
+    _, truth = sample_with_truth
+    res = results[name]
+    assert res.model is res.models["total"]
+    assert not any("alliance" in t for t in res.model.fit.fixed.index)
+    eff = res.tables["effects"].set_index("term")
+    true = truth.fixed_effects.set_index("term")["estimate"]
+    for term in (focal, f"time:{focal}"):
+        assert eff.loc[term, "ci_low"] <= true[term] <= eff.loc[term, "ci_high"]
+        assert eff.loc[term, "estimand"].endswith(
+            "total effect given " + ("readiness" if focal == "autonomous" else "autonomous")
+        )
+    direct = res.tables["direct_effects"].set_index("term")
+    assert direct["estimand"].str.contains("controlled direct effect").all()
+    dec = res.tables["decomposition"].set_index("term")
+    assert dec.loc[focal, "total_estimate"] == eff.loc[focal, "estimate"]
+    assert dec.loc[focal, "direct_estimate"] == direct.loc[focal, "estimate"]
+    assert dec.loc[focal, "difference"] == pytest.approx(
+        eff.loc[focal, "estimate"] - direct.loc[focal, "estimate"], rel=1e-12
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,3 +117,12 @@ def test_lopsided_readiness_stage_goes_to_notes():
 
     res = analyse_readiness(es.simulate_study(n_therapists=8, clients_per_therapist=8, seed=1))
     assert any(n.startswith("stage: readiness_stage") for n in res.notes)
+
+
+def test_alliance_estimands_say_between_or_within(results):
+    eff = results["alliance"].tables["effects"].set_index("term")["estimand"]
+    assert eff["alliance_within_lag"].startswith("within client, prospective association")
+    assert "1 session(s) earlier" in eff["alliance_within_lag"]
+    assert eff["alliance_between"].startswith("between clients, intake level: client mean")
+    assert eff["time:alliance_between"].startswith("between clients, rate of change")
+    assert "partly a consequence of change" in eff["alliance_between"]

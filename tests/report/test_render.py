@@ -101,7 +101,7 @@ def test_html_tables_are_numbered_with_readable_headers(report_dir, page):
         assert table["head"]
         assert all(len(row) == len(table["head"]) for row in table["rows"])
         assert not [h for h in table["head"] if "_" in h], table["head"]
-    model = next(t for t in page.tables if "Adjusted growth model" in t["caption"])
+    model = next(t for t in page.tables if "Total-effect growth model" in t["caption"])
     assert model["head"] == ["Section", "Term", "Estimate", "SE", "df", "t", "p", "95% CI"]
     p = [row[6] for row in model["rows"] if row[0] == "fixed effects"]
     assert "< .001" in p
@@ -275,3 +275,13 @@ def test_an_empty_table_says_no_data(tmp_path):
     assert p.tables[0]["rows"] == [["No data."]]
     (table,) = docx.Document(str(tmp_path / "report.docx")).tables
     assert [c.text for c in table.rows[1].cells] == ["No data."]
+
+
+def test_markdown_prose_keeps_the_spaces_around_code_spans():
+    from engagestats.report._render import _markdown_prose
+
+    assert _markdown_prose("Model: `y ~ x` (REML), see `f()` for that.") == (
+        "Model: `y ~ x` (REML), see `f()` for that."
+    )
+    assert _markdown_prose("`a`b`c`") == "`a`b`c`"  # no space invented where none was
+    assert _markdown_prose("  padded  `x`  ") == "padded `x`"

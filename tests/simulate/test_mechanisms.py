@@ -177,3 +177,19 @@ def test_population_share_matches_a_direct_anova_estimate():
     msw = ((d["res"] - grp.transform("mean")) ** 2).sum() / (len(d) - grp.ngroups)
     anova = (msb - msw) / (msb + (k - 1) * msw)
     assert anova == pytest.approx(share["value"], abs=0.03)
+
+
+def test_total_effects_equal_the_parameters_without_a_post_intake_path():
+    # Without the symptom -> alliance path and the lagged alliance effect nothing after intake
+    # depends on the intake scores, so the population total effects are the generating values
+    # (up to the control-variate Monte-Carlo error); with them (the defaults) the feedback moves
+    # the slope effects by under 2%.
+    quiet = dataclasses.replace(P, alliance_symptom=0.0, alliance_within_lag=0.0)
+    est = population_truths(quiet, 20).set_index("estimand")["value"]
+    assert est["autonomous_total_level"] == pytest.approx(quiet.autonomous, abs=1e-9)
+    assert est["readiness_total_level"] == pytest.approx(quiet.readiness, abs=1e-9)
+    assert est["autonomous_total_slope"] == pytest.approx(quiet.time_autonomous, abs=1e-9)
+    assert est["readiness_total_slope"] == pytest.approx(quiet.time_readiness, abs=1e-9)
+    full = population_truths(P, 20).set_index("estimand")["value"]
+    assert full["autonomous_total_slope"] == pytest.approx(P.time_autonomous, rel=0.02)
+    assert full["autonomous_total_slope"] != pytest.approx(P.time_autonomous, abs=1e-6)

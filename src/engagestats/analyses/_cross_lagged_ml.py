@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import DTypeLike
 from scipy import optimize
 
 __all__ = ["STRUCTURAL", "TRENDS", "RiclpmFit", "fit_riclpm", "implied_cov"]
@@ -61,7 +62,7 @@ TRENDS = (
 _LOG2PI = np.log(2.0 * np.pi)
 
 
-def _sym(v: float, w: float, c: float, dtype: type) -> np.ndarray:
+def _sym(v: float, w: float, c: float, dtype: DTypeLike) -> np.ndarray:
     return np.array([[v, c], [c, w]], dtype=dtype)
 
 

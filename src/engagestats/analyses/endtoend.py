@@ -24,6 +24,7 @@ __all__ = [
     "analyse_dropout",
     "analyse_motivation",
     "analyse_readiness",
+    "total_model",
 ]
 
 #: The score columns the adjusted growth model and the analyses by category need.
@@ -76,13 +77,32 @@ def adjusted_model(study: Study) -> OutcomeModel:
     autonomous motivation and readiness interacting with time, and the alliance
     split into its between-client part (interacting with time) and its lagged
     within-client part. Fit it once and pass it as ``model=`` to
-    :func:`analyse_motivation`, :func:`analyse_readiness` and
-    :func:`analyse_alliance`.
+    :func:`analyse_alliance` and as ``adjusted=`` to :func:`analyse_motivation`
+    and :func:`analyse_readiness` (where its motivation and readiness terms are
+    controlled direct effects: adjusted for the post-intake alliance).
     """
     return growth_model(
         scored_study(study, _SCORES),
         predictors=ADJUSTED_PREDICTORS,
         time_varying=ADJUSTED_TIME_VARYING,
+    )
+
+
+def total_model(study: Study) -> OutcomeModel:
+    """The intake-covariates-only growth model: total effects of motivation and readiness.
+
+    ``growth_model(study, predictors=ADJUSTED_PREDICTORS)``: PHQ-9 over sessions
+    with intake autonomous motivation and readiness interacting with time and
+    nothing measured after intake. Its motivation and readiness terms are total
+    effects (each given the other intake covariate): the primary estimates of
+    :func:`analyse_motivation` and :func:`analyse_readiness`. The
+    :func:`adjusted_model` adds the alliance, a post-intake variable that may
+    mediate them, so its terms are controlled direct effects.
+    """
+    # no prior outcome: conditioning on the previous session's outcome would turn the intake
+    # effects on change into effects on session-to-session change (not a total effect)
+    return growth_model(
+        scored_study(study, _SCORES), predictors=ADJUSTED_PREDICTORS, prior_outcome="none"
     )
 
 
@@ -92,10 +112,12 @@ def _with_client_column(study: Study, column: str, values: pd.Series) -> Study:
     return replace(study, clients=clients)
 
 
-def _growth_result(name: str, focal: str, main: OutcomeModel, by: str) -> AnalysisResult:
+def _growth_result(
+    name: str, focal: str, main: OutcomeModel, by: str, *, adjusted: OutcomeModel | None = None
+) -> AnalysisResult:
     effects = main.effects()
     keep = effects["term"].str.contains(focal, regex=False)
-    return AnalysisResult(
+    result = AnalysisResult(
         name=name,
         model=main,
         models={"adjusted": main},
@@ -111,6 +133,26 @@ def _growth_result(name: str, focal: str, main: OutcomeModel, by: str) -> Analys
             "panel": main.data,
         },
     )
+    if adjusted is not None:  # main is the total-effect model; adjusted gives the direct effect
+        result.models = {"total": main, "adjusted": adjusted}
+        direct = adjusted.effects()
+        keep = direct["term"].str.contains(focal, regex=False)
+        result.tables["direct_effects"] = direct.loc[keep].reset_index(drop=True)
+        result.tables["decomposition"] = _decomposition(
+            result.tables["effects"], result.tables["direct_effects"]
+        )
+    return result
+
+
+def _decomposition(total: pd.DataFrame, direct: pd.DataFrame) -> pd.DataFrame:
+    """Total and alliance-adjusted (controlled direct) estimates side by side, per term."""
+    out = total[["term", "effect"]].copy()
+    for name, table in (("total", total), ("direct", direct)):
+        values = table.set_index("term").reindex(out["term"])
+        for col in ("estimate", "ci_low", "ci_high"):
+            out[f"{name}_{col}"] = values[col].to_numpy()
+    out["difference"] = out["total_estimate"] - out["direct_estimate"]
+    return out
 
 
 def _categorical(
@@ -122,13 +164,14 @@ def _categorical(
     levels: tuple[str, ...],
     reference: str,
 ) -> None:
-    """Fit the growth model by a client category, contrasting each level with ``reference``."""
+    """Fit the growth model by a client category, contrasting each level with ``reference``.
+
+    The model holds the category only (intake), so its contrasts are total effects.
+    """
     order = [reference, *(lv for lv in levels if lv != reference)]
     coded = pd.Series(pd.Categorical(labels, categories=order), index=labels.index)
     model = growth_model(
-        _with_client_column(study, term, coded),
-        predictors={term: term},
-        time_varying=ADJUSTED_TIME_VARYING,
+        _with_client_column(study, term, coded), predictors={term: term}, prior_outcome="none"
     )
     result.models[f"by_{term}"] = model
     result.tables[f"effects_by_{term}"] = model.effects()
@@ -139,12 +182,20 @@ def _categorical(
     result.figure_data[f"trajectories_by_{term}"] = model.trajectories(by=term)
 
 
-def analyse_motivation(study: Study, *, model: OutcomeModel | None = None) -> AnalysisResult:
+def analyse_motivation(
+    study: Study, *, model: OutcomeModel | None = None, adjusted: OutcomeModel | None = None
+) -> AnalysisResult:
     """Does intake autonomous motivation predict the level and rate of improvement?
 
-    Fits the adjusted growth model (:data:`ADJUSTED_PREDICTORS` and the
-    alliance, split within/between) and a model by motivation type
-    (:func:`engagestats.motivation_type` of the scored intake SRQ).
+    The primary estimates are total effects: the growth model with the intake
+    covariates only (:func:`total_model`: :data:`ADJUSTED_PREDICTORS`), and a
+    model by motivation type (:func:`engagestats.motivation_type` of the scored
+    intake SRQ). The alliance-adjusted model (:func:`adjusted_model`) is shown as
+    a decomposition: its motivation terms are controlled direct effects, because
+    the alliance is measured after intake and may carry part of the association
+    (for the indirect part with intervals, see :func:`engagestats.mediation`).
+    Neither is a causal effect without the assumption of no unmeasured
+    confounding.
 
     Parameters
     ----------
@@ -153,16 +204,21 @@ def analyse_motivation(study: Study, *, model: OutcomeModel | None = None) -> An
         analyses' policy (:data:`engagestats.scoring.PRORATE_80`); scores already
         present (a study scored by the report, say) are used as they are.
     model : OutcomeModel, optional
-        The adjusted growth model of this study, when already fitted (for
-        example by another ``analyse_*`` call: they share it), to avoid
-        fitting it again.
+        The total-effect growth model of this study (:func:`total_model`), when
+        already fitted (the ``analyse_*`` calls share it), to avoid fitting it
+        again.
+    adjusted : OutcomeModel, optional
+        The alliance-adjusted growth model (:func:`adjusted_model`), likewise.
 
     Returns
     -------
     AnalysisResult
-        Models ``"adjusted"`` and ``"by_motivation_type"``; tables
-        ``"effects"`` (autonomous motivation), ``"all_effects"``, ``"model"``,
-        ``"exclusions"``, ``"effects_by_motivation_type"``,
+        Models ``"total"``, ``"adjusted"`` and ``"by_motivation_type"``; tables
+        ``"effects"`` (autonomous motivation: total effects, the primary
+        estimates), ``"direct_effects"`` (the same terms in the
+        alliance-adjusted model: controlled direct effects), ``"decomposition"``
+        (both side by side with their difference), ``"all_effects"``, ``"model"``
+        (of the total-effect model), ``"exclusions"``, ``"effects_by_motivation_type"``,
         ``"motivation_type_counts"``; figure data ``"trajectories"`` (by
         autonomous motivation at -1 SD, mean, +1 SD),
         ``"trajectories_by_motivation_type"``, ``"fixed"``, ``"panel"``.
@@ -176,8 +232,9 @@ def analyse_motivation(study: Study, *, model: OutcomeModel | None = None) -> An
     ['autonomous', 'time:autonomous']
     """
     study = scored_study(study, [*_SCORES, "srq_autonomous", "srq_controlled"])
-    main = model if model is not None else adjusted_model(study)
-    result = _growth_result("motivation", "autonomous", main, by="autonomous")
+    main = model if model is not None else total_model(study)
+    direct = adjusted if adjusted is not None else adjusted_model(study)
+    result = _growth_result("motivation", "autonomous", main, by="autonomous", adjusted=direct)
     types = motivation_type(study.clients)["motivation_type"]
     _categorical(
         result,
@@ -190,11 +247,15 @@ def analyse_motivation(study: Study, *, model: OutcomeModel | None = None) -> An
     return result
 
 
-def analyse_readiness(study: Study, *, model: OutcomeModel | None = None) -> AnalysisResult:
+def analyse_readiness(
+    study: Study, *, model: OutcomeModel | None = None, adjusted: OutcomeModel | None = None
+) -> AnalysisResult:
     """Does readiness for change (URICA) at intake predict improvement?
 
-    Fits the adjusted growth model and a model by stage of change
-    (:func:`engagestats.readiness_stage`, its default sample-relative profiles).
+    Total effects first (:func:`total_model`) and a model by stage of change
+    (:func:`engagestats.readiness_stage`, its default sample-relative profiles);
+    the alliance-adjusted (controlled direct) effects as a decomposition, as in
+    :func:`analyse_motivation`.
 
     Parameters
     ----------
@@ -202,10 +263,8 @@ def analyse_readiness(study: Study, *, model: OutcomeModel | None = None) -> Ana
         Score columns the models need that it lacks are scored once, under the
         analyses' policy (:data:`engagestats.scoring.PRORATE_80`); scores already
         present (a study scored by the report, say) are used as they are.
-    model : OutcomeModel, optional
-        The adjusted growth model of this study, when already fitted (for
-        example by another ``analyse_*`` call: they share it), to avoid
-        fitting it again.
+    model, adjusted : OutcomeModel, optional
+        As in :func:`analyse_motivation`.
 
     Returns
     -------
@@ -224,8 +283,9 @@ def analyse_readiness(study: Study, *, model: OutcomeModel | None = None) -> Ana
     ['readiness', 'time:readiness']
     """
     study = scored_study(study, [*_SCORES, "urica_readiness"])
-    main = model if model is not None else adjusted_model(study)
-    result = _growth_result("readiness", "readiness", main, by="readiness")
+    main = model if model is not None else total_model(study)
+    direct = adjusted if adjusted is not None else adjusted_model(study)
+    result = _growth_result("readiness", "readiness", main, by="readiness", adjusted=direct)
     with warnings.catch_warnings(record=True) as caught:  # a lopsided split goes to notes
         warnings.simplefilter("always", EngageStatsWarning)
         stages = readiness_stage(study.clients)["stage"]

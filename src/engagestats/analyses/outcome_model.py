@@ -13,9 +13,12 @@ from .._validate import check_level
 from ..errors import ModelSpecError
 from ..models.inference import check_ddf
 from . import _moderation, _tables
+from ._estimands import estimand
 from ._panel import fixed_rows
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ..models import LmmResult
     from ._panel import PanelSpec
 
@@ -117,7 +120,9 @@ class OutcomeModel:
         -------
         DataFrame
             One row per effect: ``term`` (lme4 name), ``effect`` (what it
-            is), ``estimate, se, df, t, p, ci_low, ci_high`` (per unit of the
+            is), ``estimand`` (between or within clients, intake level or
+            change, and total or controlled direct effect: see Notes),
+            ``estimate, se, df, t, p, ci_low, ci_high`` (per unit of the
             predictor, as in ``fit.fixed``), ``sd`` (the predictor's SD over
             clients, or of the within part over sessions; NaN for time and
             categorical levels) and ``interpretation`` (per SD for continuous
@@ -127,6 +132,13 @@ class OutcomeModel:
         -----
         For an outcome where higher is worse, a negative time slope (or a
         negative interaction with time) is improvement (faster improvement).
+
+        ``estimand``: an intake predictor's effect is a *total* effect (given the
+        other intake covariates) when the model holds intake covariates only, and
+        a *controlled direct* effect when it also holds post-intake variables
+        such as the alliance, a possible mediator (VanderWeele 2015). Within
+        parts are within-client prospective associations (Curran & Bauer 2011).
+        None is causal without further assumptions.
         """
         level = check_level(level)
         names = self._names()
@@ -152,7 +164,13 @@ class OutcomeModel:
             index=terms,
         )
         table = self.fit.contrast(L, level=level, ddf=self.ddf).reset_index(drop=True)
-        out = pd.DataFrame({"term": terms, "effect": [r[1] for r in rows]})
+        out = pd.DataFrame(
+            {
+                "term": terms,
+                "effect": [r[1] for r in rows],
+                "estimand": [estimand(self.spec, r[0].removeprefix("time:"), r[3]) for r in rows],
+            }
+        )
         out = pd.concat([out, table], axis=1)
         out["sd"] = [r[2] for r in rows]
         out["interpretation"] = [
@@ -270,7 +288,7 @@ class OutcomeModel:
             return np.arange(0.0, float(np.floor(self.data["time"].max())) + 1.0)
         return np.asarray(times, dtype=float).ravel()
 
-    def _at(self, at: dict[str, Any] | None) -> dict[str, Any]:
+    def _at(self, at: Mapping[str, Any] | None) -> dict[str, Any]:
         """``at`` values on the data scale -> model scale."""
         out: dict[str, Any] = {}
         for term, value in (at or {}).items():

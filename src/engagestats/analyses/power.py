@@ -305,7 +305,7 @@ def power_curve(
     elif progress is False or progress is None:
         stream = None
     elif callable(getattr(progress, "write", None)):
-        stream = progress  # type: ignore[assignment]
+        stream = progress
     else:
         raise DataValidationError.for_argument(
             "progress", progress, "progress must be True, False or a writable stream"

@@ -22,6 +22,7 @@ import codecs
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 from ..errors import DataValidationError, DataWarning
 
@@ -52,7 +53,8 @@ def warn_user(message: str) -> None:
     """A DataWarning pointing at the first caller outside engagestats."""
     import sys
 
-    level, frame = 1, sys._getframe(1)
+    level = 1
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE):
         frame = frame.f_back
         level += 1

@@ -222,7 +222,7 @@ def read_qualtrics(
         )
     data = data.rename(columns=mapping)
     data.attrs["source_file"] = name
-    notes = [
+    notes: list[dict[str, Any]] = [
         {
             "table": "sessions",
             "source": f"rows 2-{header_rows + 1}",
@@ -418,7 +418,8 @@ def read_redcap(
     for line in data.index:
         ev = event[line]
         if events is not None and ev in events:
-            session[line] = np.nan if events[ev] is None else float(events[ev])
+            number = events[ev]
+            session[line] = np.nan if number is None else float(number)
         elif pd.notna(instr[line]) and pd.notna(inst[line]):
             session[line] = float(inst[line])
         elif pd.notna(ev) and (m := _EVENT_NUMBER.search(str(ev))):
@@ -460,7 +461,7 @@ def read_redcap(
         recode=recode,
         on_invalid=on_invalid,
     )
-    rows = [{"table": "clients", "source": record_id, "column": CLIENT,
+    rows: list[dict[str, Any]] = [{"table": "clients", "source": record_id, "column": CLIENT,
              "how": "REDCap record ID", "cells": None},
             {"table": "sessions", "source": f"{len(data)} export rows", "column": None,
              "how": f"{int(is_session.sum())} session rows, {int((~is_session).sum())} "

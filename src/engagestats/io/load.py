@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import pandas as pd
 
@@ -21,8 +21,8 @@ from .write import ESCAPE_KEY, unescape_cells
 
 __all__ = ["load_study"]
 
-PathLike = str | Path
-TableSource = str | Path | pd.DataFrame
+PathLike: TypeAlias = str | Path
+TableSource: TypeAlias = str | Path | pd.DataFrame
 
 
 def _find_file(folder: Path, table: str) -> Path:

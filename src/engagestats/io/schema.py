@@ -312,6 +312,7 @@ def merge_schema(schema: Any = None) -> dict[str, dict[str, Any]]:
     if schema is None:
         return out
     raw = _read_schema_arg(schema)
+    per_table: dict[Any, Any]
     if "resources" in raw:
         per_table = {
             r.get("name"): r.get("schema", {}) for r in raw["resources"] if isinstance(r, Mapping)

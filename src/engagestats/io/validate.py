@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -81,7 +81,13 @@ class _Typed:
     int_columns: list[str]
 
 
-def _problem(raw: RawTable, table: str, pos: int, column: str | None, value: Any, text: str):
+#: Table Schema field types read as another type.
+_TYPE_ALIASES: dict[Any, str] = {"year": "integer", "datetime": "date", "any": "string"}
+
+
+def _problem(
+    raw: RawTable, table: str, pos: int | np.integer, column: str | None, value: Any, text: str
+):
     return {
         "table": table,
         "file": raw.file,
@@ -102,7 +108,7 @@ def _type_column(raw: RawTable, table: str, name: str, f: dict[str, Any] | None,
         _unknown_column(raw, name, values, miss, out)
         return
     c = f.get("constraints", {})
-    t = {"year": "integer", "datetime": "date", "any": "string"}.get(f.get("type"), f.get("type"))
+    t = _TYPE_ALIASES.get(f.get("type"), f.get("type"))
     t = t or "string"
     expect = expectation({**f, "type": t})
     if c.get("required"):
@@ -167,7 +173,7 @@ def _type_column(raw: RawTable, table: str, name: str, f: dict[str, Any] | None,
     elif t == "boolean":
         col = np.full(len(values), None, dtype=object)
         for pos in np.flatnonzero(~miss):
-            key = _text(values[pos]).strip().lower()
+            key = cast(str, _text(values[pos])).strip().lower()  # not missing, so not None
             if key in _TRUE or key in _FALSE:
                 col[pos] = key in _TRUE
             else:

@@ -210,7 +210,7 @@ def _resource(
     fks = [fk for fk in builtin["foreignKeys"] if all(k in present for k in fk["fields"])]
     if fks:
         schema["foreignKeys"] = fks
-    resource = {
+    resource: dict[str, Any] = {
         "name": table,
         "path": f"{table}.{fmt}",
         "profile": "tabular-data-resource",

@@ -21,6 +21,7 @@ restarts when a one-sided derivative at a boundary is negative).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 
@@ -82,15 +83,19 @@ def boundary_probes(
     return probes
 
 
+#: The optimiser's result type (scipy's OptimizeResult), passed through unchanged.
+R = TypeVar("R")
+
+
 def verify_boundary(
     f: Callable[[np.ndarray], float],
-    minimise: Callable[[np.ndarray], tuple[np.ndarray, object]],
+    minimise: Callable[[np.ndarray], tuple[np.ndarray, R]],
     theta: np.ndarray,
     fx: float,
-    res: object,
+    res: R,
     lower: np.ndarray,
     terms: tuple[RandomTerm, ...],
-) -> tuple[np.ndarray, float, object, dict]:
+) -> tuple[np.ndarray, float, R, dict]:
     """Restart from just inside a boundary optimum; keep the better optimum.
 
     Returns ``(theta, f(theta), optimiser result, info)`` where ``info`` has

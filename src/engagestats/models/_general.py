@@ -7,6 +7,8 @@ ordering, no pivoting, so the diagonal of U gives ``log det A``).
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
@@ -19,6 +21,9 @@ class GeneralPLS:
     """PLS for any design; ``solve(theta)`` returns the pieces, ``modes`` the u."""
 
     path = "general"
+    #: Set by ``engine._solver``: the OLS coefficients y was residualised on, and the residual.
+    beta0: np.ndarray
+    yr: np.ndarray
 
     def __init__(self, design: Design, yr: np.ndarray) -> None:
         n, p = design.n, design.p
@@ -79,7 +84,7 @@ class GeneralPLS:
         """Conditional modes b = Lambda u per term, shape (n_levels, k)."""
         if self._last is None or not np.array_equal(self._last[0], theta):
             self.solve(theta)
-        _, AinvB, beta_r, lam = self._last
+        _, AinvB, beta_r, lam = cast(tuple, self._last)  # set by solve at a positive-definite theta
         u = AinvB[:, self.p] - AinvB[:, : self.p] @ beta_r
         b = lam @ u
         return [

@@ -154,11 +154,13 @@ def glmm(
         raise ModelSpecError(f"nagq must be an integer from 1 to 100, got {nagq!r}")
     fam = get_family(family, link)
     inputs = glmm_inputs(formula, data, fam, weights=weights, offset=offset)
-    fitter = fit_nb if fam.name == "negative_binomial" else _glmm_engine.fit_glmm
-    kwargs = {} if fam.name == "negative_binomial" else {"family": fam}
-    fit = fitter(
-        inputs.design, y=inputs.y, pw=inputs.pw, offset=inputs.offset, nagq=int(nagq), **kwargs
-    )
+    y, pw, off = inputs.y, inputs.pw, inputs.offset
+    if fam.name == "negative_binomial":
+        fit = fit_nb(inputs.design, y=y, pw=pw, offset=off, nagq=int(nagq))
+    else:
+        fit = _glmm_engine.fit_glmm(
+            inputs.design, family=fam, y=y, pw=pw, offset=off, nagq=int(nagq)
+        )
     result = GlmmResult(fit, inputs, offset_column=offset if isinstance(offset, str) else None)
     for term, cov in zip(inputs.design.terms, result._covariances(), strict=True):
         sd = np.sqrt(np.diag(cov))

@@ -168,8 +168,8 @@ class _Objective:
         self.evals += 1
         theta, beta = x[: self.nt], x[self.nt :]
         if self.agq is not None:
-            value, m = _agq.deviance(self.agq, x, self.u)
-            self.u = m.u
+            value, modes = _agq.deviance(self.agq, x, self.u)
+            self.u = modes.u
             return float(value)
         m = self.lap.mode(theta, beta, self.u)
         if np.all(np.isfinite(m.u)):

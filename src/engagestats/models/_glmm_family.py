@@ -17,6 +17,7 @@ the observed ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from scipy.special import expit, gammaln, log_ndtr, ndtr
@@ -38,6 +39,11 @@ class Family:
     nb_theta: float | None = None  # negative binomial size (Var = mu + mu^2 / theta)
 
     @property
+    def _theta(self) -> float:
+        """``nb_theta`` as a number: the negative binomial branches run only when it is set."""
+        return cast(float, self.nb_theta)
+
+    @property
     def canonical(self) -> bool:
         return (self.name, self.link) in {("binomial", "logit"), ("poisson", "log")}
 
@@ -57,7 +63,7 @@ class Family:
 
     def variance(self, mu: np.ndarray) -> np.ndarray:
         if self.name == "negative_binomial":
-            return mu + mu**2 / self.nb_theta
+            return mu + mu**2 / self._theta
         return mu * (1.0 - mu) if self.name == "binomial" else mu
 
     def weights_score(
@@ -77,7 +83,7 @@ class Family:
         if self.name == "poisson":
             return 2.0 * gammaln(y + 1.0)
         if self.name == "negative_binomial":
-            th = self.nb_theta
+            th = self._theta
             return -2.0 * (gammaln(y + th) - gammaln(th) - gammaln(y + 1.0) + th * np.log(th))
         k = y * pw
         return -2.0 * (gammaln(pw + 1.0) - gammaln(k + 1.0) - gammaln(pw - k + 1.0))
@@ -87,7 +93,7 @@ class Family:
         if self.name == "poisson":
             return 2.0 * (np.exp(np.minimum(eta, 700.0)) - y * eta)
         if self.name == "negative_binomial":
-            th = self.nb_theta
+            th = self._theta
             log_th_mu = np.logaddexp(np.log(th), np.minimum(eta, 700.0))  # log(theta + mu)
             return -2.0 * (y * eta - (th + y) * log_th_mu)
         k = y * pw
@@ -106,7 +112,7 @@ class Family:
             with np.errstate(divide="ignore"):
                 eta = np.where(y > 0, np.log(np.where(y > 0, y, 1.0)), -np.inf)
             ker = np.where(y > 0, self.kernel(y, pw, np.where(y > 0, eta, 0.0)), 0.0)
-            ker = np.where(y > 0, ker, 2.0 * self.nb_theta * np.log(self.nb_theta))
+            ker = np.where(y > 0, ker, 2.0 * self._theta * np.log(self._theta))
             return float(np.sum(ker + self.constant(y, pw)))
         if self.name == "poisson":
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -30,6 +30,7 @@ with ``E_i = A_i^{-1} Lambda_1'``, and the outer scaling ``Dr' S Dr`` gives
 from __future__ import annotations
 
 import itertools
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -86,7 +87,7 @@ def nested_levels(design: Design) -> list[dict] | None:
     groups: dict[str, list[int]] = {}
     for i, term in enumerate(design.terms):
         groups.setdefault(term.group, []).append(i)
-    levels = []
+    levels: list[dict[str, Any]] = []
     for idx in groups.values():
         t0 = design.terms[idx[0]]
         levels.append(
@@ -194,8 +195,8 @@ def _level1(lam: np.ndarray, Zt: np.ndarray) -> tuple:
     B = _smul(Li, lam.T)
     ia, ib = np.triu_indices(k)
     Ptri = np.empty((G, ia.size))
-    for col, (i, j) in enumerate(zip(ia, ib, strict=True)):
-        Ptri[:, col] = np.einsum("tg,tg->g", B[:, i], B[:, j])
+    for col, (a, b) in enumerate(zip(ia, ib, strict=True)):
+        Ptri[:, col] = np.einsum("tg,tg->g", B[:, a], B[:, b])
     ld = 2.0 * float(sum(np.sum(np.log(L[j, j])) for j in range(k)))
     return ld, Ptri, Li, B, L
 
@@ -226,6 +227,9 @@ class NestedPLS:
     """
 
     path = "nested"
+    #: Set by ``engine._solver``: the OLS coefficients y was residualised on, and the residual.
+    beta0: np.ndarray
+    yr: np.ndarray
 
     def __init__(self, design: Design, yr: np.ndarray, levels: list[dict]) -> None:
         self.p = design.p
@@ -399,7 +403,7 @@ class NestedPLS:
 
     def modes(self, theta: np.ndarray) -> list[np.ndarray]:
         """Conditional modes b = Lambda u per term, shape (n_levels, k)."""
-        st = self._cached(theta)
+        st = cast(dict, self._cached(theta))  # asked for at a fitted, positive-definite theta
         D, beta_r = st["D"], st["beta"]
         k1 = self.levels[0]["k"]
         L1 = np.ascontiguousarray(st["L1"].transpose(2, 0, 1))

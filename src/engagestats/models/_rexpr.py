@@ -14,6 +14,7 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
 import patsy
 
@@ -95,7 +96,7 @@ def _tokens(text: str, formula: str, offset: int) -> list[tuple[str, str, int]]:
         m = _TOKEN.match(text, pos)
         if m is None:
             raise _fail(formula, offset + pos, f"unexpected character {text[pos]!r}")
-        kind = m.lastgroup
+        kind = cast(str, m.lastgroup)  # every alternative of _TOKEN is a named group
         if kind != "ws":
             tok = m.group()
             if kind == "op" and tok == "**":
@@ -175,7 +176,7 @@ class _Parser:
     def _call(self, fname: str, pos: int) -> Node:
         args: list[Node] = []
         names: list[str] = []
-        if self.peek() is not None and self.peek()[1] == ")":
+        if (first := self.peek()) is not None and first[1] == ")":
             self.take()
             return Node("call", fname)
         while True:
@@ -206,8 +207,8 @@ def parse_r(text: str, formula: str, offset: int = 0) -> Node:
     if not p.toks:
         raise _fail(formula, offset, "empty expression")
     node = p.expr()
-    if p.peek() is not None:
-        raise _fail(formula, p.peek()[2], f"unexpected {p.peek()[1]!r}")
+    if (rest := p.peek()) is not None:
+        raise _fail(formula, rest[2], f"unexpected {rest[1]!r}")
     return node
 
 

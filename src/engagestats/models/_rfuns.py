@@ -78,10 +78,11 @@ class _Levels:
     """Shared state of factor()/relevel(): the levels seen on the fitted rows."""
 
     what = "factor"
+    #: Set by memorize_finish, which patsy calls before transform.
+    levels: list[str]
 
     def __init__(self) -> None:
         self._chunks: list = []
-        self.levels: list[str] | None = None
 
     def _finish_levels(self, x, **kwargs) -> list[str]:
         return _levels_of(x)[1]
@@ -195,10 +196,12 @@ class RPoly:
     ``raw = TRUE`` gives ``x, x^2, ...``.
     """
 
+    #: Set by memorize_finish (unless raw), which patsy calls before transform.
+    alpha: np.ndarray
+    norm2: np.ndarray
+
     def __init__(self) -> None:
         self._chunks: list[np.ndarray] = []
-        self.alpha: np.ndarray | None = None
-        self.norm2: np.ndarray | None = None
 
     @staticmethod
     def _degree(degree) -> int:

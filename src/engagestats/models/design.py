@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -177,7 +178,7 @@ def _r_order(info: patsy.DesignInfo, desc: patsy.ModelDesc) -> np.ndarray:
     return np.concatenate(cols) if cols else np.arange(0)
 
 
-def _patsy(formula: str, data: pd.DataFrame, what: str, full: str) -> np.ndarray:
+def _patsy(formula: str, data: pd.DataFrame, what: str, full: str) -> patsy.DesignMatrix:
     env = patsy.EvalEnvironment([ENV])
     try:
         return patsy.dmatrix(formula, data, eval_env=env, NA_action="raise", return_type="matrix")
@@ -224,11 +225,16 @@ def _r_factor(X: np.ndarray) -> np.ndarray:
     n, p = X.shape
     rows = max(4 * p, 4096 // max(p, 1) - p)
     if n <= rows + p:
-        return np.linalg.qr(X, mode="r")
-    R = np.linalg.qr(X[:rows], mode="r")
+        return _qr_r(X)
+    R = _qr_r(X[:rows])
     for start in range(rows, n, rows):
-        R = np.linalg.qr(np.vstack([R, X[start : start + rows]]), mode="r")
+        R = _qr_r(np.vstack([R, X[start : start + rows]]))
     return R
+
+
+def _qr_r(a: np.ndarray) -> np.ndarray:
+    # numpy's stubs type every mode of qr as QRResult; mode="r" returns the array R.
+    return cast(np.ndarray, np.linalg.qr(a, mode="r"))
 
 
 def _check_rank(X: np.ndarray, names: tuple[str, ...]) -> None:
@@ -359,6 +365,7 @@ def build_design(
     _check_rank(X, fixed_names)
 
     built: list[tuple[RandomTerm, _TermSpec]] = []
+    cols: tuple[str, ...]
     for part in parsed.random:
         if part.lhs == "1":
             Z, info, cols = np.ones((n, 1)), None, ("(Intercept)",)

@@ -164,14 +164,23 @@ def _bound_slope(
     return g
 
 
-def _check(f: Callable, x: np.ndarray, fx: float, lower: np.ndarray, grad=None) -> dict:
+def _check(
+    f: Callable,
+    x: np.ndarray,
+    fx: float,
+    lower: np.ndarray,
+    grad: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> dict:
     """lme4-style convergence check: scaled gradient and Hessian on free parameters.
 
     With ``grad`` (the analytic gradient) the Hessian is the central-difference
     Jacobian of the gradient; otherwise both come from differences of ``f``.
     """
-    g_an = None if grad is None else grad(x)
-    g = fd_gradient(f, x, fx, lower) if grad is None else _bound_slope(f, x, fx, lower, g_an)
+    if grad is None:
+        g = fd_gradient(f, x, fx, lower)
+    else:
+        g_an = grad(x)
+        g = _bound_slope(f, x, fx, lower, g_an)
     at_bound = (x - lower) < 1e-6
     ok_bound = bool(np.all(g[at_bound] > -GRAD_TOL))
     free = ~at_bound

@@ -1,7 +1,9 @@
 """Report sections for the outcome models: motivation, readiness, alliance and dropout.
 
-The three growth-model questions share one covariate-adjusted model, fitted
-once per report (:attr:`Context.adjusted`).
+The motivation and readiness questions share one total-effect model (intake
+covariates only, :attr:`Context.total`) and show the alliance-adjusted model
+(:attr:`Context.adjusted`, shared with the alliance question) as a
+decomposition into controlled direct effects; each is fitted once per report.
 """
 
 from __future__ import annotations
@@ -48,17 +50,24 @@ def _growth_section(
 ) -> Section:
     """A growth-model section of the report.
 
-    ``model_table`` adds the adjusted model's full table and forest plot (shared by the
-    motivation, readiness and alliance questions, so shown once).
+    ``model_table`` adds the total-effect model's full table and forest plot (shared by
+    the motivation and readiness questions, so shown once).
     """
-    adjusted = res.model
+    total = res.model
+    direct = res.models["adjusted"]
     text = [
         "Scores are those of the scoring section above (one scoring policy for the whole report).",
-        f"Model: `{adjusted.formula}` (REML; Satterthwaite df; "
-        f"{'converged' if adjusted.fit.converged else 'did NOT converge'}), fitted to "
-        f"{adjusted.fit.nobs} sessions of {adjusted.fit.ngroups.get(CLIENT, 0)} clients "
+        f"Total-effect model (intake covariates only): `{total.formula}` (REML; Satterthwaite "
+        f"df; {'converged' if total.fit.converged else 'did NOT converge'}), fitted to "
+        f"{total.fit.nobs} sessions of {total.fit.ngroups.get(CLIENT, 0)} clients "
         "(the full table is in the first model section).",
         *_interpretations(res),
+        "Decomposition: the same terms adjusted for the alliance (client mean and lagged "
+        f"within-client part; `{direct.formula}`) are controlled direct effects. The alliance "
+        "is measured after intake and may carry part of the association, so the difference "
+        "from the total effect is not an estimate of an indirect effect with an interval "
+        "(see `mediation()` for that), and neither estimate is causal without the assumption "
+        "of no unmeasured confounding.",
     ]
     counts = res.tables[f"{by}_counts"]
     return Section(
@@ -67,6 +76,7 @@ def _growth_section(
         text,
         tables={
             "effects": res.tables["effects"],
+            "decomposition": res.tables["decomposition"],
             **({"model": res.tables["model"]} if model_table else {}),
             f"effects_by_{by}": res.tables[f"effects_by_{by}"],
             f"{by}_counts": counts,
@@ -82,18 +92,19 @@ def _growth_section(
             ),
         },
         captions={
-            "effects": "Effects of interest (adjusted model)",
-            "model": "Adjusted growth model (APA style)",
+            "effects": "Effects of interest: total effects (intake covariates only)",
+            "decomposition": "Total and alliance-adjusted (controlled direct) estimates",
+            "model": "Total-effect growth model (APA style)",
             f"effects_by_{by}": f"Growth model by {label}",
             f"{by}_counts": f"Clients by {label}",
             f"trajectories_by_{by}": f"Model-implied PHQ-9 trajectories by {label} (95% CI)",
-            "forest": "Fixed effects of the adjusted growth model",
+            "forest": "Fixed effects of the total-effect growth model",
         },
     )
 
 
 def motivation_section(ctx: Context) -> Section:
-    res = analyse_motivation(ctx.scored, model=ctx.adjusted)
+    res = analyse_motivation(ctx.scored, model=ctx.total, adjusted=ctx.adjusted)
     return _growth_section(
         res,
         "motivation",
@@ -105,7 +116,7 @@ def motivation_section(ctx: Context) -> Section:
 
 
 def readiness_section(ctx: Context) -> Section:
-    res = analyse_readiness(ctx.scored, model=ctx.adjusted)
+    res = analyse_readiness(ctx.scored, model=ctx.total, adjusted=ctx.adjusted)
     return _growth_section(
         res, "readiness", "Readiness for change", "stage", "stage of change", model_table=False
     )
@@ -129,10 +140,15 @@ def alliance_section(ctx: Context) -> Section:
             "session predicts the outcome at the next.",
             *_interpretations(res),
         ],
-        tables={"effects": res.tables["effects"], "exclusions": res.tables["exclusions"]},
+        tables={
+            "effects": res.tables["effects"],
+            "model": res.tables["model"],
+            "exclusions": res.tables["exclusions"],
+        },
         figures={"within_between": fig, "therapists": fig2},
         captions={
             "effects": "Alliance effects (adjusted growth model)",
+            "model": "Alliance-adjusted growth model (APA style)",
             "exclusions": "Rows excluded from the growth model, by reason",
             "within_between": "Alliance and PHQ-9: between clients (left) and within clients "
             "(right)",

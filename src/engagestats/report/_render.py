@@ -85,15 +85,22 @@ def markdown_escape(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def _escape_keeping_edges(text: str) -> str:
+    """:func:`markdown_escape`, keeping one space at either edge (next to a code span)."""
+    lead = " " if text[:1].isspace() else ""
+    trail = " " if text[-1:].isspace() and text.strip() else ""
+    return lead + markdown_escape(text) + trail
+
+
 def _markdown_prose(text: str) -> str:
     """A paragraph: backtick code spans kept as code, the rest escaped."""
     parts, last = [], 0
     for m in _CODE.finditer(text):
-        parts.append(markdown_escape(text[last : m.start()]))
+        parts.append(_escape_keeping_edges(text[last : m.start()]))
         parts.append("`" + m.group(1).replace("\n", " ") + "`")
         last = m.end()
-    parts.append(markdown_escape(text[last:]))
-    return "".join(parts)
+    parts.append(_escape_keeping_edges(text[last:]))
+    return "".join(parts).strip()
 
 
 def _html_prose(text: str) -> str:
@@ -156,11 +163,11 @@ def _shorten_figure_text(fig: plt.Figure, limit: int = FIGURE_TEXT_LIMIT) -> Non
             fixed = [_figure_text(t, limit) for t in labels]
             if fixed != labels:
                 axis.set_ticks(axis.get_ticklocs(), labels=fixed)
-    legends = {id(t) for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()}
+    legends = {id(t) for ax in fig.axes if (leg := ax.get_legend()) for t in leg.get_texts()}
     for text in fig.findobj(Text):  # legend entries as ticks; titles, axis labels: 2.5 times
-        fixed = _figure_text(text.get_text(), limit if id(text) in legends else 5 * limit // 2)
-        if fixed != text.get_text():
-            text.set_text(fixed)
+        short = _figure_text(text.get_text(), limit if id(text) in legends else 5 * limit // 2)
+        if short != text.get_text():
+            text.set_text(short)
 
 
 def _save_figure(fig: plt.Figure, stem: Path) -> None:
@@ -172,8 +179,9 @@ def _save_figure(fig: plt.Figure, stem: Path) -> None:
     _shorten_figure_text(fig)
     for text in fig.findobj(Text):
         text.set_parse_math(False)
-    rc = {"svg.hashsalt": "engagestats", "svg.fonttype": "path", "text.parse_math": False}
-    with mpl.rc_context(rc):
+    with mpl.rc_context(
+        {"svg.hashsalt": "engagestats", "svg.fonttype": "path", "text.parse_math": False}
+    ):
         fig.savefig(stem.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
         fig.savefig(stem.with_suffix(".png"), dpi=150, metadata={"Software": None})
     plt.close(fig)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .. import reliability
 from ..analyses import OutcomeModel
-from ..analyses.endtoend import adjusted_model
+from ..analyses.endtoend import adjusted_model, total_model
 from ..change import rates
 from ..change.talking_therapies import instrument_change, talking_therapies_outcomes
 from ..classify import readiness_stage
@@ -58,6 +58,11 @@ class Context:
     def engagement(self) -> pd.DataFrame:
         """Engagement metrics per client, computed on first use."""
         return engagement(self.scored)
+
+    @cached_property
+    def total(self) -> OutcomeModel:
+        """The intake-covariates-only growth model (total effects), fitted on first use."""
+        return total_model(self.scored)
 
     @cached_property
     def adjusted(self) -> OutcomeModel:

@@ -81,7 +81,7 @@ class ScoringPolicy:
     def score(self, data: Study) -> Study:
         """Score every questionnaire of ``data`` under this policy (one :func:`score` call)."""
         insts = self.instruments(data)
-        return score(data, insts) if insts else data  # type: ignore[return-value]
+        return score(data, insts) if insts else data
 
     def describe(self) -> str:
         """The policy in words, for a report.
@@ -232,10 +232,10 @@ def ensure_scores(
     if not todo:
         return data
     if isinstance(data, Study):
-        return score(data, list(todo.values()))  # type: ignore[return-value]
+        return score(data, list(todo.values()))
     out = data
     for stem, inst in todo.items():
         scored = cast(pd.DataFrame, score(data, inst))
         wanted = [c for c in missing if _stem(c, blocks) == stem and c in scored.columns]
         out = out.assign(**{c: scored[c].to_numpy(dtype=float) for c in wanted})
-    return out  # type: ignore[return-value]
+    return out

@@ -217,8 +217,8 @@ def generating_key(
     Every item must be generated once, so the subscales must not share items.
     """
     number = {item: j for j, item in enumerate(inst.items, start=1)}
-    names = tuple(inst.subscales) if subscales is None else subscales
-    key = {name: tuple(number[i] for i in inst.subscales[name]) for name in names}
+    names = tuple(inst._subscales) if subscales is None else subscales
+    key = {name: tuple(number[i] for i in inst._subscales[name]) for name in names}
     used = [j for items in key.values() for j in items]
     generated = set(used)
     if len(generated) != len(used):

@@ -53,9 +53,59 @@ def _logit_fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return beta
 
 
+def _total_effects(p: SimulationParams, latent: dict, planned: np.ndarray) -> np.ndarray:
+    """Marginal (total) intake effects on the latent PHQ-9 level and linear slope.
+
+    Pooled least squares of the latent PHQ-9 at every planned session ``t = 0, 1, ...``
+    on ``1, t, a, r, a t, r t`` (``a``, ``r``: the client's centred intake autonomy and
+    readiness): the population projection that a linear growth model with intake
+    covariates only targets. Everything that happens after intake (the alliance and
+    its feedback through the symptom -> alliance path) is averaged over, so these
+    are total effects; with a log-linear trajectory they are linear projections.
+
+    The generating parts that are independent of ``a`` and ``r`` by construction
+    (therapist and client random effects, the latent alliance level's terms and the
+    residual) are subtracted first: a control variate that leaves the projection's
+    coefficients on ``a`` and ``r`` unchanged in expectation and removes most of
+    their Monte-Carlo error.
+    """
+    c = latent["clients"]
+    y = latent["full"]["phq_latent"].copy()
+    n, s = y.shape
+    tm = time_metric(p, np.arange(s, dtype=float))[None, :]
+    names = (
+        "therapist_intercept",
+        "therapist_slope",
+        "client_intercept",
+        "client_slope",
+        "alliance_between",
+        "autonomous",
+        "readiness",
+    )
+    col = {k: c[k].to_numpy(dtype=float)[:, None] for k in names}
+    y -= (
+        col["therapist_intercept"]
+        + col["client_intercept"]
+        + p.alliance_between * col["alliance_between"]
+    )
+    y -= (
+        col["therapist_slope"]
+        + col["client_slope"]
+        + p.time_alliance_between * col["alliance_between"]
+    ) * tm
+    y -= latent["full"]["residual"]
+    t = np.broadcast_to(np.arange(s, dtype=float), (n, s))
+    keep = t < planned[:, None]
+    a = np.broadcast_to(col["autonomous"], (n, s))[keep]
+    r = np.broadcast_to(col["readiness"], (n, s))[keep]
+    tk = t[keep]
+    X = np.column_stack([np.ones(tk.size), tk, a, r, a * tk, r * tk])
+    return np.linalg.lstsq(X, y[keep], rcond=None)[0]
+
+
 @lru_cache(maxsize=32)
 def population_truths(p: SimulationParams, max_sessions: int) -> pd.DataFrame:
-    """Population values of the therapist share and the dropout odds ratios (see build_truth)."""
+    """Population values of the therapist share, dropout odds ratios and total effects."""
     from ._tables import generate
 
     rng = np.random.default_rng(POPULATION_SEED)
@@ -75,6 +125,7 @@ def population_truths(p: SimulationParams, max_sessions: int) -> pd.DataFrame:
     beta = _logit_fit(Xd, clients["dropout"].to_numpy(dtype=float))
     resid = latent["full"]["residual"]
     lag1 = float(np.corrcoef(resid[:, 1:].ravel(), resid[:, :-1].ravel())[0, 1])
+    total = _total_effects(p, latent, np.asarray(full["planned"]))
     return pd.DataFrame(
         {
             "estimand": [
@@ -83,7 +134,18 @@ def population_truths(p: SimulationParams, max_sessions: int) -> pd.DataFrame:
                 "dropout_log_odds_readiness",
                 "dropout_rate",
                 "residual_lag1_autocorrelation",
+                "autonomous_total_level",
+                "readiness_total_level",
+                "autonomous_total_slope",
+                "readiness_total_slope",
             ],
-            "value": [share, beta[1], beta[2], float(clients["dropout"].mean()), lag1],
+            "value": [
+                share,
+                beta[1],
+                beta[2],
+                float(clients["dropout"].mean()),
+                lag1,
+                *map(float, total[2:]),
+            ],
         }
     )

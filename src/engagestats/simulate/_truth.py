@@ -131,6 +131,11 @@ class SimulationTruth:
                 _DEF["or"],
             ),
             ("dropout_rate", pop["dropout_rate"], "population", "share of clients who drop out"),
+            *(
+                (f"{v}_total_{part}", pop[f"{v}_total_{part}"], "population", _DEF[f"total_{part}"])
+                for part in ("level", "slope")
+                for v in ("autonomous", "readiness")
+            ),
         ]
         return pd.DataFrame(rows, columns=["estimand", "value", "source", "definition"])
 
@@ -188,6 +193,11 @@ _DEF = {
     "level": "PHQ-9 points at session 1 per point of the centred intake score",
     "share": "therapist share of the variance of the latent PHQ-9 at the planned last session "
     "adjusted (linearly) for the latent PHQ-9 at session 1",
+    "total_level": "total effect on the PHQ-9 at session 1 per point of the centred intake "
+    "score (population projection on intake covariates only)",
+    "total_slope": "total effect on the PHQ-9 change per session per point of the centred "
+    "intake score (population projection of the latent PHQ-9 on linear time and intake "
+    "covariates only; averages over the alliance and its feedback)",
     "ar": "lag-1 autocorrelation of the within-client PHQ-9 residuals",
     "or": "population-averaged log-odds ratio of dropout per point of the centred intake "
     "score, from a logistic regression on autonomous and readiness",

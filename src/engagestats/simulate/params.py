@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any, TypedDict
 
 from ..errors import ModelSpecError
 
@@ -24,8 +25,16 @@ SAMPLE_SEED_BASE = 20240917
 #: estimates are not evidence that it is valid: see ``benchmarks/validity``.
 SAMPLE_SEED = 20240917
 
+
+class _SampleSettings(TypedDict):
+    n_therapists: int
+    clients_per_therapist: int
+    max_sessions: int
+    seed: int
+
+
 #: The :func:`simulate_study` arguments that produce the bundled sample study.
-SAMPLE_SETTINGS: dict[str, int] = {
+SAMPLE_SETTINGS: _SampleSettings = {
     "n_therapists": 30,
     "clients_per_therapist": 11,
     "max_sessions": 20,
@@ -327,7 +336,7 @@ class SimulationParams:
 
 
 #: Field values of :meth:`SimulationParams.classic` that differ from the defaults.
-_CLASSIC: dict[str, object] = {
+_CLASSIC: dict[str, Any] = {
     "time": -0.35,
     "sd_client_slope": 0.15,
     "cor_client": -0.3,
@@ -347,7 +356,7 @@ _CLASSIC: dict[str, object] = {
 #: Scenario name -> the fields it changes from the defaults (``"classic"`` is separate).
 #: The null scenarios set the within-client alliance effect to 0 and keep one or more
 #: of the mechanisms that can make a naive lagged-alliance estimate non-zero.
-SCENARIOS: dict[str, dict[str, object]] = {
+SCENARIOS: dict[str, dict[str, Any]] = {
     "routine_care": {},
     "null_routine": {"alliance_within_lag": 0.0},
     "null_reciprocal": {
