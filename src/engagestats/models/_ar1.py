@@ -11,9 +11,7 @@ applied to ``y``, ``X`` and every column of ``Z``; then ``e* = L^{-1} e`` is
 independent with variance ``sigma^2`` and the transformed model is an ordinary
 LMM. Its (REML) deviance plus ``log |R| = sum_j log(1 - rho_j^2)`` is the
 deviance of the original model (the REML term ``log |X'V^{-1}X|`` is invariant).
-``phi`` is estimated by maximising the likelihood profiled over it (a grid, then
-Brent's method on nlme's unconstrained scale), each point a full fit of the
-profiled-(RE)ML engine on the transformed data.
+``_ar1_optim.py`` maximises that likelihood over ``theta`` and ``phi``.
 
 The transform mixes rows only within a correlation group, so it keeps the
 ``(codes, Z)`` layout of a :class:`~engagestats.models._types.RandomTerm` only
@@ -24,21 +22,18 @@ correlation group is nested in every random-effects factor, nlme's requirement).
 from __future__ import annotations
 
 import dataclasses
-import time as _time
-import warnings
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.optimize
 
-from ..errors import ConvergenceWarning, DataValidationError, ModelSpecError
-from ._types import Design, EngineFit
+from ..errors import DataValidationError, ModelSpecError
+from ._types import Design
 
-__all__ = ["CORRELATIONS", "CorrSpec", "containment_df", "fit_correlated", "residual_structure"]
+__all__ = ["CORRELATIONS", "CorrSpec", "containment_df", "residual_structure", "whiten"]
 
 CORRELATIONS = ("ar1", "car1")
-_BOUND = {"ar1": 12.0, "car1": 14.0}  # |z| limit: phi within ~1e-5 .. 1e-6 of its bounds
 
 
 @dataclass(frozen=True)
@@ -89,7 +84,7 @@ def _check_nesting(design: Design, group: str, gcodes: np.ndarray) -> None:
                 "nlme requires"
             )
     factors = sorted({t.group: t for t in design.terms}.values(), key=lambda t: t.n_levels)
-    for outer, inner in zip(factors[:-1], factors[1:], strict=True):
+    for outer, inner in itertools.pairwise(factors):
         if int(pd.Series(outer.codes).groupby(inner.codes).nunique().max()) > 1:
             raise ModelSpecError(
                 f"grouping factors {outer.group!r} and {inner.group!r} are crossed; "
@@ -151,7 +146,9 @@ def residual_structure(
     ``rho = phi^(t_j - t_{j-1})``: a missed session (a gap of 2) counts twice.
     """
     if correlation not in CORRELATIONS:
-        raise ModelSpecError(f"correlation must be one of {CORRELATIONS} or None, got {correlation!r}")
+        raise ModelSpecError(
+            f"correlation must be one of {CORRELATIONS} or None, got {correlation!r}"
+        )
     if not design.terms:
         raise ModelSpecError("correlation= needs a random-effects term to say the groups")
     if not data.index.is_unique:
@@ -214,92 +211,6 @@ def whiten(design: Design, spec: CorrSpec, phi: float) -> tuple[Design, float]:
     return out, float(2.0 * np.sum(np.log(s)))
 
 
-@dataclass
-class CorrFit:
-    """An engine fit of the transformed model, on the original design's scale."""
-
-    fit: EngineFit
-    white: Design
-    phi: float
-    spec: CorrSpec
-    n_fits: int
-    seconds: float
-    at_bound: bool
-
-
-def fit_correlated(design: Design, spec: CorrSpec, *, reml: bool) -> CorrFit:
-    """Maximise the (REML) likelihood over phi and the random-effects parameters.
-
-    The deviance profiled over ``theta`` (and ``beta``, ``sigma``) is
-    evaluated on a grid of lag-1 correlations (-0.9 .. 0.99 for AR(1), 0.05 ..
-    0.99 at the median time step for CAR(1)); Brent's bounded method then refines
-    phi between the grid neighbours of the best point (``xatol`` 1e-7 on the
-    unconstrained scale). The final fit at the optimum is an ordinary engine fit
-    (its convergence check and warnings apply).
-    """
-    from .engine import fit
-
-    t0 = _time.perf_counter()
-    cache: dict[float, tuple[float, EngineFit]] = {}
-    starts: dict[float, np.ndarray] = {}
-
-    def profile(z: float) -> float:
-        if z in cache:
-            return cache[z][0]
-        phi = spec.phi(z)
-        wd, logdet = whiten(design, spec, phi)
-        near = min(starts, key=lambda k: abs(k - z)) if starts else None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                f = fit(wd, reml=reml, start=None if near is None else starts[near])
-            except (ModelSpecError, np.linalg.LinAlgError, FloatingPointError):
-                cache[z] = (float("inf"), None)  # type: ignore[assignment]
-                return float("inf")
-        dev = float(f.deviance + logdet)
-        cache[z] = (dev, f)
-        starts[z] = np.asarray(f.theta)
-        return dev if np.isfinite(dev) else float("inf")
-
-    if spec.kind == "ar1":
-        grid_r = np.array([-0.9, -0.6, -0.3, 0.0, 0.3, 0.6, 0.8, 0.9, 0.97, 0.995])
-        grid = [spec.z(r) for r in grid_r]
-    else:
-        step = float(np.median(spec.steps)) if spec.steps.size else 1.0
-        grid_r = np.array([0.05, 0.2, 0.4, 0.6, 0.8, 0.9, 0.97, 0.995])
-        grid = [spec.z(r ** (1.0 / step)) for r in grid_r]
-        grid = [float(np.clip(g, -_BOUND["car1"] + 1, _BOUND["car1"] - 1)) for g in grid]
-    lim = _BOUND[spec.kind]
-    devs = [profile(z) for z in grid]
-    if not np.isfinite(np.min(devs)):
-        raise ModelSpecError("the model could not be fitted at any value of phi")
-    i = int(np.argmin(devs))
-    lo = grid[i - 1] if i > 0 else -lim
-    hi = grid[i + 1] if i + 1 < len(grid) else lim
-    res = scipy.optimize.minimize_scalar(
-        profile, bounds=(lo, hi), method="bounded", options={"xatol": 1e-7, "maxiter": 200}
-    )
-    best = min(cache, key=lambda k: cache[k][0])
-    phi = spec.phi(best)
-    at_bound = abs(best) > lim - 1e-3
-    wd, logdet = whiten(design, spec, phi)
-    final = fit(wd, reml=reml, start=starts[best])  # warnings of the final fit reach the user
-    if at_bound:
-        warnings.warn(
-            f"phi = {phi:.6g} is at the edge of its range: the residual correlation is not "
-            "identified (or the model needs another structure)",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    if not res.success:
-        final.converged = False
-    out = dataclasses.replace(
-        final, design=design, deviance=float(final.deviance + logdet), n_evals=len(cache) + 1
-    )
-    out.optimizer_info = dict(final.optimizer_info, phi_search=len(cache), phi_z=best)
-    return CorrFit(out, wd, phi, spec, len(cache) + 1, _time.perf_counter() - t0, at_bound)
-
-
 def _varies(x: np.ndarray, codes: np.ndarray) -> bool:
     s = pd.Series(x).groupby(codes)
     spread = (s.max() - s.min()).to_numpy()
@@ -321,7 +232,7 @@ def containment_df(design: Design) -> np.ndarray:
     n, p = X.shape
     levels = sorted({t.group: t for t in design.terms}.values(), key=lambda t: t.n_levels)
     ngrps = [t.n_levels for t in levels]
-    df = np.array(ngrps + [n], dtype=float) - np.array([0] + ngrps, dtype=float)
+    df = np.array([*ngrps, n], dtype=float) - np.array([0, *ngrps], dtype=float)
     const = np.array(
         [np.all(np.abs(X[:, j] - X[0, j]) <= 1e-10 * max(1.0, abs(X[0, j]))) for j in range(p)]
     )

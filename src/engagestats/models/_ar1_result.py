@@ -12,7 +12,8 @@ import pandas as pd
 
 from ..errors import ModelSpecError
 from . import stats
-from ._ar1 import CorrFit, containment_df, fit_correlated, residual_structure
+from ._ar1 import containment_df, residual_structure
+from ._ar1_optim import CorrFit, fit_correlated
 from ._types import Design
 from .result import LmmResult
 
@@ -85,6 +86,12 @@ class CorrelatedLmmResult(LmmResult):
             },
             name="correlation",
         )
+
+    @property
+    def model_label(self) -> str:
+        """Formula and correlation, ``"y ~ x + (1 | g), ar1(t | g)"``: ``compare``'s label."""
+        spec = self._corr.spec
+        return f"{self.formula}, {spec.kind}({spec.time or '1'} | {spec.group})"
 
     @property
     def n_params(self) -> int:
@@ -166,7 +173,7 @@ class CorrelatedLmmResult(LmmResult):
         )
 
     def ranef(self, *, cond_sd: bool = False) -> pd.DataFrame:
-        """Conditional modes (and SDs, given the correlated residuals); see :meth:`LmmResult.ranef`."""
+        """Conditional modes (SDs given the correlated residuals); see :meth:`LmmResult.ranef`."""
         white = dataclasses.replace(self._fit, design=self._corr.white)
         return stats.ranef_table(white, cond_sd=cond_sd)
 
