@@ -55,11 +55,29 @@ class CorrelatedLmmResult(LmmResult):
     ``fitted`` and ``predict`` add the conditional modes of the random effects
     but not a prediction of the correlated residual (nlme's ``fitted`` neither).
 
+    References
+    ----------
+    Pinheiro, J. C. & Bates, D. M. (2000). *Mixed-Effects Models in S and S-PLUS*.
+    Springer, sections 5.3 (corAR1, corCAR1) and 2.4.2 (denominator df).
+
     Examples
     --------
+    PHQ-9 over attended sessions of the sample: clients within therapists, AR(1)
+    residuals within clients; ``time="session"`` makes a missed session a gap of 2.
+
     >>> from engagestats.datasets import load_sample
-    >>> from engagestats.models import lmm
-    >>> s = load_sample().sessions  # doctest: +SKIP
+    >>> from engagestats.models import compare, lmm
+    >>> d = load_sample().panel(attended_only=True)
+    >>> d["phq9"] = d[[f"phq9_{i}" for i in range(1, 10)]].sum(axis=1, min_count=9)
+    >>> f = "phq9 ~ session + (1 | therapist_id/client_id)"
+    >>> fit = lmm(f, d, correlation="ar1", time="session")
+    >>> round(fit.phi, 2), fit.correlation["group"]
+    (0.51, 'client_id:therapist_id')
+    >>> fit.fixed.loc["session", ["estimate", "df"]].round(2).tolist()
+    [-0.68, 2804.0]
+    >>> lrt = compare(lmm(f, d), fit)  # refitted by ML: LRT of phi = 0, 1 df
+    >>> int(lrt["df"].iloc[1]), bool(lrt["p"].iloc[1] < 1e-10)
+    (1, True)
     """
 
     def __init__(self, corr: CorrFit, *, engine: str = "engagestats") -> None:

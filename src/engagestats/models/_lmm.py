@@ -83,6 +83,11 @@ def lmm(
     ``fit.fixed_effects(ddf="kenward-roger")`` and
     ``fit.contrast(L, ddf="kenward-roger")``.
 
+    With ``correlation=`` the residuals of group ``i`` are ``N(0, sigma^2 R_i)``,
+    ``R_i[j, k] = phi^|t_j - t_k|`` (Pinheiro & Bates, 2000, sec. 5.3); the model is
+    fitted on Prais-Winsten transformed data, adding ``log |R|`` to the deviance, and
+    the t tests use nlme's containment df (``docs/methods/residual-correlation.md``).
+
     References
     ----------
     Bates, D., Maechler, M., Bolker, B. & Walker, S. (2015). Fitting linear
@@ -90,6 +95,9 @@ def lmm(
 
     Kuznetsova, A., Brockhoff, P. B. & Christensen, R. H. B. (2017). lmerTest
     package: tests in linear mixed effects models. J Stat Softw, 82(13), 1-26.
+
+    Pinheiro, J. C. & Bates, D. M. (2000). Mixed-Effects Models in S and S-PLUS.
+    Springer.
 
     Examples
     --------
