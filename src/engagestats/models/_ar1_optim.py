@@ -10,8 +10,9 @@ optimised on nlme's unconstrained scale ``z`` (``log((1+phi)/(1-phi))`` for AR(1
    analytic theta gradient): a guard against a second mode in phi.
 2. L-BFGS-B over ``(theta, z)`` jointly from the best grid point: analytic
    gradient in theta, central difference (step 1e-4) in ``z``.
-3. Brent's method on the deviance profiled over theta, within 0.05 of that ``z``
-   (``xatol`` 1e-7): theta and phi trade off, and the joint optimiser can stall.
+3. A check of the deviance profiled over theta at ``z -/+ 1e-3``; if either is
+   lower, Brent's method on that profile within 0.05 of ``z`` (``xatol`` 1e-7):
+   theta and phi trade off, and the joint optimiser can stall in the valley.
 4. A final engine fit at the optimal phi, started at the optimal theta: its
    convergence check, boundary verification and warnings are those of any fit.
 """
@@ -117,7 +118,7 @@ class _Deviance:
             jac=True,
             method="L-BFGS-B",
             bounds=bounds,
-            options={"maxiter": 500, "ftol": 1e-15, "gtol": 1e-7},
+            options={"maxiter": 500, "ftol": 1e-14, "gtol": 1e-6},
         )
         return float(res.fun), np.maximum(res.x, self.lower)
 
@@ -154,6 +155,9 @@ def _polish(dev: _Deviance, z0: float, theta0: np.ndarray) -> tuple[float, np.nd
         return fz
 
     f0 = prof(z0)
+    # at an optimum the profile rises both ways: then three profile fits suffice
+    if all(prof(float(np.clip(z0 + h, -lim, lim))) >= f0 - 1e-9 for h in (-1e-3, 1e-3)):
+        return z0, thetas[z0]
     lo, hi = max(z0 - 0.05, -lim), min(z0 + 0.05, lim)
     res = scipy.optimize.minimize_scalar(
         prof, bounds=(lo, hi), method="bounded", options={"xatol": 1e-7, "maxiter": 100}
