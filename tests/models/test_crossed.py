@@ -91,3 +91,24 @@ def test_schur_fit_equals_general_fit():
     assert a.optimizer_info["path"] == "crossed-schur"
     np.testing.assert_allclose(a.deviance, b.deviance, rtol=1e-10)
     np.testing.assert_allclose(a.theta, b.theta, atol=1e-5)
+
+
+def test_auto_uses_the_schur_path_for_large_crossed_designs():
+    rng = np.random.default_rng(9)
+    n = 4000
+    d = pd.DataFrame(
+        {
+            "s": np.char.add("s", rng.integers(0, 1000, n).astype(str)),
+            "r": np.char.add("r", rng.integers(0, 40, n).astype(str)),
+            "y": rng.normal(size=n),
+        }
+    )
+    des = build_design("y ~ 1 + (1 | s) + (1 | r)", d)
+    assert sum(t.n_levels for t in des.terms) >= 1000
+    auto, gen = make_pls(des), make_pls(des, method="general")
+    assert auto.solver.path == "crossed-schur"
+    small = build_design("y ~ 1 + (1 | s) + (1 | r)", d.iloc[:300])
+    assert make_pls(small).solver.path == "general"
+    theta = np.array([0.7, 0.4])
+    a, g = auto(theta), gen(theta)
+    np.testing.assert_allclose([a.ldL2, a.pwrss], [g.ldL2, g.pwrss], rtol=1e-10)
