@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import linalg
 
-from engagestats.errors import DataValidationError, ModelSpecError
+from engagestats.errors import DataValidationError, DataWarning, ModelSpecError
 from engagestats.models import CorrelatedLmmResult, compare, lmm
 from engagestats.models._ar1 import residual_structure, whiten
 from engagestats.models.design import build_design
@@ -187,3 +187,14 @@ def test_errors_are_typed_and_say_what_is_wrong():
     d["rater"] = [f"r{i % 3}" for i in range(len(d))]
     with pytest.raises(ModelSpecError, match=r"crossed|not nested"):
         lmm("y ~ t + (1 | g) + (1 | rater)", d, correlation="car1", time="t")
+
+
+def test_dropped_rows_without_time_warn_that_gaps_are_closed():
+    d = _simulate(5, 0.5, irregular=False)
+    d.loc[d.index[2], "y"] = np.nan
+    with pytest.warns(DataWarning, match="consecutive occasions"):
+        fit = lmm("y ~ t + (1 | g)", d, correlation="ar1")
+    assert fit.n_dropped == 1
+    with_time = lmm("y ~ t + (1 | g)", d, correlation="ar1", time="t")  # no warning
+    assert with_time.n_dropped == 1
+    assert with_time.phi != pytest.approx(fit.phi, rel=1e-6)

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataValidationError, ModelSpecError
+from ..errors import DataValidationError, DataWarning, ModelSpecError
 from ._types import Design
 
 __all__ = ["CORRELATIONS", "CorrSpec", "containment_df", "residual_structure", "whiten"]
@@ -163,6 +164,14 @@ def residual_structure(
     if time is None:
         if correlation == "car1":
             raise ModelSpecError("correlation='car1' needs time= (a column of observation times)")
+        if design.n_dropped:
+            warnings.warn(
+                f"{design.n_dropped} rows with missing values were dropped and no time= was "
+                "given: the remaining rows of a group are taken as consecutive occasions; "
+                "pass time= (occasion numbers) to keep the gaps",
+                DataWarning,
+                stacklevel=4,
+            )
         # position within the group, in row order
         t = pd.Series(gcodes).groupby(gcodes).cumcount().to_numpy(dtype=float)
     else:
