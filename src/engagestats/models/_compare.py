@@ -91,7 +91,9 @@ def compare(*fits: LmmResult, names: list[str] | None = None, refit: bool = True
             raise TypeError(
                 f"compare() takes LmmResult or GlmmResult objects, got {type(f).__name__}"
             )
-    if len({(type(f), getattr(f, "family", None)) for f in fits_list}) > 1:
+    # lmm(..., correlation=) returns a subclass of LmmResult: still one kind (lmm)
+    kind = {(LmmResult if isinstance(f, LmmResult) else type(f)) for f in fits_list}
+    if len(kind) > 1 or len({getattr(f, "family", None) for f in fits_list}) > 1:
         raise ModelSpecError(
             "compare() needs models of one kind and family (lmm, or one glmm family)"
         )
@@ -102,7 +104,8 @@ def compare(*fits: LmmResult, names: list[str] | None = None, refit: bool = True
                 f"({fits_list[0].formula!r}: n = {fits_list[0].nobs}; "
                 f"{f.formula!r}: n = {f.nobs}); refit them on the same data"
             )
-    labels = list(names) if names is not None else [f.formula for f in fits_list]
+    default = [getattr(f, "model_label", f.formula) for f in fits_list]
+    labels = list(names) if names is not None else default
     if len(labels) != len(fits_list) or len(set(labels)) != len(labels):
         raise ModelSpecError("names must give one distinct label per model")
     if refit:

@@ -17,6 +17,9 @@ def lmm(
     *,
     reml: bool = True,
     engine: str = "engagestats",
+    correlation: str | None = None,
+    time: str | None = None,
+    group: str | None = None,
 ) -> LmmResult:
     """Fit a linear mixed model written in lme4 syntax.
 
@@ -38,6 +41,21 @@ def lmm(
         ``statsmodels`` MixedLM, as an independent cross-check; df = inf
         (Wald z tests). It cannot express crossed factors or correlated
         slopes combined with a second level and raises ``ModelSpecError``.
+    correlation : {None, "ar1", "car1"}, default None
+        Residual correlation within groups (nlme's ``corAR1`` / ``corCAR1``):
+        ``corr(e_j, e_k) = phi^|t_j - t_k|``. Returns a
+        :class:`~engagestats.models._ar1_result.CorrelatedLmmResult` with
+        ``fit.phi``; its t tests use nlme's containment df. See
+        ``docs/methods/residual-correlation.md``.
+    time : str, optional
+        Column of observation times: integers (occasion or session numbers,
+        gaps for missed sessions) for ``"ar1"``, any numbers for ``"car1"``
+        (required there). Without it ``"ar1"`` uses the row order within
+        each group: consecutive rows are one step apart.
+    group : str, optional
+        Column whose groups carry the correlation; default the innermost
+        random-effects grouping factor. It must be nested in every grouping
+        factor (crossed factors are refused).
 
     Returns
     -------
@@ -65,6 +83,11 @@ def lmm(
     ``fit.fixed_effects(ddf="kenward-roger")`` and
     ``fit.contrast(L, ddf="kenward-roger")``.
 
+    With ``correlation=`` the residuals of group ``i`` are ``N(0, sigma^2 R_i)``,
+    ``R_i[j, k] = phi^|t_j - t_k|`` (Pinheiro & Bates, 2000, sec. 5.3); the model is
+    fitted on Prais-Winsten transformed data, adding ``log |R|`` to the deviance, and
+    the t tests use nlme's containment df (``docs/methods/residual-correlation.md``).
+
     References
     ----------
     Bates, D., Maechler, M., Bolker, B. & Walker, S. (2015). Fitting linear
@@ -72,6 +95,9 @@ def lmm(
 
     Kuznetsova, A., Brockhoff, P. B. & Christensen, R. H. B. (2017). lmerTest
     package: tests in linear mixed effects models. J Stat Softw, 82(13), 1-26.
+
+    Pinheiro, J. C. & Bates, D. M. (2000). Mixed-Effects Models in S and S-PLUS.
+    Springer.
 
     Examples
     --------
@@ -91,4 +117,10 @@ def lmm(
     if engine not in ENGINES:
         raise ModelSpecError(f"engine must be one of {ENGINES}, got {engine!r}")
     design = build_design(formula, data)
+    if correlation is not None or time is not None or group is not None:
+        from ._ar1_result import lmm_correlated
+
+        return lmm_correlated(
+            design, data, reml=reml, engine=engine, correlation=correlation, time=time, group=group
+        )
     return fit_design(design, reml=reml, engine=engine)

@@ -19,6 +19,7 @@ import scipy.optimize
 
 from ..errors import ConvergenceWarning, ModelSpecError, SingularFitWarning
 from ._boundary import check_residual, check_terms, verify_boundary
+from ._crossed import SchurPLS
 from ._general import GeneralPLS
 from ._lambda import theta_layout, theta_names
 from ._nested import NestedPLS, nested_levels
@@ -96,9 +97,15 @@ def _solver(design: Design, method: str) -> NestedPLS | GeneralPLS:
     levels = nested_levels(design) if method in ("auto", "nested") else None
     if method == "nested" and levels is None:
         raise ModelSpecError("the grouping factors are not nested; use method='general'")
-    if method not in ("auto", "nested", "general"):
-        raise ValueError(f"method must be 'auto', 'nested' or 'general', got {method!r}")
-    solver = NestedPLS(design, yr, levels) if levels is not None else GeneralPLS(design, yr)
+    if method not in ("auto", "nested", "general", "crossed"):
+        raise ValueError(f"method must be 'auto', 'nested', 'general' or 'crossed', got {method!r}")
+    solver: NestedPLS | GeneralPLS
+    if levels is not None:
+        solver = NestedPLS(design, yr, levels)
+    elif method == "crossed" or (method == "auto" and SchurPLS.preferred(design)):
+        solver = SchurPLS(design, yr)  # block elimination of the largest term (_crossed.py)
+    else:
+        solver = GeneralPLS(design, yr)
     solver.beta0 = beta0
     solver.yr = yr
     return solver
@@ -111,8 +118,9 @@ def make_pls(design: Design, *, method: str = "auto") -> Callable[[np.ndarray], 
     ----------
     design : Design
         From :func:`~engagestats.models.design.build_design`.
-    method : {"auto", "nested", "general"}, keyword-only
-        The solver; ``"auto"`` takes the nested one when the grouping factors nest.
+    method : {"auto", "nested", "general", "crossed"}, keyword-only
+        The solver; ``"auto"`` takes the nested one when the grouping factors nest, the
+        crossed one (``_crossed.SchurPLS``) for large crossed designs, else the general one.
 
     Returns
     -------
@@ -274,8 +282,9 @@ def fit(
     optimizer : {"lbfgsb", "nelder-mead"}, keyword-only
         Bounded L-BFGS-B (default; analytic gradient on the nested path, forward
         differences on the general one) or bounded Nelder-Mead.
-    method : {"auto", "nested", "general"}, keyword-only
-        PLS solver; ``"auto"`` uses the fast nested one when the grouping factors nest.
+    method : {"auto", "nested", "general", "crossed"}, keyword-only
+        PLS solver; ``"auto"`` uses the fast nested one when the grouping factors nest
+        and the Schur-complement one for crossed designs with 1000+ random effects.
     maxiter : int, keyword-only
         Iteration limit of the optimiser.
 
