@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._panel import PRORATION
 from .client_outcomes import BinaryModel, binary_model, client_table
 from .cross_lagged import CrossLaggedResult, cross_lagged
+from .effect_sizes import EffectSizes, effect_sizes
 from .endtoend import (
     AnalysisResult,
     analyse_alliance,
@@ -32,15 +33,18 @@ from .monitoring import (
     progress_alarms,
 )
 from .outcome_model import OutcomeModel
+from .therapist_effects import TherapistEffects, therapist_effects
 
 __all__ = [
     "PRORATION",
     "AnalysisResult",
     "BinaryModel",
     "CrossLaggedResult",
+    "EffectSizes",
     "ExpectedRecovery",
     "MonitoringAccuracy",
     "OutcomeModel",
+    "TherapistEffects",
     "analyse_alliance",
     "analyse_dropout",
     "analyse_motivation",
@@ -48,6 +52,7 @@ __all__ = [
     "binary_model",
     "client_table",
     "cross_lagged",
+    "effect_sizes",
     "expected_change",
     "expected_recovery",
     "first_alarms",
@@ -56,4 +61,5 @@ __all__ = [
     "monitoring_accuracy",
     "off_track",
     "progress_alarms",
+    "therapist_effects",
 ]
