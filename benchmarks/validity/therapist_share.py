@@ -14,6 +14,8 @@ and the ``no_therapist_slope`` scenario), fits
   column of the clients table), the time point of the true value;
 * ``last_observed``: the default, each client's last analysed session (earlier for
   dropouts);
+* ``planned_no_slope``: ``planned`` with ``growth_model(study)`` (therapist intercept
+  only);
 * ``planned_latent`` (diagnostic): ``planned``, with the observed PHQ-9 total replaced
   by the latent one at the same sessions, which separates the estimator's own bias
   from the gap between the latent estimand and observed scores (item-level
@@ -83,6 +85,12 @@ def one_replication(scenario: str, rep: int) -> list[dict]:
             te = therapist_effects(model, end_time=end, ci="none")
             est = float(te.shares.set_index("estimand").loc["end_adjusted", "estimate"])
             rows.append({**base, "estimator": name, "estimate": est})
+        # the model without a therapist slope: what misspecification costs, and whether the
+        # boundary (a slope variance fitted when the true one is 0) biases the share
+        plain = growth_model(study)
+        te = therapist_effects(plain, end_time=planned, ci="none")
+        est = float(te.shares.set_index("estimand").loc["end_adjusted", "estimate"])
+        rows.append({**base, "estimator": "growth_planned_no_slope", "estimate": est})
         # diagnostic: the same model on the latent PHQ-9 (no item-level measurement error) at
         # the same analysed sessions, to separate estimator bias from the latent-vs-observed gap
         latent = model.data.drop(columns="phq9_total").merge(

@@ -221,7 +221,9 @@ def effect_sizes(
     >>> import engagestats as es
     >>> from engagestats.analyses import effect_sizes, growth_model
     >>> m = growth_model(es.load_sample(), predictors=["format"])
-    >>> es_ = effect_sizes(m, group="format", duration=12, n_boot=10)
+    >>> es_ = effect_sizes(m, group="format", duration=12, n_boot=5)
+    >>> round(float(es_.table["estimate"].iloc[0]), 2)  # d_gma, individual vs group format
+    -0.02
     >>> es_.table["effect"].unique().tolist()
     ['d_gma', 'pre_post', 'd_ppc2']
     >>> es_.table.columns.tolist()

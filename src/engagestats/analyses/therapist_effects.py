@@ -305,13 +305,13 @@ def therapist_effects(
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore", es.errors.SingularFitWarning)
     ...     m = growth_model(es.load_sample(), therapist_slope=True)
-    >>> te = therapist_effects(m, n_boot=20, seed=1)
+    >>> te = therapist_effects(m, n_boot=5, seed=1)
     >>> te.shares["estimand"].tolist()
     ['end_adjusted', 'change', 'intake']
     >>> te.therapists.columns.tolist()[:4]
     ['therapist', 'n_clients', 'intake', 'intake_sd']
-    >>> bool(te.shares["estimate"].between(0, 1).all())
-    True
+    >>> round(float(te.shares["estimate"].iloc[0]), 3)  # end_adjusted share
+    0.018
     """
     if not isinstance(model, OutcomeModel):
         raise ModelSpecError(
