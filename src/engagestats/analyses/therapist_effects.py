@@ -270,6 +270,15 @@ def therapist_effects(
     therapists the shares are imprecise (Baldwin & Imel 2013; Schiefele et al.
     2017).
 
+    Validity (``benchmarks/validity/therapist_share.py``, 40 therapists x 8
+    clients, 200 simulated studies): at the planned end times the estimate is
+    unbiased on latent scores (bias 0.001, 0.5 MCSE; true share 0.054) and about
+    0.006 low on observed scores (item-level measurement error). With no true
+    therapist slope variance a fitted slope biases it upwards (0.021 for a true
+    0.012): check the slope variance before reading a small share. The default
+    end times (last analysed session) are earlier for dropouts and target a
+    different, smaller share.
+
     Ranking: the conditional modes are shrunken towards 0 and their intervals
     overlap for nearly all therapists; ranks and league tables built on them are
     highly uncertain (Goldstein & Spiegelhalter 1996) and are not a measure of a
