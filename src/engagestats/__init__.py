@@ -27,6 +27,7 @@ from .analyses import (
     analyse_readiness,
     binary_model,
     cross_lagged,
+    effect_sizes,
     expected_change,
     expected_recovery,
     first_alarms,
@@ -35,6 +36,7 @@ from .analyses import (
     off_track,
     power,
     progress_alarms,
+    therapist_effects,
 )
 from .analyses.power import power_curve
 from .change import (
@@ -104,6 +106,7 @@ __all__ = [
     "codebook",
     "compare",
     "cross_lagged",
+    "effect_sizes",
     "end_reason_counts",
     "engagement",
     "expected_change",
@@ -141,6 +144,7 @@ __all__ = [
     "simulate",
     "simulate_study",
     "talking_therapies_outcomes",
+    "therapist_effects",
     "time_code",
     "wide_to_long",
     "within_between",

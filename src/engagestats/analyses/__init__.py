@@ -14,6 +14,7 @@ from ._panel import PRORATION
 from .client_outcomes import BinaryModel, binary_model, client_table
 from .cross_lagged import CrossLaggedResult, cross_lagged
 from .dropout_hazard import DropoutHazard, dropout_hazard, person_period
+from .effect_sizes import EffectSizes, effect_sizes
 from .endtoend import (
     AnalysisResult,
     analyse_alliance,
@@ -33,6 +34,7 @@ from .monitoring import (
     progress_alarms,
 )
 from .outcome_model import OutcomeModel
+from .therapist_effects import TherapistEffects, therapist_effects
 
 __all__ = [
     "PRORATION",
@@ -40,9 +42,11 @@ __all__ = [
     "BinaryModel",
     "CrossLaggedResult",
     "DropoutHazard",
+    "EffectSizes",
     "ExpectedRecovery",
     "MonitoringAccuracy",
     "OutcomeModel",
+    "TherapistEffects",
     "analyse_alliance",
     "analyse_dropout",
     "analyse_motivation",
@@ -51,6 +55,7 @@ __all__ = [
     "client_table",
     "cross_lagged",
     "dropout_hazard",
+    "effect_sizes",
     "expected_change",
     "expected_recovery",
     "first_alarms",
@@ -60,4 +65,5 @@ __all__ = [
     "off_track",
     "person_period",
     "progress_alarms",
+    "therapist_effects",
 ]

@@ -56,6 +56,7 @@ def growth_formula(
     random_slope: bool = True,
     lag: int = 1,
     prior: str | None = None,
+    therapist_slope: bool = False,
 ) -> str:
     """The lme4 formula of a growth model (the one :func:`growth_model` fits).
 
@@ -80,6 +81,8 @@ def growth_formula(
         The lag of the within-person parts.
     prior : str, optional
         A prior-outcome term (``phq9_total_prior``), entered as a main effect.
+    therapist_slope : bool, default False
+        ``(1 + time | therapist)`` (therapist random slope) instead of ``(1 | therapist)``.
 
     Returns
     -------
@@ -101,7 +104,7 @@ def growth_formula(
         terms += [f"time:{p}:{m}" for p in slopes]
     random = []
     if therapist is not None:
-        random.append(f"(1 | {therapist})")
+        random.append(f"(1 + time | {therapist})" if therapist_slope else f"(1 | {therapist})")
     random.append(f"(1 + time | {client})" if random_slope else f"(1 | {client})")
     return f"{outcome} ~ " + " + ".join(terms + random)
 
@@ -128,6 +131,7 @@ def growth_model(
     detrend: bool = False,
     between: Literal["mean", "early"] = "mean",
     early_sessions: int = 3,
+    therapist_slope: bool = False,
 ) -> OutcomeModel:
     """Fit a growth model of therapy outcome: sessions in clients in therapists.
 
@@ -222,6 +226,11 @@ def growth_model(
         parts stay deviations from the all-session mean (or trend).
     early_sessions : int, default 3
         Sessions averaged by ``between="early"``.
+    therapist_slope : bool, default False
+        ``(1 + time | therapist)``: therapists differ in their clients' rate of
+        change as well as level (correlated), the model
+        :func:`~engagestats.analyses.therapist_effects` needs for the therapist
+        share of variance in change.
     higher_is_worse : bool, optional
         Direction of the outcome, for the plain-language interpretations;
         when omitted, the ``direction`` of the instrument whose score the
@@ -396,6 +405,7 @@ def growth_model(
         random_slope=random_slope,
         lag=lag,
         prior=spec.prior_name,
+        therapist_slope=therapist_slope,
     )
     if spec.prior_name is not None:
         _warn_short_series(frame, spec)

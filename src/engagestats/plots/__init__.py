@@ -8,6 +8,8 @@
   time-varying predictor with outcome (:mod:`engagestats.plots.alliance`);
 - :func:`forest`, :func:`caterpillar`: fixed and random effects
   (:mod:`engagestats.plots.effects`);
+- :func:`therapist_caterpillar`: therapist effects, labelled by estimand
+  (:mod:`engagestats.plots.therapists`);
 - :func:`progress_plot`, :func:`alarm_accuracy_plot`: routine outcome
   monitoring (:mod:`engagestats.plots.monitoring`);
 - :func:`residual_diagnostics`, :func:`qq_plot`: model checks
@@ -27,6 +29,7 @@ from .change import jacobson_truax_plot, outcome_bars
 from .diagnostics import qq_plot, residual_diagnostics
 from .effects import caterpillar, forest
 from .monitoring import alarm_accuracy_plot, progress_plot
+from .therapists import therapist_caterpillar
 from .trajectories import spaghetti, trajectories
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "qq_plot",
     "residual_diagnostics",
     "spaghetti",
+    "therapist_caterpillar",
     "trajectories",
     "within_between_parts",
 ]
