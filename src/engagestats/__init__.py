@@ -62,7 +62,7 @@ from .errors import (
 )
 from .instruments import Instrument, load_instrument
 from .io import codebook, load_study, read_qualtrics, read_redcap, wide_to_long, write_study
-from .models import GeeResult, GlmmResult, LmmResult, compare, gee, glmm, lmm
+from .models import GeeResult, GlmmResult, LmmResult, compare, gee, glmm, lmm, pool
 from .prep import lag, time_code, within_between
 from .scoring import score, scoring_summary
 from .simulate import SimulationParams, SimulationTruth, simulate_study
@@ -123,6 +123,7 @@ __all__ = [
     "motivation_type",
     "off_track",
     "plots",
+    "pool",
     "power",
     "power_curve",
     "prep",

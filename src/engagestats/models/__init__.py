@@ -14,6 +14,7 @@ from ._compare import compare
 from ._gee import GeeResult, gee
 from ._glmm import GlmmResult, glmm
 from ._lmm import lmm
+from ._pool import pool, rubin
 from .result import LmmResult
 
-__all__ = ["GeeResult", "GlmmResult", "LmmResult", "compare", "gee", "glmm", "lmm"]
+__all__ = ["GeeResult", "GlmmResult", "LmmResult", "compare", "gee", "glmm", "lmm", "pool", "rubin"]
