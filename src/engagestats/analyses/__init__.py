@@ -21,6 +21,7 @@ from .endtoend import (
     analyse_readiness,
 )
 from .growth import growth_formula, growth_model
+from .mediation import MediationResult, mediation
 from .monitoring import (
     ExpectedRecovery,
     MonitoringAccuracy,
@@ -39,6 +40,7 @@ __all__ = [
     "BinaryModel",
     "CrossLaggedResult",
     "ExpectedRecovery",
+    "MediationResult",
     "MonitoringAccuracy",
     "OutcomeModel",
     "analyse_alliance",
@@ -53,6 +55,7 @@ __all__ = [
     "first_alarms",
     "growth_formula",
     "growth_model",
+    "mediation",
     "monitoring_accuracy",
     "off_track",
     "progress_alarms",
