@@ -21,6 +21,7 @@ from .endtoend import (
     analyse_readiness,
 )
 from .growth import growth_formula, growth_model
+from .impute import Imputations, impute
 from .mediation import MediationResult, mediation
 from .monitoring import (
     ExpectedRecovery,
@@ -40,6 +41,7 @@ __all__ = [
     "BinaryModel",
     "CrossLaggedResult",
     "ExpectedRecovery",
+    "Imputations",
     "MediationResult",
     "MonitoringAccuracy",
     "OutcomeModel",
@@ -55,6 +57,7 @@ __all__ = [
     "first_alarms",
     "growth_formula",
     "growth_model",
+    "impute",
     "mediation",
     "monitoring_accuracy",
     "off_track",
