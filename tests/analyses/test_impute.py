@@ -161,3 +161,22 @@ def test_repr_and_summary(sample):
     assert "two-level" in imps.summary()
     assert "<table" in imps._repr_html_()
     assert repr(imps) == "<Imputations m = 2 of 'phq9_total', delta = 0>"
+
+
+def test_mi_coverage_benchmark_smoke():
+    # one replication of benchmarks/validity/mi_coverage.py (the full run is 200 reps)
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "validity" / "mi_coverage.py"
+    spec = importlib.util.spec_from_file_location("mi_coverage", script)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.M = 3
+    raw = pd.DataFrame(bench.one_replication(0))
+    assert set(raw["method"]) == {"complete", "available", "mi"}
+    assert 0.1 < raw["missing_share"].iloc[0] < 0.4
+    table = bench.summarise(raw)
+    assert len(table) == 3 * len(bench.TRUTH)
+    mi = raw[raw["method"] == "mi"]
+    assert (mi["fmi"] > 0).all()
+    assert (mi["df"] < 1e4).all()
