@@ -32,6 +32,8 @@ from .analyses import (
     expected_recovery,
     first_alarms,
     growth_model,
+    impute,
+    mediation,
     monitoring_accuracy,
     off_track,
     power,
@@ -64,7 +66,7 @@ from .errors import (
 )
 from .instruments import Instrument, load_instrument
 from .io import codebook, load_study, read_qualtrics, read_redcap, wide_to_long, write_study
-from .models import GeeResult, GlmmResult, LmmResult, compare, gee, glmm, lmm
+from .models import GeeResult, GlmmResult, LmmResult, compare, gee, glmm, lmm, pool
 from .prep import lag, time_code, within_between
 from .scoring import score, scoring_summary
 from .simulate import SimulationParams, SimulationTruth, simulate_study
@@ -115,6 +117,7 @@ __all__ = [
     "gee",
     "glmm",
     "growth_model",
+    "impute",
     "instrument_change",
     "instruments",
     "lag",
@@ -122,11 +125,13 @@ __all__ = [
     "load_instrument",
     "load_sample",
     "load_study",
+    "mediation",
     "models",
     "monitoring_accuracy",
     "motivation_type",
     "off_track",
     "plots",
+    "pool",
     "power",
     "power_curve",
     "prep",

@@ -23,6 +23,8 @@ from .endtoend import (
     analyse_readiness,
 )
 from .growth import growth_formula, growth_model
+from .impute import Imputations, impute
+from .mediation import MediationResult, mediation
 from .monitoring import (
     ExpectedRecovery,
     MonitoringAccuracy,
@@ -44,6 +46,8 @@ __all__ = [
     "DropoutHazard",
     "EffectSizes",
     "ExpectedRecovery",
+    "Imputations",
+    "MediationResult",
     "MonitoringAccuracy",
     "OutcomeModel",
     "TherapistEffects",
@@ -61,6 +65,8 @@ __all__ = [
     "first_alarms",
     "growth_formula",
     "growth_model",
+    "impute",
+    "mediation",
     "monitoring_accuracy",
     "off_track",
     "person_period",

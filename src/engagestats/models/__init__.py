@@ -17,6 +17,7 @@ from ._compare import compare
 from ._gee import GeeResult, gee
 from ._glmm import GlmmResult, glmm
 from ._lmm import lmm
+from ._pool import pool, rubin
 from .result import LmmResult
 
 __all__ = [
@@ -28,4 +29,6 @@ __all__ = [
     "gee",
     "glmm",
     "lmm",
+    "pool",
+    "rubin",
 ]
