@@ -516,3 +516,32 @@ def test_kenward_roger_needs_reml_and_a_known_ddf(small_study):
         growth_model(small_study, reml=False, ddf="kenward-roger")
     with pytest.raises(es.ModelSpecError, match="ddf must be one of"):
         growth_model(small_study, ddf="containment")
+
+
+#: Words that claim a cause (the disclaimers "not evidence/proof of cause" are removed first).
+CAUSAL = (
+    r"\b(causes?|caused|causal(ly)?|leads? to|led to|drives?|driven|results? in|produces?"
+    r"|because)\b"
+)
+
+
+def test_automated_interpretations_use_no_causal_words(sample_model):
+    import re
+
+    texts = list(sample_model.effects()["interpretation"])
+    texts += list(sample_model.effects()["effect"])
+    within = sample_model.effects().set_index("term").loc["alliance_within_lag", "interpretation"]
+    assert "association" in within
+    for text in texts:
+        clean = re.sub(r"not (evidence|proof) of cause", "", text)
+        assert not re.search(CAUSAL, clean, flags=re.I), text
+
+
+def test_cross_lagged_interpretations_use_no_causal_words(sample_with_truth):
+    import re
+
+    study, _ = sample_with_truth
+    for text in es.cross_lagged(study, waves=5).interpretation():
+        assert "association" in text
+        clean = re.sub(r"not (evidence|proof) of cause", "", text)
+        assert not re.search(CAUSAL, clean, flags=re.I), text
