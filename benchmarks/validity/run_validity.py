@@ -46,6 +46,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,12 +77,12 @@ GRID = [
     "long_effect",
 ]
 #: Scenarios of this benchmark that ``SimulationParams.scenario`` does not name.
-EXTRA = {
+EXTRA: dict[str, dict[str, Any]] = {
     # the symptom -> alliance path and AR(1) residuals together, no alliance trends/ruptures
     "null_reciprocal_ar1": {**SCENARIOS["null_reciprocal"], "residual_ar": 0.4},
 }
 #: Longer-series cells: ``process_panel`` keyword arguments (true within effect ``effect``).
-LONG = {
+LONG: dict[str, dict[str, Any]] = {
     "long_null_reciprocal_ar1": {"reciprocal": True},
     "long_null_trends": {"trends": True},
     "long_null_both": {"reciprocal": True, "trends": True},
@@ -90,7 +91,7 @@ LONG = {
 LONG_DESIGN = {"n_clients": 100, "n_sessions": 20}
 ANALYSES = ("growth", "growth_before", "cross_lagged", "therapist_share", "dropout")
 #: growth_model options of the defaults before issue 12.
-BEFORE = {"prior_outcome": "none", "detrend": False, "first_lag": "zero"}
+BEFORE: dict[str, Any] = {"prior_outcome": "none", "detrend": False, "first_lag": "zero"}
 #: Replications (the first ones) on which cross_lagged runs.
 CL_REPS = 100
 GROWTH_TERMS = {

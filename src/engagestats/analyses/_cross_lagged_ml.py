@@ -25,6 +25,7 @@ Hessian (central differences of the analytic gradient), whose inverse gives the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -61,7 +62,7 @@ TRENDS = (
 _LOG2PI = np.log(2.0 * np.pi)
 
 
-def _sym(v: float, w: float, c: float, dtype: type) -> np.ndarray:
+def _sym(v: float, w: float, c: float, dtype: Any) -> np.ndarray:
     return np.array([[v, c], [c, w]], dtype=dtype)
 
 

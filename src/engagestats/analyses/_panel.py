@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -152,7 +152,7 @@ class PanelSpec:
     center: bool
     lag: int
     first_lag: str
-    time_method: str
+    time_method: Literal["session", "weeks", "log", "piecewise"]
     prior_outcome: str = "none"  # none / lagged / within: the outcome at the previous session
     detrend: bool = False  # within parts: residuals from the client's own line in time
     between: str = "mean"  # between parts: client mean over all sessions, or "early"
