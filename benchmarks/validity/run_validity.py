@@ -327,7 +327,7 @@ def _write(raw: pd.DataFrame, out: Path) -> pd.DataFrame:
     already in ``out/replications.csv`` are kept."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / "replications.csv"
-    if path.exists() and len(raw):
+    if path.exists():
         old = pd.read_csv(path)
         done = set(zip(raw["analysis"], raw["scenario"], strict=True))
         cell = pd.Series(list(zip(old["analysis"], old["scenario"], strict=True)), index=old.index)
@@ -343,7 +343,46 @@ def _write(raw: pd.DataFrame, out: Path) -> pd.DataFrame:
     for analysis, t in table.groupby("analysis", sort=False):
         t.to_csv(out / f"{analysis}.csv", index=False)
         (out / f"{analysis}.md").write_text(_markdown(t.dropna(axis=1, how="all")))
+    alliance = alliance_table(table)
+    alliance.to_csv(out / "alliance.csv", index=False)
+    (out / "alliance.md").write_text(_markdown(alliance))
     return table
+
+
+#: Estimators of the within-client alliance -> next outcome effect in the before/after table.
+ESTIMATORS = {
+    ("growth_before", "alliance_within_lag"): "growth_model before issue 12 (lagged, mean-centred)",
+    ("growth", "alliance_within_lag"): "growth_model default (detrended, prior outcome)",
+    ("cross_lagged", "riclpm"): "cross_lagged (RI-CLPM)",
+    ("cross_lagged", "lcm_sr"): "cross_lagged trends=True (LCM-SR)",
+}
+
+
+#: Scenarios of the before/after table, in its order.
+ALLIANCE_ORDER = [
+    "null_reciprocal",
+    "null_ar1",
+    "null_reciprocal_ar1",
+    "null_trends",
+    "null_routine",
+    "routine_care",
+    *LONG,
+]
+
+
+def alliance_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The within-client alliance estimators side by side, scenario by scenario."""
+    keys = pd.Series(list(zip(table["analysis"], table["term"], strict=True)), index=table.index)
+    t = table[keys.isin(list(ESTIMATORS))].copy()
+    t["estimator"] = [ESTIMATORS[k] for k in zip(t["analysis"], t["term"], strict=True)]
+    t["_s"] = t["scenario"].map({s: i for i, s in enumerate(ALLIANCE_ORDER)})
+    t["_e"] = t["estimator"].map({e: i for i, e in enumerate(ESTIMATORS.values())})
+    t = t[
+        t["scenario"].isin([*[s for s in GRID if s.startswith(("null", "long"))], "routine_care"])
+    ]
+    cols = ["scenario", "estimator", "true", "n_reps", "n_failed", "mean_estimate", "bias"]
+    cols += ["bias_mcse", "coverage", "coverage_mcse", "rejects", "reject_rate", "reject_mcse"]
+    return t.sort_values(["_s", "_e"])[cols].reset_index(drop=True)
 
 
 def run(
@@ -383,7 +422,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenarios", nargs="*", default=None, choices=GRID)
     ap.add_argument("--analyses", nargs="*", default=list(ANALYSES), choices=ANALYSES)
     ap.add_argument("--cl-reps", type=int, default=CL_REPS)
+    ap.add_argument(
+        "--merge",
+        type=Path,
+        default=None,
+        help="add the replications of another run's replications.csv and rewrite the tables",
+    )
     args = ap.parse_args(argv)
+    if args.merge is not None:
+        _write(pd.read_csv(args.merge), args.out)
+        return 0
     run(args.reps, args.jobs, args.out, args.scenarios, tuple(args.analyses), args.cl_reps)
     return 0
 
