@@ -7,6 +7,10 @@ import pytest
 import engagestats as es
 from engagestats.analyses import growth_formula, growth_model
 
+#: The coding before issue 12 (person-mean deviations, no prior outcome, first lag 0): the
+#: tests of that coding pass it explicitly; the default coding has its own hand-built test.
+PLAIN = {"prior_outcome": "none", "detrend": False, "first_lag": "zero"}
+
 
 def test_formula_has_every_part():
     f = growth_formula(
@@ -60,6 +64,7 @@ def test_coding_centres_and_lags(small_study):
         small_study,
         predictors={"autonomous": "srq_autonomous"},
         time_varying={"alliance": "wai_sr_sum"},
+        **PLAIN,
     )
     d = m.data
     per_client = d.drop_duplicates("client_id")
@@ -267,7 +272,9 @@ def test_centres_come_from_the_analysed_clients_only():
     c0 = p["client_id"] == "C000"
     p.loc[c0 & (p["session"] == 3), "phq9_total"] = np.nan
     data = pd.concat([p, extra], ignore_index=True)
-    m = growth_model(data, predictors=["x"], time_varying={"alliance": "w"}, therapist=None)
+    m = growth_model(
+        data, predictors=["x"], time_varying={"alliance": "w"}, therapist=None, **PLAIN
+    )
 
     analysed = p.drop_duplicates("client_id")
     np.testing.assert_allclose(m.spec.centres["x"], analysed["x"].mean(), rtol=1e-12)
@@ -292,7 +299,7 @@ def test_lag_does_not_skip_a_session_with_a_missing_outcome():
     p = _panel(n_clients=20)
     c0 = p["client_id"] == "C000"
     p.loc[c0 & (p["session"] == 3), "phq9_total"] = np.nan
-    m = growth_model(p, time_varying={"alliance": "w"}, therapist=None)
+    m = growth_model(p, time_varying={"alliance": "w"}, therapist=None, **PLAIN)
     w = p.loc[c0].set_index("session")["w"]
     row4 = m.data[(m.data["client_id"] == "C000") & (m.data["session"] == 4)].iloc[0]
     # the within part at session 4 is the deviation at session 3 (outcome missing, w observed)
@@ -373,7 +380,9 @@ def test_new_data_use_the_stored_constants():
 
 def test_no_exclusions_matches_a_direct_lmm_fit():
     p = _panel(seed=3)
-    m = growth_model(p, predictors=["x"], time_varying={"alliance": "w"}, moderators=["modality"])
+    m = growth_model(
+        p, predictors=["x"], time_varying={"alliance": "w"}, moderators=["modality"], **PLAIN
+    )
     assert len(m.exclusions) == 0
     d = p.sort_values(["client_id", "session"]).copy()
     d["time"] = d["session"] - d.groupby("client_id")["session"].transform("min")
@@ -395,6 +404,67 @@ def test_no_exclusions_matches_a_direct_lmm_fit():
     np.testing.assert_allclose(
         m.fit.fixed["se"], direct.fixed.loc[m.fit.fixed.index, "se"], rtol=1e-8
     )
+
+
+def _own_line_residuals(values: pd.Series, time: pd.Series, client: pd.Series) -> pd.Series:
+    """Each value's residual from its client's least-squares line in time (np.polyfit)."""
+    out = pd.Series(np.nan, index=values.index)
+    for idx in values.groupby(client).groups.values():
+        b = np.polyfit(time[idx], values[idx], 1)
+        out[idx] = values[idx] - np.polyval(b, time[idx])
+    return out
+
+
+def test_default_coding_matches_a_hand_built_lmm_fit():
+    """The default (issue 12): lagged residuals of w and of the outcome from each client's own
+    line, the first session of each client dropped and counted, built here by hand."""
+    p = _panel(n_clients=40, n_sessions=8, seed=3)
+    m = growth_model(p, predictors=["x"], time_varying={"alliance": "w"})
+    d = p.sort_values(["client_id", "session"]).copy()
+    d["time"] = d["session"] - d.groupby("client_id")["session"].transform("min")
+    d["_pm"] = d.groupby("client_id")["w"].transform("mean")
+    by = d["client_id"]
+    d["alliance_within_lag"] = _own_line_residuals(d["w"], d["time"], by).groupby(by).shift(1)
+    d["phq9_total_prior_within"] = (
+        _own_line_residuals(d["phq9_total"], d["time"], by).groupby(by).shift(1)
+    )
+    d = d[d["time"] > 0].copy()  # the first session: no previous session (dropped)
+    d["x"] = d["x"] - d.drop_duplicates("client_id")["x"].mean()
+    # the person mean uses every session of the client (the first one too)
+    d["alliance_between"] = d["_pm"] - d.drop_duplicates("client_id")["_pm"].mean()
+    formula = (
+        "phq9_total ~ time + x + alliance_between + alliance_within_lag"
+        " + phq9_total_prior_within + time:x + time:alliance_between"
+        " + (1 | therapist_id) + (1 + time | client_id)"
+    )
+    assert m.formula == formula
+    excl = m.exclusions.set_index("reason")["n_rows"]
+    assert excl.to_dict() == {"no previous session for lagged 'w' (client's first session)": 40}
+    assert m.fit.nobs == len(d) == 40 * 7
+    cols = ["time", "x", "alliance_between", "alliance_within_lag", "phq9_total_prior_within"]
+    mine = m.data.sort_values(["client_id", "session"])[cols].to_numpy()
+    np.testing.assert_allclose(mine, d[cols].to_numpy(), atol=1e-10)
+    direct = es.lmm(formula, d)  # same design: agreement to the optimiser's tolerance
+    np.testing.assert_allclose(
+        m.fit.fixed["estimate"], direct.fixed.loc[m.fit.fixed.index, "estimate"], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        m.fit.fixed["se"], direct.fixed.loc[m.fit.fixed.index, "se"], rtol=1e-6
+    )
+    eff = m.effects().set_index("term").loc["alliance_within_lag"]
+    assert (
+        eff["effect"] == "alliance within client, previous session, given the previous phq9_total"
+    )
+    text = eff["interpretation"]
+    assert "own trend line" in text
+    assert "at the same previous phq9_total" in text
+    assert "not evidence of cause" in text
+
+
+def test_default_without_time_varying_predictors_has_no_prior_outcome(small_study):
+    m = growth_model(small_study, predictors={"autonomous": "srq_autonomous"})
+    assert "prior" not in m.formula
+    assert not any("previous" in r for r in m.exclusions["reason"])
 
 
 def test_prediction_at_a_level_not_in_the_model_names_the_level():
@@ -446,3 +516,32 @@ def test_kenward_roger_needs_reml_and_a_known_ddf(small_study):
         growth_model(small_study, reml=False, ddf="kenward-roger")
     with pytest.raises(es.ModelSpecError, match="ddf must be one of"):
         growth_model(small_study, ddf="containment")
+
+
+#: Words that claim a cause (the disclaimers "not evidence/proof of cause" are removed first).
+CAUSAL = (
+    r"\b(causes?|caused|causal(ly)?|leads? to|led to|drives?|driven|results? in|produces?"
+    r"|because)\b"
+)
+
+
+def test_automated_interpretations_use_no_causal_words(sample_model):
+    import re
+
+    texts = list(sample_model.effects()["interpretation"])
+    texts += list(sample_model.effects()["effect"])
+    within = sample_model.effects().set_index("term").loc["alliance_within_lag", "interpretation"]
+    assert "association" in within
+    for text in texts:
+        clean = re.sub(r"not (evidence|proof) of cause", "", text)
+        assert not re.search(CAUSAL, clean, flags=re.I), text
+
+
+def test_cross_lagged_interpretations_use_no_causal_words(sample_with_truth):
+    import re
+
+    study, _ = sample_with_truth
+    for text in es.cross_lagged(study, waves=5).interpretation():
+        assert "association" in text
+        clean = re.sub(r"not (evidence|proof) of cause", "", text)
+        assert not re.search(CAUSAL, clean, flags=re.I), text

@@ -10,6 +10,8 @@ import engagestats as es
 from engagestats.analyses import growth_model
 
 TV = {"alliance": "wai_sr_sum"}
+#: The defaults before issue 12: person-mean deviations, no prior outcome, first lag 0.
+PLAIN = {"prior_outcome": "none", "detrend": False, "first_lag": "zero"}
 
 
 def process_panel(
@@ -60,38 +62,46 @@ def within_estimate(data: pd.DataFrame, **kwargs) -> pd.Series:
 
 
 def test_detrend_removes_trend_confounding():
-    # a large null sample: the default's within estimate is pulled away from 0 by the
+    # a large null sample: the old default's within estimate is pulled away from 0 by the
     # co-varying trends; the detrended one is not (|z| < 3)
     data = process_panel(np.random.default_rng(2), n_clients=600, n_sessions=20, trends=True)
-    old = within_estimate(data)
-    new = within_estimate(data, detrend=True)
+    old = within_estimate(data, **PLAIN)
+    new = within_estimate(data, prior_outcome="none", detrend=True)
     assert abs(old["t"]) > 4
     assert abs(new["t"]) < 3
 
 
 def test_prior_outcome_removes_reciprocal_ar1_confounding():
     data = process_panel(np.random.default_rng(2), n_clients=600, n_sessions=20, reciprocal=True)
-    old = within_estimate(data)
-    new = within_estimate(data, prior_outcome="within", detrend=True)
+    old = within_estimate(data, **PLAIN)
+    new = within_estimate(data)  # the default: prior_outcome="within", detrend=True
+    assert within_estimate(data, prior_outcome="within", detrend=True).equals(new)
     assert abs(old["t"]) > 4
     assert abs(new["t"]) < 3
     # the uncentred prior outcome, with the random intercept, over-corrects (dynamic panel bias)
-    assert within_estimate(data, prior_outcome="lagged")["t"] > 4
+    assert within_estimate(data, prior_outcome="lagged", detrend=False)["t"] > 4
 
 
 def test_true_effect_recovered_with_controls():
     data = process_panel(np.random.default_rng(3), n_clients=400, n_sessions=20, effect=-0.3)
-    est = within_estimate(data, prior_outcome="within", detrend=True)
+    est = within_estimate(data)  # the default
     assert est["ci_low"] < -0.3 < est["ci_high"]
+    assert abs(est["estimate"] + 0.3) < 0.03  # bias within 10% of the effect
 
 
 def test_prior_outcome_terms_and_exclusions():
     data = process_panel(np.random.default_rng(4), n_clients=30, n_sessions=12)
     data.loc[5, "phq9_total"] = np.nan  # client 0, session 6: its row and the next lose out
-    m = growth_model(data, time_varying=TV, therapist=None, prior_outcome="within")
+    m = growth_model(data, time_varying=TV, therapist=None, prior_outcome="within", detrend=False)
     assert "phq9_total_prior_within" in m.formula
     excl = m.exclusions.set_index("reason")["n_rows"]
     assert excl["missing outcome 'phq9_total'"] == 1
+    # the first sessions (first_lag="drop") under the lag; the session after the missing one
+    assert excl["no previous session for lagged 'wai_sr_sum' (client's first session)"] == 30
+    assert excl["no previous outcome 'phq9_total' for the prior-outcome term"] == 1
+    assert m.fit.nobs + excl.sum() == len(data)
+    zero = growth_model(data, time_varying=TV, therapist=None, detrend=False, first_lag="zero")
+    excl = zero.exclusions.set_index("reason")["n_rows"]
     assert excl["no previous outcome 'phq9_total' for the prior-outcome term"] == 30 + 1
     # the prior term is the previous outcome minus the client's mean outcome
     c0 = data[data["client_id"] == "C0000"]
@@ -99,13 +109,17 @@ def test_prior_outcome_terms_and_exclusions():
     expected = c0["phq9_total"].iloc[1] - c0["phq9_total"].mean()
     assert row["phq9_total_prior_within"] == pytest.approx(expected)
     m.trajectories()  # the prior term is set to its centre
-    lagged = growth_model(data, time_varying=TV, therapist=None, prior_outcome="lagged")
+    lagged = growth_model(
+        data, time_varying=TV, therapist=None, prior_outcome="lagged", detrend=False
+    )
     assert lagged.data["phq9_total_prior"].mean() == pytest.approx(0.0, abs=1e-9)
 
 
 def test_detrended_prior_outcome_is_previous_residual_from_own_line():
     data = process_panel(np.random.default_rng(8), n_clients=20, n_sessions=12)
-    m = growth_model(data, time_varying=TV, therapist=None, prior_outcome="within", detrend=True)
+    m = growth_model(data, time_varying=TV, therapist=None)  # the default
+    assert m.spec.prior_outcome == "within"
+    assert m.spec.detrend
     c0 = data[data["client_id"] == "C0000"]
     line = np.polyval(np.polyfit(c0["session"], c0["phq9_total"], 1), c0["session"])
     resid = (c0["phq9_total"] - line).to_numpy()
@@ -113,10 +127,20 @@ def test_detrended_prior_outcome_is_previous_residual_from_own_line():
     np.testing.assert_allclose(got, resid[:-1], atol=1e-9)
 
 
-def test_short_series_warns():
-    data = process_panel(np.random.default_rng(5), n_clients=40, n_sessions=6)
-    with pytest.warns(es.DataWarning, match="short series"):
-        growth_model(data, time_varying=TV, therapist=None, prior_outcome="lagged")
+def test_short_series_warns_below_the_benchmarked_length():
+    from engagestats.analyses.growth import SHORT_SERIES
+
+    # 6 sessions: the first has no previous one, so 5 analysed per client (< SHORT_SERIES)
+    data = process_panel(np.random.default_rng(5), n_clients=40, n_sessions=SHORT_SERIES)
+    for prior in ("within", "lagged"):
+        with pytest.warns(es.DataWarning, match="short series"):
+            growth_model(data, time_varying=TV, therapist=None, prior_outcome=prior)
+    # one session more: the median reaches SHORT_SERIES, no warning (pytest: errors)
+    data = process_panel(np.random.default_rng(5), n_clients=40, n_sessions=SHORT_SERIES + 1)
+    growth_model(data, time_varying=TV, therapist=None)
+    # and none without a prior outcome
+    short = process_panel(np.random.default_rng(5), n_clients=40, n_sessions=4)
+    growth_model(short, time_varying=TV, therapist=None, prior_outcome="none", random_slope=False)
 
 
 def test_early_between_is_mean_of_first_sessions():

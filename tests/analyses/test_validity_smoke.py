@@ -27,12 +27,15 @@ def bench():
 def test_grid_is_every_scenario(bench):
     from engagestats.simulate import SCENARIOS
 
-    assert sorted(bench.GRID) == sorted(["classic", *SCENARIOS])
+    assert sorted(bench.GRID) == sorted(["classic", *SCENARIOS, *bench.EXTRA, *bench.LONG])
+    assert len(set(bench.GRID)) == len(bench.GRID)  # one seed block per scenario
 
 
 def test_smoke_run_writes_one_table_per_analysis(bench, tmp_path):
-    table = bench.run(2, 1, tmp_path, ["classic", "null_ar1", "mnar_dropout"])
-    for analysis in ("growth", "therapist_share", "dropout"):
+    table = bench.run(
+        2, 1, tmp_path, ["classic", "null_ar1", "mnar_dropout", "long_effect"], cl_reps=1
+    )
+    for analysis in ("growth", "growth_before", "cross_lagged", "therapist_share", "dropout"):
         assert (tmp_path / f"{analysis}.csv").exists()
         assert (tmp_path / f"{analysis}.md").read_text().startswith("| scenario |")
     growth = table[table["analysis"] == "growth"].set_index(["scenario", "term"])
@@ -43,7 +46,16 @@ def test_smoke_run_writes_one_table_per_analysis(bench, tmp_path):
     for col in ("bias", "bias_mcse", "coverage", "coverage_mcse", "reject_rate", "reject_mcse"):
         assert growth[col].notna().all(), col
     raw = pd.read_csv(tmp_path / "replications.csv")
-    assert raw["seed"].nunique() == 6  # one study per scenario and replication, no reuse
+    assert raw["seed"].nunique() == 8  # one study per scenario and replication, no reuse
+    # the long cell runs the alliance analyses only, against its own true effect
+    long = raw[raw["scenario"] == "long_effect"]
+    assert set(long["analysis"]) == {"growth", "growth_before", "cross_lagged"}
+    assert (long["true"] == -0.3).all()
+    assert (raw.loc[raw["analysis"] == "cross_lagged", "rep"] == 0).all()  # cl_reps=1
+    # the before/after table: every estimator of the within-client effect, per scenario
+    alliance = pd.read_csv(tmp_path / "alliance.csv")
+    got = alliance.loc[alliance["scenario"] == "null_ar1", "estimator"].tolist()
+    assert got == list(bench.ESTIMATORS.values())
 
 
 def test_summary_measures_on_known_replications(bench):

@@ -76,10 +76,13 @@ def adjusted_model(study: Study) -> OutcomeModel:
     time_varying=ADJUSTED_TIME_VARYING)``: PHQ-9 over sessions with intake
     autonomous motivation and readiness interacting with time, and the alliance
     split into its between-client part (interacting with time) and its lagged
-    within-client part. Fit it once and pass it as ``model=`` to
-    :func:`analyse_alliance` and as ``adjusted=`` to :func:`analyse_motivation`
-    and :func:`analyse_readiness` (where its motivation and readiness terms are
-    controlled direct effects: adjusted for the post-intake alliance).
+    within-client part, under growth_model's defaults: the within part and the
+    prior PHQ-9 control are deviations from each client's own trend line, and each
+    client's first session (no previous one) is excluded and counted. Fit it once
+    and pass it as ``model=`` to :func:`analyse_alliance` and as ``adjusted=`` to
+    :func:`analyse_motivation` and :func:`analyse_readiness` (where its motivation
+    and readiness terms are controlled direct effects: adjusted for the post-intake
+    alliance).
     """
     return growth_model(
         scored_study(study, _SCORES),
@@ -304,8 +307,14 @@ def analyse_alliance(study: Study, *, model: OutcomeModel | None = None) -> Anal
     """Does the alliance predict improvement, between clients and session by session?
 
     The WAI-SR total (12-60 sum scale) is split into the client mean
-    (``alliance_between``) and the deviation at the previous attended session
-    (``alliance_within_lag``), adjusted for intake motivation and readiness.
+    (``alliance_between``) and the deviation from the client's own trend line at
+    the previous attended session (``alliance_within_lag``), given the previous
+    PHQ-9 (relative to its own line) and adjusted for intake motivation and
+    readiness (:func:`growth_model`'s defaults). ``alliance_within_lag`` is a
+    within-client, prospective association, not a causal effect; the reverse
+    direction (PHQ-9 -> next alliance) is estimated by
+    :func:`engagestats.cross_lagged`. ``alliance_between`` compares clients and
+    may reflect who they are.
 
     Parameters
     ----------

@@ -121,14 +121,14 @@ def growth_model(
     random_slope: bool = True,
     center: bool = True,
     lag: int = 1,
-    first_lag: Literal["zero", "drop"] = "zero",
+    first_lag: Literal["zero", "drop"] = "drop",
     moderators: Names = (),
     time_method: Literal["session", "log"] = "session",
     reml: bool = True,
     higher_is_worse: bool | None = None,
     ddf: Literal["satterthwaite", "kenward-roger"] = "satterthwaite",
-    prior_outcome: Literal["none", "lagged", "within"] = "none",
-    detrend: bool = False,
+    prior_outcome: Literal["auto", "none", "lagged", "within"] = "auto",
+    detrend: bool = True,
     between: Literal["mean", "early"] = "mean",
     early_sessions: int = 3,
     therapist_slope: bool = False,
@@ -162,8 +162,12 @@ def growth_model(
         Time-varying predictors (``{"alliance": "wai_sr_total"}``), split into
         ``<name>_between`` (client mean over the client's non-missing values,
         grand-mean centred over the analysed clients, each counted once) and the within part
-        (value minus client mean) lagged by ``lag`` rows within client:
-        ``<name>_within_lag`` is the deviation at the previous attended session.
+        (by default the residual from the client's own straight line in time, see
+        ``detrend``; the value minus the client mean with ``detrend=False``) lagged by
+        ``lag`` rows within client: ``<name>_within_lag`` is the deviation at the previous
+        attended session. With time-varying predictors the default model also controls for
+        the prior outcome (``prior_outcome``); see Notes for what the within-client
+        coefficient estimates.
     client, therapist : str
         Grouping columns. ``(1 | therapist)`` is added when the column is present
         with more than one level.
@@ -174,11 +178,14 @@ def growth_model(
         clients (each client once), so main effects are at the average client.
     lag : int, default 1
         Lag (in rows of attended sessions) of the within-person parts; 0 for none.
-    first_lag : {"zero", "drop"}, default "zero"
+    first_lag : {"drop", "zero"}, default "drop"
         The lagged within part at a client's first ``lag`` sessions, where no
-        previous session exists: ``"zero"`` sets it to 0 (no deviation from
-        the client's own mean, the coding of :func:`engagestats.simulate_study`);
-        ``"drop"`` excludes these rows (counted in ``exclusions``).
+        previous session exists: ``"drop"`` excludes these rows (counted in
+        ``exclusions`` under "no previous session for lagged ..."); ``"zero"`` sets it
+        to 0 (no deviation from the client's own mean, the coding of
+        :func:`engagestats.simulate_study`), which treats an unobserved value as
+        typical. With a prior outcome the first session has no previous outcome and is
+        excluded either way.
     moderators : sequence of str, or mapping of term name to column
         Categorical moderators (``["modality", "format"]``): adds the
         predictor x time x moderator interactions; see
@@ -199,25 +206,33 @@ def growth_model(
         20), where Satterthwaite intervals are a little too narrow. The
         progress-monitoring bands (:func:`expected_change`) use the unadjusted
         covariance either way.
-    prior_outcome : {"none", "lagged", "within"}, default "none"
+    prior_outcome : {"auto", "within", "lagged", "none"}, default "auto"
         Control for the outcome at the previous attended session (autoregression),
-        so the within-client alliance effect is on the next outcome given the
-        current one (Falkenström et al. 2017). ``"lagged"`` enters
-        ``<outcome>_prior``, the previous outcome centred at its mean over the
-        analysed rows; ``"within"`` enters ``<outcome>_prior_within``, the previous
-        outcome minus the client's mean outcome. Rows without a previous outcome
-        (each client's first session, sessions after a missing outcome) are
-        excluded and counted. Both are biased in short series (see Notes); a
-        :class:`~engagestats.DataWarning` says so when clients have fewer than 10
-        analysed sessions (median). With a prior outcome the time and intake terms
-        describe change given the previous outcome, not the trajectory;
-        ``trajectories`` and :func:`off_track` set the prior term to its centre.
-    detrend : bool, default False
-        Take the within parts of ``time_varying`` predictors as residuals from each
-        client's own straight line in time (:func:`engagestats.prep.within_between`
-        with ``detrend``), so that clients' predictor trends, which may co-vary with
-        their outcome trends, are not counted as within-client variation (Wang &
-        Maxwell 2015). A client with fewer than 3 values has within parts of 0.
+        so that the within-client effect is on the next outcome given the previous
+        one (Falkenström et al. 2017). ``"within"`` enters ``<outcome>_prior_within``:
+        the previous outcome's deviation from the client's own line in time
+        (``detrend=True``) or from the client's mean outcome (``detrend=False``).
+        ``"lagged"`` enters ``<outcome>_prior``, the previous outcome centred at its
+        mean over the analysed rows (with the random intercept this over-corrects:
+        dynamic panel bias). ``"auto"`` (the default) is ``"within"`` when the model
+        has ``time_varying`` predictors, the only terms it is a control for, and
+        ``"none"`` otherwise, so a growth model of intake predictors alone is the
+        plain trajectory model. Rows without a previous outcome (each client's first
+        session, sessions after a missing outcome) are excluded and counted. The
+        prior-outcome coefficient itself is biased towards 0 in series of clinical
+        length (Nickell 1981; see Notes): it is a control, not an estimate of
+        carry-over (:func:`engagestats.cross_lagged` estimates that). A
+        :class:`~engagestats.DataWarning` says so when the series are shorter than
+        the benchmark checked (see Warns). ``trajectories`` and :func:`off_track` set
+        the prior term to its centre (0: the client on their own line).
+    detrend : bool, default True
+        Take the within parts of ``time_varying`` predictors (and the ``"within"``
+        prior outcome) as residuals from each client's own straight line in time
+        (:func:`engagestats.prep.within_between` with ``detrend``), so that clients'
+        predictor trends, which may co-vary with their outcome trends, are not
+        counted as within-client variation (Wang & Maxwell 2015; Falkenström et al.
+        2017). ``False`` takes deviations from the client's mean (Curran & Bauer
+        2011). A client with fewer than 3 values has within parts of 0.
     between : {"mean", "early"}, default "mean"
         The between-client part of ``time_varying`` predictors: the client's mean
         over all their sessions, or (``"early"``) over their first
@@ -259,38 +274,67 @@ def growth_model(
     DataWarning
         When a level declared in a pandas ``Categorical`` column loses all its
         rows to the exclusions (it is left out of the model), or a categorical
-        term has a single level in the analysed rows (its terms drop out).
+        term has a single level in the analysed rows (its terms drop out). When the
+        model has a prior outcome and the median number of analysed sessions per
+        client is below :data:`SHORT_SERIES` (6). No published rule says how many
+        sessions are enough: the Nickell (1981) bias of a person-centred prior
+        outcome shrinks like :math:`1/T` and never vanishes at fixed :math:`T`. The
+        threshold is ours: the shortest series in which ``docs/validity.md`` shows the
+        default's within-client test keeping its error rate (a median of 6 analysed
+        sessions, 20 therapists x 8 clients); below it the within-client estimates
+        have not been checked.
 
     Notes
     -----
-    With intake predictors :math:`x_i`, time-varying :math:`w_{ti}`:
+    With intake predictors :math:`x_i` and a time-varying predictor :math:`w_{ti}`,
+    the default model is
 
     .. math::
 
         y_{ti} = \\beta_0 + \\beta_1 t + \\gamma' x_i + \\delta' x_i t
                  + \\beta_B \\bar w_i + \\beta_{Bt} \\bar w_i t
-                 + \\beta_W (w_{t-1,i} - \\bar w_i)
+                 + \\beta_W \\tilde w_{t-1,i} + \\phi \\tilde y_{t-1,i}
                  + u_j + b_{0i} + b_{1i} t + e_{ti}
 
-    the within/between disaggregation of Curran & Bauer (2011), with the
-    within part lagged so the alliance at the previous session predicts the
-    outcome at this one (Falkenström et al. 2013). The lag orders the measures in
-    time; it does not settle the direction of the association, which
-    :func:`engagestats.cross_lagged` estimates both ways.
+    where :math:`\\tilde w_{ti}` and :math:`\\tilde y_{ti}` are the residuals of
+    :math:`w` and :math:`y` from the client's own least-squares line in time (with
+    ``detrend=False``, deviations from the client's means :math:`\\bar w_i`,
+    :math:`\\bar y_i`): the within/between disaggregation of Curran & Bauer (2011),
+    with the within part lagged (Falkenström, Granström & Holmqvist 2013), detrended
+    (Wang & Maxwell 2015) and adjusted for the prior outcome, the specification of
+    Falkenström et al. (2017) and Falkenström, Solomonov & Rubel (2020). Without
+    time-varying predictors the last two terms are absent.
 
-    Controls of the within-client effect. Under the default, a within-client
-    alliance coefficient can arise with no alliance-to-outcome effect at all: when
-    symptoms shape the alliance and residuals are autocorrelated (the previous
-    alliance then carries the previous residual), or when clients' alliance
-    trends co-vary with their symptom slopes. ``prior_outcome`` adds
-    :math:`\\phi y_{t-1,i}` (or :math:`\\phi (y_{t-1,i} - \\bar y_i)`), closing the
-    first path; ``detrend`` replaces :math:`w_{t-1,i} - \\bar w_i` by the residual
-    from the client's own line, closing the second. The person-mean-centred prior
-    outcome is biased downwards by about :math:`(1 + \\phi)/(T - 1)` in series of
-    :math:`T` sessions (Nickell 1981), and the uncentred one, with the random
-    intercept, upwards (dynamic panel bias); for short series
-    :func:`engagestats.cross_lagged`'s random-intercept cross-lagged model estimates both
-    directions without these biases.
+    Estimand. :math:`\\beta_W` is a within-client, prospective association: how far
+    the outcome at a session lies from the client's own line when the alliance at
+    the previous attended session was one point above the client's own alliance
+    line, at the same previous outcome (relative to its line). Stable differences
+    between clients and clients' own trends in either measure cannot produce it.
+    It is not a causal effect: a time-varying third variable, or an effect within a
+    session, are not ruled out; the lag orders the measures in time but does not
+    settle the direction of influence. The reverse path (symptoms -> next
+    alliance) and carry-over are estimated together by
+    :func:`engagestats.cross_lagged`. With the prior outcome the time and intake
+    terms describe the trajectory of clients on their own line (the prior residual
+    at 0), which the detrended prior leaves almost unchanged.
+
+    Why the controls. Without them a within-client alliance coefficient arises
+    with no alliance-to-outcome effect at all when symptoms shape the alliance and
+    residuals are autocorrelated (the previous alliance then carries the previous
+    residual, which the prior outcome absorbs), or when clients' alliance trends
+    co-vary with their symptom slopes (removed by detrending). ``docs/validity.md``
+    shows the false-positive rates with and without them.
+
+    Short series. Deviations from a client's mean or line use all the client's
+    sessions, later ones included, so the lagged deviations are correlated with the
+    current residual by about :math:`1/T` in series of :math:`T` sessions. The
+    prior-outcome coefficient is biased downwards by about :math:`(1 + \\phi)/(T - 1)`
+    when person-mean centred (Nickell 1981), more when detrended, and the
+    uncentred one, with the random intercept, upwards (dynamic panel bias): treat
+    :math:`\\hat\\phi` as a control, not as carry-over. :math:`\\hat\\beta_W` is affected
+    less (the benchmark cells of ``docs/validity.md``); for carry-over and both
+    directions, :func:`engagestats.cross_lagged` (maximum likelihood, no Nickell
+    bias) is the estimator.
 
     Coding and exclusions. Rows are first excluded (missing outcome, time,
     predictor or moderator, no previous session for the lag, ...; each row
@@ -327,6 +371,11 @@ def growth_model(
     (2017). Dynamic models of individual change in psychotherapy process
     research. *Journal of Consulting and Clinical Psychology, 85*(6), 537-549.
 
+    Falkenström, F., Solomonov, N., & Rubel, J. A. (2020). Using time-lagged panel
+    data analysis to study mechanisms of change in psychotherapy research:
+    Methodological recommendations. *Counselling and Psychotherapy Research, 20*(3),
+    435-441.
+
     Nickell, S. (1981). Biases in dynamic models with fixed effects.
     *Econometrica, 49*(6), 1417-1426.
 
@@ -348,7 +397,9 @@ def growth_model(
     if not isinstance(lag, int) or lag < 0:
         raise ModelSpecError(f"lag must be a non-negative integer, got {lag!r}")
     check_choice(first_lag, ("zero", "drop"), name="first_lag")
-    check_choice(prior_outcome, ("none", "lagged", "within"), name="prior_outcome")
+    check_choice(prior_outcome, ("auto", "none", "lagged", "within"), name="prior_outcome")
+    if prior_outcome == "auto":  # the prior outcome controls the within-client effects
+        prior_outcome = "within" if named_terms(time_varying) else "none"
     check_choice(between, ("mean", "early"), name="between")
     early_sessions = check_positive_int(early_sessions, name="early_sessions")
     if higher_is_worse is None:
@@ -425,20 +476,24 @@ def growth_model(
     )
 
 
-#: Below this median number of analysed sessions per client, a prior-outcome control warns.
-SHORT_SERIES = 10
+#: Below this median number of analysed sessions per client a prior-outcome model warns: the
+#: shortest series in which the validity benchmark (docs/validity.md) shows the default
+#: within-client test keeping its error rate. Not a published rule (there is none).
+SHORT_SERIES = 6
 
 
 def _warn_short_series(frame: pd.DataFrame, spec: PanelSpec) -> None:
-    """DataWarning when the series are short for a prior-outcome term (Nickell bias)."""
+    """DataWarning when the series are shorter than the benchmark checked (Nickell bias)."""
     t = float(frame.groupby(spec.client).size().median())
     if t < SHORT_SERIES:
         warnings.warn(
             f"prior_outcome={spec.prior_outcome!r} with short series (median {t:g} analysed "
-            f"sessions per client, under {SHORT_SERIES}): the prior-outcome coefficient is "
-            "biased (by about -(1 + phi)/(T - 1) when person-mean centred, upwards when not) "
-            "and so, in part, the within-client effects; engagestats.cross_lagged estimates "
-            "both directions without this bias",
+            f"sessions per client, under {SHORT_SERIES}): deviations from each client's own "
+            "mean or line are correlated with the current residual in series this short "
+            "(Nickell 1981), so the prior-outcome coefficient is biased and the within-client "
+            "estimates have not been checked at this length (docs/validity.md); "
+            "engagestats.cross_lagged estimates both directions by maximum likelihood without "
+            "this bias",
             DataWarning,
             stacklevel=3,
         )

@@ -156,7 +156,8 @@ class OutcomeModel:
             when = {0: "same session", 1: "previous session"}.get(
                 self.spec.lag, f"{self.spec.lag} sessions earlier"
             )
-            rows.append((w, f"{v} within client, {when}", self.spec.sds[w], "within"))
+            given = f", given the previous {self.outcome}" if self.spec.prior_name else ""
+            rows.append((w, f"{v} within client, {when}{given}", self.spec.sds[w], "within"))
         terms = [r[0] for r in rows]
         L = pd.DataFrame(
             np.eye(len(self.fit.fixed))[[self._index(t) for t in terms]],
@@ -228,11 +229,13 @@ class OutcomeModel:
         if kind == "within":
             word = "higher" if est > 0 else "lower"
             a, b = (lo, hi) if est > 0 else (-hi, -lo)
+            own = "own trend line" if self.spec.detrend else "own mean"
+            given = f", at the same previous {y} relative to the client's {own}"
             return (
                 f"{self._within_phrase()[0]} {term.split('_within')[0]} one SD above the "
-                f"client's own mean, {y}{self._within_phrase()[1]} was {_fmt(abs(est))} points "
-                f"{word} "
-                f"({pct} {_fmt(a)} to {_fmt(b)})"
+                f"client's {own}, {y}{self._within_phrase()[1]} was {_fmt(abs(est))} points "
+                f"{word} ({pct} {_fmt(a)} to {_fmt(b)}){given if self.spec.prior_name else ''}; "
+                "a within-client association over time, not evidence of cause"
             )
         word = "higher" if est > 0 else "lower"
         a, b = (lo, hi) if est > 0 else (-hi, -lo)

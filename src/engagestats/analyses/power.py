@@ -88,6 +88,11 @@ def _fit_effect(study: Study, effect: str) -> tuple[float, float, bool, bool]:
             study,
             predictors=GENERATING_PREDICTORS,
             time_varying=GENERATING_TIME_VARYING,
+            # the generating model as simulate_study generates it (person-mean-centred lagged
+            # alliance, 0 at the first session, no prior outcome), not growth_model's defaults
+            prior_outcome="none",
+            detrend=False,
+            first_lag="zero",
         )
         row = model.fit.fixed.loc[effect]
         # private read until LmmResult offers a public ``singular`` (models is not analyses')

@@ -118,7 +118,7 @@ def motivation_section(ctx: Context) -> Section:
 def readiness_section(ctx: Context) -> Section:
     res = analyse_readiness(ctx.scored, model=ctx.total, adjusted=ctx.adjusted)
     return _growth_section(
-        res, "readiness", "Readiness for change", "stage", "stage of change", model_table=False
+        res, "readiness", "Readiness for change", "stage", "readiness profile", model_table=False
     )
 
 
@@ -135,9 +135,16 @@ def alliance_section(ctx: Context) -> Section:
         "alliance",
         "Alliance within and between clients",
         [
-            "The WAI-SR total is split into each client's mean (between) and the deviation at the "
-            "previous attended session (within, lagged), so a stronger-than-usual alliance at one "
-            "session predicts the outcome at the next.",
+            "The WAI-SR total is split into each client's mean (between) and its deviation from "
+            "the client's own trend line at the previous attended session (within, lagged), and "
+            "the model also controls for the previous PHQ-9 relative to the client's own trend "
+            "line (Falkenström et al., 2017). The within estimate is a prospective association "
+            "within clients: the PHQ-9 at a session, given the previous PHQ-9, when the alliance "
+            "at the previous session was above the client's own line. Stable differences between "
+            "clients and clients' own trends cannot produce it; it is not a causal effect, and "
+            "the lag does not settle which way the influence runs (symptoms also shape the "
+            "alliance: engagestats.cross_lagged estimates both directions). The between estimate "
+            "compares clients and may reflect who the clients are.",
             *_interpretations(res),
         ],
         tables={

@@ -26,7 +26,7 @@ names(vc)[names(vc) == "vcov"] <- "as.data.frame(VarCorr(fit))$vcov"
 write.csv(vc, file.path(here, "varcorr.csv"), row.names = FALSE)
 # moderation: does the time slope of autonomous differ between formats?
 slopes <- "time * (autonomous + readiness + alliance_between)"
-fm <- paste("phq9_total ~", slopes, "* format + alliance_within_lag",
+fm <- paste("phq9_total ~", slopes, "* format + alliance_within_lag + phq9_total_prior_within",
             "+ (1 | therapist_id) + (1 + time | client_id)")
 mod <- lmer(as.formula(fm), data = d, REML = TRUE, control = ctrl)
 L <- matrix(0, 1, length(fixef(mod)), dimnames = list(NULL, names(fixef(mod))))

@@ -1,6 +1,8 @@
 """Write the growth-model panel that tests/reference/growth/growth.R fits.
 
 Run from the repo root: ``.venv/bin/python tests/reference/growth/make_panel.py``.
+The model is growth_model's default (since issue 12: detrended lagged alliance, detrended
+prior outcome, first sessions dropped).
 """
 
 from pathlib import Path
@@ -27,6 +29,7 @@ cols = [
     "readiness",
     "alliance_between",
     "alliance_within_lag",
+    "phq9_total_prior_within",
     "format",
 ]
 m.data[cols].to_csv(HERE / "panel.csv", index=False, float_format="%.17g")
