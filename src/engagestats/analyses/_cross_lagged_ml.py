@@ -25,7 +25,6 @@ Hessian (central differences of the analytic gradient), whose inverse gives the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
