@@ -94,3 +94,40 @@ def test_load_study_fills_accounting():
     acc = s.accounting.set_index("table")
     assert acc["rows_read"].tolist() == [2, 3, 6]
     assert (acc["rows_read"] == acc["rows_kept"] + acc["rows_excluded"]).all()
+
+
+def _big_study(n_sessions=4160):
+    clients = [f"C{i}" for i in range(n_sessions // 20)]
+    return Study(
+        therapists=pd.DataFrame({"therapist_id": ["T1"]}),
+        clients=pd.DataFrame({"client_id": clients, "therapist_id": "T1"}),
+        sessions=pd.DataFrame(
+            {
+                "client_id": [c for c in clients for _ in range(20)],
+                "session": list(range(1, 21)) * len(clients),
+                "attended": 1,
+            }
+        ),
+    )
+
+
+def test_repr_html_shows_counts_as_integers():
+    page = _big_study()._repr_html_()
+    # The old display used ``:.3g`` for every value: 4160 became "4.16e+03".
+    assert "e+03" not in page
+    assert "<td>session_rows</td><td>4,160</td>" in page
+    assert "<td>clients</td><td>208</td>" in page
+    assert "<td>max</td><td>20</td>" in page
+    assert "Study: 1 therapists, 208 clients, 4160 session rows" in repr(_big_study())
+
+
+def test_repr_html_shows_shares_as_percentages():
+    page = _study()._repr_html_()
+    assert "<td>sessions.phq9</td><td>10.0%</td>" in page
+
+
+def test_summary_counts_are_whole_numbers():
+    s = _big_study().summary()
+    counts = s.loc[s["section"] == "counts", "value"]
+    assert (counts == counts.round()).all()
+    assert s["value"].dtype == float

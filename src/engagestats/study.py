@@ -234,7 +234,10 @@ class Study:
         Returns
         -------
         DataFrame
-            Columns ``section``, ``metric`` and ``value`` (a float).
+            Columns ``section``, ``metric`` and ``value``. ``value`` is a float
+            column for every metric, so that it stays numeric; counts are whole
+            numbers in it, and the notebook display (``_repr_html_``) shows them
+            as integers (``4,066``, not ``4.07e+03``) and shares as percentages.
             Missingness rows give the share of missing answers per
             questionnaire (item columns ``<instrument>_<number>``) in the
             table where it is recorded; for session questionnaires only
@@ -288,7 +291,7 @@ class Study:
         s = self.summary()
         body = "".join(
             f"<tr><td>{html.escape(r.section)}</td><td>{html.escape(r.metric)}</td>"
-            f"<td>{r.value:.3g}</td></tr>"
+            f"<td>{_display_value(r.section, r.metric, r.value)}</td></tr>"
             for r in s.itertuples()
         )
         title = html.escape(repr(self))
@@ -298,3 +301,14 @@ class Study:
             "<thead><tr><th>section</th><th>metric</th><th>value</th></tr></thead>"
             f"<tbody>{body}</tbody></table></div>"
         )
+
+
+def _display_value(section: str, metric: str, value: float) -> str:
+    """A summary value as shown to people: counts as integers, shares as percentages."""
+    if not np.isfinite(value):
+        return "NA"
+    if section == "counts" or (section == "sessions_per_client" and metric in ("min", "max")):
+        return f"{value:,.0f}"
+    if section == "missing_share":
+        return f"{value:.1%}"
+    return f"{value:.3g}"

@@ -10,7 +10,15 @@ from typing import Any
 from ..errors import InstrumentError
 from .spec import Instrument, instrument_from_dict
 
-__all__ = ["load_instrument"]
+__all__ = ["YAML_MISSING", "load_instrument"]
+
+#: The message when a YAML instrument file is read without pyyaml installed (the
+#: ``yaml`` extra); JSON and TOML files need no optional package.
+YAML_MISSING = (
+    "reading YAML instrument files needs pyyaml, which is not installed: "
+    'pip install "engagestats[yaml]" (or pip install pyyaml); '
+    "JSON and TOML instrument files need no extra package"
+)
 
 
 def load_instrument(path: str | Path) -> Instrument:
@@ -19,7 +27,8 @@ def load_instrument(path: str | Path) -> Instrument:
     Parameters
     ----------
     path : str or Path
-        The file (``.json``, ``.yaml``/``.yml`` or ``.toml``). Its fields are
+        The file (``.json``, ``.yaml``/``.yml`` or ``.toml``; YAML needs the
+        ``yaml`` extra, ``pip install "engagestats[yaml]"``). Its fields are
         those of :class:`Instrument`; items in subscales and ``reverse`` may be
         names or 1-based numbers; ``bands`` is ``{"cuts": [...], "labels":
         [...], "score": ..., "source": ...}`` or a mapping of such band sets;
@@ -34,7 +43,7 @@ def load_instrument(path: str | Path) -> Instrument:
     InstrumentError
         When the file cannot be parsed or the definition is invalid (unknown
         fields or items, repeated reverse items, a bad range, bands not
-        increasing).
+        increasing), or when a YAML file is given and pyyaml is not installed.
 
     Notes
     -----
@@ -87,8 +96,9 @@ def load_instrument(path: str | Path) -> Instrument:
         elif suffix in (".yaml", ".yml"):
             try:
                 import yaml
-            except ImportError:  # pragma: no cover - pyyaml is a dependency
-                raise InstrumentError("reading YAML instrument files needs pyyaml") from None
+            except ImportError as exc:
+                err = InstrumentError(f"{p.name}: {YAML_MISSING}")
+                raise err from exc
             spec = yaml.safe_load(text)
         else:
             raise InstrumentError(f"unknown instrument file type {suffix!r} (json, yaml, toml)")
