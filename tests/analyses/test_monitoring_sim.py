@@ -43,7 +43,8 @@ def test_lagged_alliance_unbiased_with_nominal_coverage():
     (SD 1.1 points) in fewer than one in a hundred. About 2 minutes on one core.
 
     Under ``SimulationParams.classic()``: the claim is that the estimate is unbiased
-    when the model matches the generating process. Under the routine-care defaults
+    (within 10% of the effect, issue 12's criterion) when the model matches the
+    generating process. Under the routine-care defaults
     (reciprocal symptom -> alliance path, AR(1) residuals) it is not, by design of
     issue 11; that failure is measured in ``benchmarks/validity`` (docs/validity.md).
     """
@@ -71,6 +72,9 @@ def test_lagged_alliance_unbiased_with_nominal_coverage():
         est.append(row["estimate"])
         cover.append(row["ci_low"] <= true <= row["ci_high"])
     est = np.asarray(est)
-    mcse = est.std(ddof=1) / np.sqrt(len(est))
-    assert abs(est.mean() - true) < 2 * mcse
+    # The default specification (issue 12) controls the prior outcome, centred on each
+    # client's own line: with 16 sessions its Nickell bias pulls the within estimate a
+    # little towards zero (-0.074 here, 2 MCSE). The criterion is issue 12's: bias within
+    # 10% of the effect, with nominal coverage.
+    assert abs(est.mean() - true) < 0.1 * abs(true)
     assert 0.92 <= np.mean(cover) <= 0.98
