@@ -15,7 +15,16 @@ DOC = HERE.parents[1] / "docs" / "validity.md"
 
 def main() -> int:
     text = DOC.read_text()
-    for name in ("alliance", "growth", "therapist_share", "dropout", "monitoring"):
+    for name in (
+        "alliance",
+        "growth",
+        "therapist_share",
+        "dropout",
+        "total_effects",
+        "therapist_effects",
+        "mi_coverage",
+        "monitoring",
+    ):
         table = (HERE / "results" / f"{name}.md").read_text()
         text = re.sub(
             rf"(<!-- table:{name} -->\n).*?(<!-- /table -->)",
