@@ -11,11 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import sparse
 
-from ..models import engine
+from ..models import engine, stats
 from ..models._types import EngineFit
-from ..models.stats import _zlambda, lambda_blocks
+from ..models.stats import lambda_blocks
 
 __all__ = ["Components", "bootstrap", "components", "conditional_covs", "shares", "term_index"]
 
@@ -99,46 +98,11 @@ def shares(c: Components, end_times: np.ndarray) -> dict[str, float]:
 def conditional_covs(fit: EngineFit, index: int) -> np.ndarray:
     """Conditional covariance blocks of one term's random effects, shape (n_levels, k, k).
 
-    ``sigma^2 Lambda A^{-1} Lambda'`` restricted to each level's block, with
-    ``A = Lambda'Z'Z Lambda + I``: the full ``postVar`` arrays of
-    ``lme4::ranef(fit, condVar = TRUE)`` (whose diagonals
-    ``LmmResult.ranef(cond_sd=True)`` reports). The term with most random effects
-    is handled block by block and the others by their Schur complement, as in
-    :func:`engagestats.models.stats.conditional_sds`.
+    The full ``postVar`` arrays of ``lme4::ranef(fit, condVar = TRUE)`` (whose
+    diagonals ``LmmResult.ranef(cond_sd=True)`` reports); see
+    :func:`engagestats.models.stats.conditional_covs`.
     """
-    design = fit.design
-    terms = design.terms
-    lams = lambda_blocks(fit)
-    s2 = fit.sigma**2
-    big = int(np.argmax([t.n_levels * t.k for t in terms]))
-    t1, lam1 = terms[big], lams[big]
-    zz = np.zeros((t1.n_levels, t1.k, t1.k))
-    np.add.at(zz, t1.codes, t1.Z[:, :, None] * t1.Z[:, None, :])
-    inv_a1 = np.linalg.inv(np.einsum("ji,ljk,km->lim", lam1, zz, lam1) + np.eye(t1.k))
-    others = [i for i in range(len(terms)) if i != big]
-    cov1 = inv_a1
-    blocks: dict[int, np.ndarray] = {}
-    if others:
-        z1l = _zlambda(terms[big], lam1, design.n)
-        z2l = sparse.hstack([_zlambda(terms[i], lams[i], design.n) for i in others]).tocsc()
-        q2 = z2l.shape[1]
-        a12 = (z1l.T @ z2l).toarray().reshape(t1.n_levels, t1.k, q2)
-        w = np.einsum("lij,ljq->liq", inv_a1, a12)
-        schur = (z2l.T @ z2l).toarray() + np.eye(q2) - np.einsum("liq,lir->qr", a12, w)
-        s_inv = np.linalg.inv(schur)
-        cov1 = inv_a1 + np.einsum("liq,qr,ljr->lij", w, s_inv, w, optimize=True)
-        off = 0
-        for i in others:
-            t, lam = terms[i], lams[i]
-            size = t.n_levels * t.k
-            blk = s_inv[off : off + size, off : off + size]
-            per = np.stack(
-                [blk[j * t.k : (j + 1) * t.k, j * t.k : (j + 1) * t.k] for j in range(t.n_levels)]
-            )
-            blocks[i] = s2 * np.einsum("ij,ljk,mk->lim", lam, per, lam)
-            off += size
-    blocks[big] = s2 * np.einsum("ij,ljk,mk->lim", lam1, cov1, lam1)
-    return blocks[index]
+    return stats.conditional_covs(fit)[index]
 
 
 def simulate_response(fit: EngineFit, rng: np.random.Generator) -> np.ndarray:

@@ -157,12 +157,14 @@ def _zlambda(term: RandomTerm, lam: np.ndarray, n: int) -> sparse.csr_matrix:
     return z @ sparse.kron(sparse.eye(term.n_levels), sparse.csr_matrix(lam))
 
 
-def conditional_sds(fit: EngineFit) -> list[np.ndarray]:
-    """Conditional SDs: sqrt of the diagonal of ``sigma^2 Lambda A^{-1} Lambda'``.
+def conditional_covs(fit: EngineFit) -> list[np.ndarray]:
+    """Conditional covariance blocks of each term's random effects, ``(n_levels, k, k)``.
 
-    ``A = Lambda'Z'Z Lambda + I``. The term with most random effects has a
-    block-diagonal part of ``A``; the others are handled by their (small)
-    Schur complement, so only k x k and q2 x q2 systems are solved.
+    ``sigma^2 Lambda A^{-1} Lambda'`` restricted to each level's block, with
+    ``A = Lambda'Z'Z Lambda + I``: the ``postVar`` arrays of
+    ``lme4::ranef(fit, condVar = TRUE)``. The term with most random effects has a
+    block-diagonal part of ``A``; the others are handled by their (small) Schur
+    complement, so only k x k and q2 x q2 systems are solved.
     """
     design = fit.design
     terms = design.terms
@@ -193,12 +195,15 @@ def conditional_sds(fit: EngineFit) -> list[np.ndarray]:
             per = np.stack(
                 [blk[j * t.k : (j + 1) * t.k, j * t.k : (j + 1) * t.k] for j in range(t.n_levels)]
             )
-            cov = np.einsum("ij,ljk,mk->lim", lam, per, lam)
-            out[i] = np.sqrt(s2 * np.einsum("lii->li", cov))
+            out[i] = s2 * np.einsum("ij,ljk,mk->lim", lam, per, lam)
             off += size
-    cov = np.einsum("ij,ljk,mk->lim", lam1, cov1, lam1)
-    out[big] = np.sqrt(s2 * np.einsum("lii->li", cov))
+    out[big] = s2 * np.einsum("ij,ljk,mk->lim", lam1, cov1, lam1)
     return out
+
+
+def conditional_sds(fit: EngineFit) -> list[np.ndarray]:
+    """Conditional SDs: square roots of the diagonals of :func:`conditional_covs`."""
+    return [np.sqrt(np.einsum("lii->li", cov)) for cov in conditional_covs(fit)]
 
 
 def varcorr_rows(
