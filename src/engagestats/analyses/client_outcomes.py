@@ -190,6 +190,10 @@ def binary_model(
     else:
         frame = as_table(data, "clients").reset_index(drop=True).copy()
     require_columns(frame, [outcome, therapist, *preds.values()], table="clients", role="model")
+    # Fit on rows sorted by their keys, so that no estimate depends on the input's row order
+    # (the optimiser's path, and so its last digits, would).
+    keys = [therapist, *([CLIENT] if CLIENT in frame.columns else [])]
+    frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
     ex = Exclusions(frame, CLIENT if CLIENT in frame.columns else None)
     ex.drop(frame[outcome].isna().to_numpy(), f"missing outcome {outcome!r}")
     for c in preds.values():

@@ -178,9 +178,12 @@ def _categorical(
     )
     result.models[f"by_{term}"] = model
     result.tables[f"effects_by_{term}"] = model.effects()
-    counts = coded.astype(object).fillna("not classified (missing score)")
+    missing = "not classified (missing score)"
+    counts = coded.astype(object).fillna(missing).value_counts()
+    # Levels in their declared order (reference first), never in the input's row order.
+    present = [lv for lv in [*order, missing] if lv in counts.index]
     result.tables[f"{term}_counts"] = (
-        counts.value_counts(sort=False).rename_axis(term).reset_index(name="n_clients")
+        counts.reindex(present).rename_axis(term).reset_index(name="n_clients")
     )
     result.figure_data[f"trajectories_by_{term}"] = model.trajectories(by=term)
 
