@@ -14,6 +14,7 @@ from ..errors import ModelSpecError
 from ..models.inference import check_ddf
 from . import _moderation, _tables
 from ._estimands import estimand
+from ._interpretation import interpret
 from ._panel import fixed_rows
 
 if TYPE_CHECKING:
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["OutcomeModel"]
 
 SD_LABELS = ("-1 SD", "mean", "+1 SD")
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.2f}"
 
 
 class OutcomeModel:
@@ -175,7 +172,7 @@ class OutcomeModel:
         out = pd.concat([out, table], axis=1)
         out["sd"] = [r[2] for r in rows]
         out["interpretation"] = [
-            self._interpret(r, est, lo, hi, level)
+            interpret(self, r, est, lo, hi, level)
             for r, est, lo, hi in zip(
                 rows, out["estimate"], out["ci_low"], out["ci_high"], strict=True
             )
@@ -188,72 +185,10 @@ class OutcomeModel:
         except ValueError:
             raise ModelSpecError(f"{term!r} is not a fixed effect of the model") from None
 
-    def _within_phrase(self) -> tuple[str, str]:
-        """Lead-in and outcome timing of the within-client interpretation, by lag."""
-        k = self.spec.lag
-        if k == 0:
-            return "in a session with", ""
-        if k == 1:
-            return "after a session with", " at the next session"
-        return f"{k} sessions after a session with", ""
-
     def _label(self, term: str, lv: str | None) -> str:
         if lv is not None:
             return f"{term} = {lv} (vs {self.spec.levels[term][0]})"
         return term
-
-    def _interpret(self, row: tuple, est: float, lo: float, hi: float, level: float) -> str:
-        term, _, sd, kind = row
-        y = self.outcome
-        pct = f"{100 * level:g}% CI"
-        scale = 1.0 if np.isnan(sd) else sd
-        est, lo, hi = est * scale, lo * scale, hi * scale
-        good = -1.0 if self.higher_is_worse else 1.0  # sign of improvement
-        if kind == "time":
-            word = "improved" if est * good > 0 else "worsened"
-            return (
-                f"per session, the average client {word} by {_fmt(abs(est))} {y} points "
-                f"(change {_fmt(est)}, {pct} {_fmt(lo)} to {_fmt(hi)})"
-            )
-        who = self._who(term, sd)
-        if kind == "slope":
-            faster = est * good
-            word = "faster" if faster > 0 else "more slowly"
-            a, b = (
-                sorted((lo * good, hi * good)) if faster > 0 else sorted((-hi * good, -lo * good))
-            )
-            return (
-                f"per session, {who} improved {_fmt(abs(est))} {y} points {word} "
-                f"({pct} {_fmt(a)} to {_fmt(b)})"
-            )
-        if kind == "within":
-            word = "higher" if est > 0 else "lower"
-            a, b = (lo, hi) if est > 0 else (-hi, -lo)
-            own = "own trend line" if self.spec.detrend else "own mean"
-            given = f", at the same previous {y} relative to the client's {own}"
-            return (
-                f"{self._within_phrase()[0]} {term.split('_within')[0]} one SD above the "
-                f"client's {own}, {y}{self._within_phrase()[1]} was {_fmt(abs(est))} points "
-                f"{word} ({pct} {_fmt(a)} to {_fmt(b)}){given if self.spec.prior_name else ''}; "
-                "a within-client association over time, not evidence of cause"
-            )
-        word = "higher" if est > 0 else "lower"
-        a, b = (lo, hi) if est > 0 else (-hi, -lo)
-        return (
-            f"at intake, {who} scored {_fmt(abs(est))} {y} points {word} "
-            f"({pct} {_fmt(a)} to {_fmt(b)})"
-        )
-
-    def _who(self, piece: str, sd: float) -> str:
-        for term in self.slope_terms:
-            for p, lv in self._coded(term):
-                if piece in (p, f"time:{p}"):
-                    if lv is not None:
-                        return f"clients with {term} = {lv} (vs {self.spec.levels[term][0]})"
-                    if term.endswith("_between"):
-                        return f"clients one SD higher in mean {term[: -len('_between')]}"
-                    return f"clients one SD higher in {term}"
-        return "clients"
 
     # ------------------------------------------------------ trajectories
     def _design_rows(self, values: dict[str, Any], times: np.ndarray) -> np.ndarray:
