@@ -76,3 +76,29 @@ def axes_list(axes: object, n: int, *, what: str) -> list[Axes]:
     if len(flat) != n or not all(isinstance(a, Axes) for a in flat):
         raise ValueError(f"{what} needs exactly {n} matplotlib Axes, got {len(flat)} objects")
     return flat
+
+
+#: Above this many rows a caterpillar plot drops its tick labels (they would overlap).
+MAX_TICK_LABELS = 50
+
+
+def draw_caterpillar(
+    ax: Axes | None, est: np.ndarray, half: np.ndarray, labels: Sequence[str]
+) -> Axes:
+    """Points ``est`` with intervals ``est ± half``, one row each, and a reference line at 0.
+
+    Rows are drawn at y = 0, 1, ... in the given order; the tick labels are ``labels``
+    when there are at most :data:`MAX_TICK_LABELS` rows.
+    """
+    y = np.arange(len(est), dtype=float)
+    ax = new_axes(ax)
+    colour = colours(1)[0]
+    ax.axvline(0.0, color="0.5", linewidth=0.9, linestyle="--", gid="reference")
+    ax.hlines(y, est - half, est + half, color=colour, linewidth=1.2, gid="intervals")
+    ax.plot(est, y, "o", color=colour, markersize=4, gid="estimates")
+    if len(est) <= MAX_TICK_LABELS:
+        ax.set_yticks(y, list(labels))
+    else:
+        ax.set_yticks([])
+    ax.set_ylim(-0.7, len(est) - 0.3)
+    return ax

@@ -14,7 +14,7 @@ from scipy import stats
 from .._validate import check_level, require_columns
 from ..errors import DataValidationError, DataWarning
 from ..study import THERAPIST
-from ._model_common import colours, label, new_axes, numeric
+from ._model_common import colours, draw_caterpillar, label, new_axes, numeric
 
 if TYPE_CHECKING:
     from ..models import LmmResult
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["caterpillar", "forest"]
 
 _INTERCEPTS = ("(Intercept)", "Intercept", "const")
-_MAX_TICK_LABELS = 50
 
 
 def _term_labels(table: pd.DataFrame) -> pd.Series:
@@ -261,17 +260,7 @@ def caterpillar(
     est = rows["estimate"].to_numpy(dtype=float)
     z = float(stats.norm.ppf(0.5 + check_level(level) / 2.0))
     half = z * rows["cond_sd"].to_numpy(dtype=float)
-    y = np.arange(len(rows), dtype=float)
-    ax = new_axes(ax)
-    colour = colours(1)[0]
-    ax.axvline(0.0, color="0.5", linewidth=0.9, linestyle="--", gid="reference")
-    ax.hlines(y, est - half, est + half, color=colour, linewidth=1.2, gid="intervals")
-    ax.plot(est, y, "o", color=colour, markersize=4, gid="estimates")
-    if len(rows) <= _MAX_TICK_LABELS:
-        ax.set_yticks(y, list(rows["level"]))
-    else:
-        ax.set_yticks([])
-    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax = draw_caterpillar(ax, est, half, list(rows["level"]))
     what = "intercept" if term in _INTERCEPTS else f"slope of {label(term)}"
     ax.set_ylabel(f"{label(group)} (sorted)")
     ax.set_xlabel(f"random {what}: conditional mode ± {z:.3g} conditional SD")

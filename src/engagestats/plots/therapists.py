@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from .._validate import check_choice
 from ..analyses.therapist_effects import TherapistEffects
 from ..errors import DataValidationError
-from ._model_common import colours, label, new_axes
+from ._model_common import draw_caterpillar, label
 
 __all__ = ["therapist_caterpillar"]
 
@@ -21,7 +21,6 @@ _WHAT = {
     "intake": ("intake", "intake_sd", "intake {y}"),
     "slope": ("slope", "slope_sd", "rate of change in {y} per time unit"),
 }
-_MAX_TICK_LABELS = 50
 
 
 def therapist_caterpillar(
@@ -100,17 +99,7 @@ def therapist_caterpillar(
     z = float(stats.norm.ppf((1 + effects.level) / 2))
     est = rows[est_col].to_numpy(dtype=float)
     half = z * rows[sd_col].to_numpy(dtype=float)
-    y = np.arange(len(rows), dtype=float)
-    ax = new_axes(ax)
-    colour = colours(1)[0]
-    ax.axvline(0.0, color="0.5", linewidth=0.9, linestyle="--", gid="reference")
-    ax.hlines(y, est - half, est + half, color=colour, linewidth=1.2, gid="intervals")
-    ax.plot(est, y, "o", color=colour, markersize=4, gid="estimates")
-    if len(rows) <= _MAX_TICK_LABELS:
-        ax.set_yticks(y, rows["therapist"].astype(str).tolist())
-    else:
-        ax.set_yticks([])
-    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax = draw_caterpillar(ax, est, half, rows["therapist"].astype(str).tolist())
     pct = f"{effects.level * 100:g}%"
     ax.set_ylabel("Therapist (sorted by estimate)")
     ax.set_xlabel(
