@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engagestats.errors import FormulaError, ModelSpecError
-from engagestats.models.formula import parse_formula
+from engagestats.models.formula import parse_formula, quote_name
 
 
 def _terms(formula: str) -> list[tuple[str, str]]:
@@ -96,3 +96,30 @@ def test_invalid_fixed_part():
 def test_non_string():
     with pytest.raises(FormulaError, match="must be a string"):
         parse_formula(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "quoted"),
+    [
+        ("phq9_total", "phq9_total"),
+        ("a.b_c", "a.b_c"),
+        (".a", ".a"),
+        ("x-1", "`x-1`"),
+        ("my var", "`my var`"),
+        (".1a", "`.1a`"),
+        ("_x", "`_x`"),
+        ("2nd", "`2nd`"),
+        ("if", "`if`"),
+        ("TRUE", "`TRUE`"),
+        ("time:x", "`time:x`"),
+    ],
+)
+def test_quote_name_follows_r_syntactic_names(name, quoted):
+    # R: make.names(name) == name (and not a reserved word) decides; the rest need backticks.
+    assert quote_name(name) == quoted
+
+
+@pytest.mark.parametrize("bad", ["", "a`b"])
+def test_quote_name_refuses_unquotable_names(bad):
+    with pytest.raises(FormulaError, match="cannot be used in a formula"):
+        quote_name(bad)

@@ -43,9 +43,53 @@ import patsy
 from ..errors import FormulaError
 from ._rexpr import Translation, deparse, parse_r, translate
 
-__all__ = ["ParsedFormula", "RandomPart", "parse_formula", "split_formula"]
+__all__ = ["ParsedFormula", "RandomPart", "parse_formula", "quote_name", "split_formula"]
 
 _NAME = re.compile(r"^(?:[A-Za-z_.][A-Za-z0-9_.]*|`[^`]+`)$")
+# R's syntactic names (?make.names): a letter, or a dot not followed by a digit, then letters,
+# digits, dots and underscores; reserved words are not syntactic.
+_SYNTACTIC = re.compile(r"^(?:[A-Za-z]|\.(?![0-9]))[A-Za-z0-9._]*$|^\.$")
+_RESERVED = frozenset(
+    "if else repeat while function for next break TRUE FALSE NULL Inf NaN NA NA_integer_ "
+    "NA_real_ NA_character_ NA_complex_ in".split()
+)
+
+
+def quote_name(name: str) -> str:
+    """A column name as a formula term: as it is when R reads it as a name, else in backticks.
+
+    Formulas built from data-derived names (``growth_model``'s predictors, a moderator, an
+    outcome column) pass each name through here, so that ``"x-1"`` or ``"my var"`` is one
+    column and never an expression.
+
+    Parameters
+    ----------
+    name : str
+        A column name.
+
+    Returns
+    -------
+    str
+        ``name`` itself, or ``"`name`"``.
+
+    Raises
+    ------
+    FormulaError
+        When ``name`` is empty or contains a backtick (R cannot quote it).
+
+    Examples
+    --------
+    >>> quote_name("phq9_total"), quote_name("x-1"), quote_name("2nd")
+    ('phq9_total', '`x-1`', '`2nd`')
+    """
+    if not isinstance(name, str) or not name or "`" in name:
+        raise FormulaError(
+            f"column name {name!r} cannot be used in a formula: it must be a non-empty "
+            "string without backticks; rename the column"
+        )
+    if _SYNTACTIC.match(name) and name not in _RESERVED:
+        return name
+    return f"`{name}`"
 
 
 @dataclass(frozen=True)
