@@ -180,3 +180,26 @@ def test_off_track_codes_new_data_like_the_model(log_model, sample):
     spread = (first["pi_high"] - first["pi_low"]) / 2
     assert np.isclose(spread, band["pi_high"].iloc[1] - band["estimate"].iloc[1], rtol=1e-2)
     assert set(flags["status"]) <= {"off track", "on track", "better than expected", "no score"}
+
+
+def test_trajectory_plot_is_drawn_in_sessions(log_model):
+    import matplotlib.pyplot as plt
+
+    from engagestats.plots import trajectories
+
+    traj = log_model.trajectories(by="autonomous", times=[0, 2, 5, 10])
+    ax = trajectories(traj)
+    lines = [line for line in ax.get_lines() if str(line.get_gid()).startswith("trajectory")]
+    assert len(lines) == 3
+    assert lines[0].get_xdata().tolist() == [0.0, 2.0, 5.0, 10.0]
+    # curved in sessions: the change over sessions 0-2 vs 5-10 is log(3) / log(11 / 6)
+    y = lines[1].get_ydata()
+    np.testing.assert_allclose((y[1] - y[0]) / (y[3] - y[2]), np.log(3) / np.log(11 / 6))
+    plt.close("all")
+
+
+def test_therapist_effects_refuses_other_time_codings(log_model):
+    from engagestats.analyses import therapist_effects
+
+    with pytest.raises(es.ModelSpecError, match="time_method='session'"):
+        therapist_effects(log_model, ci="none")

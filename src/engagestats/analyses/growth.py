@@ -231,6 +231,13 @@ def growth_model(
     Falkenström et al. (2017) and Falkenström, Solomonov & Rubel (2020). Without
     time-varying predictors the last two terms are absent.
 
+    Time coding. With ``time_method="log"`` every :math:`t` above (fixed and random) is
+    :math:`\\log(1 + t)`; with ``"piecewise"`` each :math:`t` term is replaced by the
+    phase terms :math:`\\min(t, \\kappa)` and :math:`\\max(t - \\kappa, 0)`, each with
+    its own slope, interactions and random slope. Estimates of change are read back on the
+    session scale (``trajectories``, :func:`expected_change`); ``docs/methods/models.md``
+    ("Time coding in growth_model") gives the formulas and why no rule picks the knot.
+
     Estimand. :math:`\\beta_W` is a within-client, prospective association: how far
     the outcome at a session lies from the client's own line when the alliance at
     the previous attended session was one point above the client's own alliance
@@ -319,7 +326,13 @@ def growth_model(
     'phq9_total ~ time + autonomous + time:autonomous + (1 | therapist_id) + (1 + time | client_id)'
     >>> m.exclusions["reason"].tolist()[0]
     'missed session (no questionnaires)'
-    """
+    >>> sample = es.load_sample()
+    >>> pw = growth_model(sample, predictors=["format"], time_method="piecewise", knots=[4])
+    >>> pw.formula
+    'phq9_total ~ time_p1 + time_p2 + format + time_p1:format + time_p2:format + (1 | therapist_id) + (1 + time_p1 + time_p2 | client_id)'
+    >>> pw.effects()["effect"].tolist()[:2]
+    ['change per session in phase 1 (0 to 4 sessions after the first), average client', 'change per session in phase 2 (more than 4 sessions after the first), average client']
+    """  # noqa: E501
     if not isinstance(lag, int) or lag < 0:
         raise ModelSpecError(f"lag must be a non-negative integer, got {lag!r}")
     check_choice(first_lag, ("zero", "drop"), name="first_lag")
