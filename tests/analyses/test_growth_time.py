@@ -157,6 +157,8 @@ def test_effects_name_the_time_scale(log_model, pw_model):
     np.testing.assert_allclose(p["estimate"], pw_model.fit.fixed.loc[p.index, "estimate"])
     table = pw_model.table()
     assert {"client_id: time_p1", "client_id: time_p2"} <= set(table["term"])
+    assert "time: log_time = log(1 + sessions since the first)\n" in log_model.summary()
+    assert "phase 2 (more than 4 sessions after the first)" in pw_model.summary()
 
 
 def test_piecewise_default_knot_and_options(sample, pw_model):
@@ -203,3 +205,25 @@ def test_therapist_effects_refuses_other_time_codings(log_model):
 
     with pytest.raises(es.ModelSpecError, match="time_method='session'"):
         therapist_effects(log_model, ci="none")
+
+
+def test_piecewise_moderation_has_one_row_per_phase(sample):
+    m = growth_model(
+        sample, predictors=["srq_autonomous"], moderators=["format"], time_method="piecewise"
+    )
+    mod = m.moderation()
+    tests = mod["tests"]
+    assert tests.columns.tolist()[:4] == ["moderator", "predictor", "time_term", "num_df"]
+    assert tests["time_term"].tolist() == ["time_p1", "time_p2"]
+    s = mod["simple_slopes"].set_index(["time_term", "level"])
+    fixed = m.fit.fixed["estimate"]
+    # in the reference level (group) the simple slope of each phase is that phase's coefficient
+    for tt in ("time_p1", "time_p2"):
+        np.testing.assert_allclose(
+            s.loc[(tt, "group"), "estimate"], fixed[f"{tt}:srq_autonomous"], rtol=1e-10
+        )
+        np.testing.assert_allclose(
+            s.loc[(tt, "individual"), "estimate"],
+            fixed[f"{tt}:srq_autonomous"] + fixed[f"{tt}:srq_autonomous:formatindividual"],
+            rtol=1e-10,
+        )

@@ -112,7 +112,8 @@ def expected_change(
     Notes
     -----
     For a new client of a new therapist with fixed-effects row :math:`x_t`
-    and random-effects row :math:`z_t = (1, t)`:
+    and random-effects row :math:`z_t = (1, t)` (:math:`t` coded as the model's time
+    terms: :math:`\\log(1 + t)` or the piecewise phases with another ``time_method``):
 
     .. math::
 

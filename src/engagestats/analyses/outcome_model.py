@@ -470,8 +470,10 @@ class OutcomeModel:
     def summary(self) -> str:
         """The formula, the exclusions and the fit summary as text."""
         excl = "none" if self.exclusions.empty else "\n" + self.exclusions.to_string(index=False)
+        scale = self.time_scale
+        time = "" if scale.method == "session" else f"time: {scale.description}\n"
         return (
-            f"Growth model of {self.outcome}\nformula: {self.formula}\n"
+            f"Growth model of {self.outcome}\nformula: {self.formula}\n{time}"
             f"rows excluded: {excl}\n\n{self.fit.summary()}"
         )
 
