@@ -198,7 +198,9 @@ def test_unsupported_growth_options_are_refused(small_study):
     from engagestats.errors import ModelSpecError
 
     with pytest.raises(ModelSpecError, match="time_method"):
-        growth_model(small_study, time_method="log")
+        growth_model(small_study, time_method="weeks")
+    with pytest.raises(ModelSpecError, match="knots"):
+        growth_model(small_study, time_method="log", knots=[4])
     with pytest.raises(ModelSpecError, match="categorical"):
         growth_model(
             small_study,

@@ -38,7 +38,7 @@ def _base(spec: PanelSpec, term: str) -> str:
     return term
 
 
-def estimand(spec: PanelSpec, term: str, kind: str) -> str:
+def estimand(spec: PanelSpec, term: str, kind: str, *, time_term: str | None = None) -> str:
     """The estimand of one row of :meth:`OutcomeModel.effects`.
 
     Parameters
@@ -49,10 +49,16 @@ def estimand(spec: PanelSpec, term: str, kind: str) -> str:
         The coded term (lme4 name of the main effect piece, without ``time:``).
     kind : {"time", "level", "slope", "within"}
         The row kind of ``effects()``.
+    time_term : str, optional
+        The time term of a time or slope row (``time``, ``log_time``, ``time_p1``, ...):
+        the rate is per unit of it (``TimeScale.per``); ``time``'s wording is unchanged.
     """
     if kind == "time":
-        return "average rate of change per session (at the centre of the predictors)"
+        per = spec.time_scale.per(time_term or "time")
+        return f"average rate of change {per} (at the centre of the predictors)"
     what = "intake level" if kind == "level" else "rate of change"
+    if kind == "slope" and time_term not in (None, "time"):
+        what = f"rate of change {spec.time_scale.per(time_term)}"
     if kind == "within":
         name = term.split("_within")[0]
         parts = ["within client, prospective association"]

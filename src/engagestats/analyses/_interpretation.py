@@ -31,10 +31,13 @@ def interpret(
 ) -> str:
     """The sentence of one row of :meth:`OutcomeModel.effects` (per SD of continuous predictors).
 
-    ``row`` is ``(term, effect, sd, kind)``; ``est``, ``lo`` and ``hi`` are per unit of the
-    predictor. Wording states associations only: no causal words.
+    ``row`` is ``(term, effect, sd, kind, time term)``; ``est``, ``lo`` and ``hi`` are per
+    unit of the predictor. Slopes are stated per unit of their time term (per session, per
+    unit of log(1 + sessions), per session in a phase). Wording states associations only:
+    no causal words.
     """
-    term, _, sd, kind = row
+    term, _, sd, kind, time_term = row
+    per = model.time_scale.per(time_term) if time_term is not None else "per session"
     y = model.outcome
     pct = f"{100 * level:g}% CI"
     scale = 1.0 if np.isnan(sd) else sd
@@ -43,16 +46,16 @@ def interpret(
     if kind == "time":
         word = "improved" if est * good > 0 else "worsened"
         return (
-            f"per session, the average client {word} by {_fmt(abs(est))} {y} points "
-            f"(change {_fmt(est)}, {pct} {_fmt(lo)} to {_fmt(hi)})"
+            f"{per}, the average client {word} by {_fmt(abs(est))} {y} points "
+            f"(change {_fmt(est)}, {pct} {_fmt(lo)} to {_fmt(hi)}){_read_back(model, est)}"
         )
-    who = _who(model, term)
+    who = _who(model, term, time_term)
     if kind == "slope":
         faster = est * good
         word = "faster" if faster > 0 else "more slowly"
         a, b = sorted((lo * good, hi * good)) if faster > 0 else sorted((-hi * good, -lo * good))
         return (
-            f"per session, {who} improved {_fmt(abs(est))} {y} points {word} "
+            f"{per}, {who} improved {_fmt(abs(est))} {y} points {word} "
             f"({pct} {_fmt(a)} to {_fmt(b)})"
         )
     if kind == "within":
@@ -73,10 +76,18 @@ def interpret(
     )
 
 
-def _who(model: OutcomeModel, piece: str) -> str:
+def _read_back(model: OutcomeModel, est: float) -> str:
+    """With log time: the slope read back as change in sessions (to 4 sessions after the first)."""
+    if model.time_scale.method != "log":
+        return ""
+    return f"; from the first session to 4 sessions later, a change of {_fmt(est * np.log(5.0))}"
+
+
+def _who(model: OutcomeModel, name: str, time_term: str | None = None) -> str:
+    piece = model._piece(name, time_term)
     for term in model.slope_terms:
         for p, lv in model._coded(term):
-            if piece in (p, f"time:{p}"):
+            if piece == p:
                 if lv is not None:
                     return f"clients with {term} = {lv} (vs {model.spec.levels[term][0]})"
                 if term.endswith("_between"):

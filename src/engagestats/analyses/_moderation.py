@@ -38,33 +38,40 @@ def moderation(model: OutcomeModel, *, level: float, weights: str) -> dict[str, 
         raise ModelSpecError("the model has no intake or time-varying predictors to moderate")
     w = {m: _level_weights(model, m, weights) for m in mods}
 
-    def unit(*parts: str) -> np.ndarray:  # indicator of the time:<parts> coefficient
-        return np.eye(len(cols))[cols.index(names[frozenset(("time", *parts))])]
+    times = model.time_scale.terms
+    phased = len(times) > 1  # piecewise: one slope (and test) per phase
+
+    def unit(tt: str, *parts: str) -> np.ndarray:  # indicator of the <tt>:<parts> coefficient
+        return np.eye(len(cols))[cols.index(names[frozenset((tt, *parts))])]
 
     tests, slopes = [], []
     for m in mods:
         mlev, others = model.spec.levels[m], [k for k in mods if k != m]
         for term in model.slope_terms:
-            rows = []
-            for piece, _ in model._coded(term):
-                avg = unit(piece)
-                for k in others:
-                    for lv in model.spec.levels[k][1:]:
-                        avg = avg + w[k][lv] * unit(piece, f"{k}{lv}")
-                rows += [unit(piece, f"{m}{lv}") for lv in mlev[1:]]
-                L = np.vstack([avg] + [avg + unit(piece, f"{m}{lv}") for lv in mlev[1:]])
-                res = model.fit.contrast(L, level=level, ddf=model.ddf).reset_index(drop=True)
-                res.insert(0, "weights", weights if others else "none")
-                res.insert(0, "averaged_over", ", ".join(others) or "none")
-                res.insert(0, "level", mlev)
-                res.insert(0, "predictor", piece)
-                res.insert(0, "moderator", m)
-                slopes.append(res)
-            f = model.fit.contrast(np.vstack(rows), joint=True, ddf=model.ddf).iloc[0]
-            tests.append(
-                {"moderator": m, "predictor": term, "num_df": int(f["num_df"])}
-                | {k: float(f[k]) for k in ("den_df", "f", "p")}
-            )
+            for tt in times:
+                rows = []
+                for piece, _ in model._coded(term):
+                    avg = unit(tt, piece)
+                    for k in others:
+                        for lv in model.spec.levels[k][1:]:
+                            avg = avg + w[k][lv] * unit(tt, piece, f"{k}{lv}")
+                    rows += [unit(tt, piece, f"{m}{lv}") for lv in mlev[1:]]
+                    L = np.vstack([avg] + [avg + unit(tt, piece, f"{m}{lv}") for lv in mlev[1:]])
+                    res = model.fit.contrast(L, level=level, ddf=model.ddf).reset_index(drop=True)
+                    res.insert(0, "weights", weights if others else "none")
+                    res.insert(0, "averaged_over", ", ".join(others) or "none")
+                    res.insert(0, "level", mlev)
+                    if phased:
+                        res.insert(0, "time_term", tt)
+                    res.insert(0, "predictor", piece)
+                    res.insert(0, "moderator", m)
+                    slopes.append(res)
+                f = model.fit.contrast(np.vstack(rows), joint=True, ddf=model.ddf).iloc[0]
+                phase = {"time_term": tt} if phased else {}
+                tests.append(
+                    {"moderator": m, "predictor": term, **phase, "num_df": int(f["num_df"])}
+                    | {k: float(f[k]) for k in ("den_df", "f", "p")}
+                )
     simple = pd.concat(slopes, ignore_index=True)
     used = [(m, lv, wt) for m in mods if len(mods) > 1 for lv, wt in w[m].items()]
     level_weights = pd.DataFrame(used, columns=["moderator", "level", "weight"])

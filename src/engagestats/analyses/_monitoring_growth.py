@@ -24,7 +24,11 @@ __all__ = ["expected_change", "off_track"]
 
 
 def _random_variance(model: OutcomeModel, times: np.ndarray) -> np.ndarray:
-    """``Var(Z b)`` of a new client (and a new therapist) at each time."""
+    """``Var(Z b)`` of a new client (and a new therapist) at each time (sessions since the first).
+
+    The random slopes are on the model's time terms, coded from ``times`` like the data.
+    """
+    coded = model.time_scale.code(times)
     total = np.zeros(len(times))
     vc = model.fit.varcorr
     for group in vc["group"].unique():
@@ -41,8 +45,8 @@ def _random_variance(model: OutcomeModel, times: np.ndarray) -> np.ndarray:
         for k, c in enumerate(cols):
             if c == "(Intercept)":
                 Z[:, k] = 1.0
-            elif c == "time":
-                Z[:, k] = times
+            elif c in coded:
+                Z[:, k] = coded[c]
             else:
                 raise ModelSpecError(
                     f"expected_change supports random intercepts and time slopes, not {c!r}"
@@ -94,7 +98,8 @@ def expected_change(
         time-varying parts are at 0 (client mean equal to the sample mean, no
         deviation), since they are not known at intake.
     times : array_like, optional
-        Values of ``time`` (sessions since the first); 0 to the largest
+        Values of ``time`` (sessions since the first, whatever the model's
+        ``time_method``: they are coded like the model data); 0 to the largest
         observed by default.
     level : float, default 0.95
         Coverage of the prediction band.
@@ -107,7 +112,8 @@ def expected_change(
     Notes
     -----
     For a new client of a new therapist with fixed-effects row :math:`x_t`
-    and random-effects row :math:`z_t = (1, t)`:
+    and random-effects row :math:`z_t = (1, t)` (:math:`t` coded as the model's time
+    terms: :math:`\\log(1 + t)` or the piecewise phases with another ``time_method``):
 
     .. math::
 

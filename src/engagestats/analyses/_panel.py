@@ -21,6 +21,7 @@ from ..errors import DataWarning, ModelSpecError
 from ..models import newdata as _newdata
 from ..scoring import PRORATE_80, ScoringPolicy, ensure_scores
 from ..study import Study
+from ._time_scale import TimeScale
 
 if TYPE_CHECKING:
     from ..models import LmmResult
@@ -152,7 +153,7 @@ class PanelSpec:
     center: bool
     lag: int
     first_lag: str
-    time_method: Literal["session", "weeks", "log", "piecewise"]  # as prep.time_code's method
+    time_method: Literal["session", "log", "piecewise"]  # growth_model's time coding (TimeScale)
     prior_outcome: str = "none"  # none / lagged / within: the outcome at the previous session
     detrend: bool = False  # within parts: residuals from the client's own line in time
     between: str = "mean"  # between parts: client mean over all sessions, or "early"
@@ -162,6 +163,12 @@ class PanelSpec:
     sds: dict[str, float] = field(default_factory=dict)  # term -> SD over clients (model scale)
     levels: dict[str, list[str]] = field(default_factory=dict)
     shares: dict[str, dict[str, float]] = field(default_factory=dict)  # level shares (clients)
+    knots: tuple[float, ...] = ()  # time_method="piecewise": knots, sessions since the first
+
+    @property
+    def time_scale(self) -> TimeScale:
+        """The time coding (``time_method`` and ``knots``)."""
+        return TimeScale(self.time_method, tuple(self.knots))
 
     def within_name(self, name: str) -> str:
         if self.lag == 0:
@@ -225,7 +232,8 @@ def apply_spec(panel: pd.DataFrame, spec: PanelSpec, *, fit: bool) -> tuple[pd.D
     With ``fit=True`` the centring constants are estimated (and stored in
     ``spec``); otherwise the stored ones are used (new data).
     """
-    frame = prep.time_code(panel, session=spec.session, client=spec.client, method=spec.time_method)
+    # time = sessions since the first (ordering, lags, detrending), plus the model's time terms
+    frame = spec.time_scale.add(panel, session=spec.session, client=spec.client)
     clients = frame.drop_duplicates(spec.client)
     for name, col in {**spec.predictors, **spec.moderators}.items():
         values = frame[col]

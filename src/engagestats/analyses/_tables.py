@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ModelSpecError
+from ._time_scale import plain
 
 if TYPE_CHECKING:
     from .outcome_model import OutcomeModel
@@ -27,6 +28,7 @@ def model_table(model: OutcomeModel, *, style: str = "apa", format: str = "dataf
         raise ModelSpecError(f"format must be one of {FORMATS}, got {format!r}")
     fit = model.fit
     fixed = fit.fixed_effects(ddf=model.ddf).reset_index()
+    fixed["term"] = [plain(str(t)) for t in fixed["term"]]  # "time:`my var`" -> "time:my var"
     fixed.insert(0, "section", "fixed effects")
     rows: list[dict[str, Any]] = []
     for r in fit.varcorr.itertuples(index=False):

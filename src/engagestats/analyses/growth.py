@@ -8,105 +8,19 @@ from typing import Literal
 
 import pandas as pd
 
-from .. import instruments
 from .._validate import check_choice, check_positive_int
 from ..errors import DataWarning, ModelSpecError
 from ..models import lmm
 from ..models.inference import check_ddf
 from ..study import CLIENT, SESSION, THERAPIST, Study
+from ._growth_formula import growth_formula, outcome_direction
 from ._panel import PanelSpec, named_terms, prepare
+from ._time_scale import TimeScale
 from .outcome_model import OutcomeModel
 
 __all__ = ["growth_formula", "growth_model", "outcome_direction"]
 
 Names = Sequence[str] | Mapping[str, str] | str
-
-
-def outcome_direction(outcome: str) -> bool | None:
-    """Whether a higher ``outcome`` is worse, from its instrument; None when unknown.
-
-    The instrument is the registered (or example) one whose name begins the
-    column (``phq9_total``, ``wai_sr_sum``: the longest such name); its
-    ``direction`` says what a higher score means.
-
-    Examples
-    --------
-    >>> outcome_direction("phq9_total"), outcome_direction("wai_sr_sum")
-    (True, False)
-    >>> outcome_direction("bdi_total") is None
-    True
-    """
-    column = str(outcome).lower()
-    names = [*instruments.available(), *instruments.example_names()]
-    stems = [n for n in names if column.startswith(n + "_")]
-    if not stems:
-        return None
-    inst = instruments.resolve(max(stems, key=len), examples=True)
-    return inst.direction == "higher_is_worse"
-
-
-def growth_formula(
-    outcome: str,
-    *,
-    predictors: Sequence[str] = (),
-    time_varying: Sequence[str] = (),
-    moderators: Sequence[str] = (),
-    client: str = CLIENT,
-    therapist: str | None = THERAPIST,
-    random_slope: bool = True,
-    lag: int = 1,
-    prior: str | None = None,
-    therapist_slope: bool = False,
-) -> str:
-    """The lme4 formula of a growth model (the one :func:`growth_model` fits).
-
-    Parameters
-    ----------
-    outcome : str
-        Outcome column.
-    predictors : sequence of str
-        Intake (time-invariant) predictors; each interacts with ``time``.
-    time_varying : sequence of str
-        Time-varying predictors ``x``: ``x_between`` interacts with ``time``;
-        ``x_within_lag`` (``lag=1``; ``x_within`` for ``lag=0``,
-        ``x_within_lag<k>`` otherwise) enters as a main effect.
-    moderators : sequence of str
-        Each adds ``moderator * time * (predictors)``: its main effect, its
-        interaction with time and the three-way interactions.
-    client, therapist : str
-        Grouping columns; ``therapist=None`` omits the therapist level.
-    random_slope : bool, default True
-        ``(1 + time | client)`` (correlated intercept and slope) or ``(1 | client)``.
-    lag : int, default 1
-        The lag of the within-person parts.
-    prior : str, optional
-        A prior-outcome term (``phq9_total_prior``), entered as a main effect.
-    therapist_slope : bool, default False
-        ``(1 + time | therapist)`` (therapist random slope) instead of ``(1 | therapist)``.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> growth_formula("phq9_total", predictors=["autonomous"], time_varying=["alliance"])
-    'phq9_total ~ time + autonomous + alliance_between + alliance_within_lag + time:autonomous + time:alliance_between + (1 | therapist_id) + (1 + time | client_id)'
-    """  # noqa: E501
-    spec = PanelSpec(outcome, "time", client, therapist, {}, {}, {}, True, lag, "zero", "session")
-    slopes = list(predictors) + [f"{v}_between" for v in time_varying]
-    terms = ["time", *slopes, *[spec.within_name(v) for v in time_varying]]
-    terms += [prior] if prior else []
-    terms += [f"time:{p}" for p in slopes]
-    for m in moderators:
-        terms += [m, f"time:{m}"]
-        terms += [f"{p}:{m}" for p in slopes]
-        terms += [f"time:{p}:{m}" for p in slopes]
-    random = []
-    if therapist is not None:
-        random.append(f"(1 + time | {therapist})" if therapist_slope else f"(1 | {therapist})")
-    random.append(f"(1 + time | {client})" if random_slope else f"(1 | {client})")
-    return f"{outcome} ~ " + " + ".join(terms + random)
 
 
 def growth_model(
@@ -123,7 +37,8 @@ def growth_model(
     lag: int = 1,
     first_lag: Literal["zero", "drop"] = "drop",
     moderators: Names = (),
-    time_method: Literal["session", "log"] = "session",
+    time_method: Literal["session", "log", "piecewise"] = "session",
+    knots: Sequence[float] | None = None,
     reml: bool = True,
     higher_is_worse: bool | None = None,
     ddf: Literal["satterthwaite", "kenward-roger"] = "satterthwaite",
@@ -190,11 +105,22 @@ def growth_model(
         Categorical moderators (``["modality", "format"]``): adds the
         predictor x time x moderator interactions; see
         :meth:`OutcomeModel.moderation`.
-    time_method : {"session"}, default "session"
-        Linear time in sessions. Other codings (``log(1 + time)``, piecewise)
-        are available through :func:`engagestats.prep.time_code` and
-        :func:`engagestats.lmm`; ``OutcomeModel``'s summaries assume sessions,
-        so other values raise :class:`~engagestats.ModelSpecError`.
+    time_method : {"session", "log", "piecewise"}, default "session"
+        The shape of the trajectory (:func:`engagestats.prep.time_code`, with ``t``
+        the sessions since the client's first). ``"session"``: linear, the term
+        ``time`` = ``t``. ``"log"``: the term ``log_time`` = ``log(1 + t)`` (fast
+        early change that levels off); its slopes are per unit of ``log(1 + t)``.
+        ``"piecewise"``: one linear term per phase, ``time_p1`` = ``min(t, k)`` and
+        ``time_p2`` = ``max(t - k, 0)`` for a knot ``k``, each with its own slope
+        per session (and its own random slope). Each time term takes the place of
+        ``time`` in the interactions with the predictors and in the random part. The
+        model frame keeps ``time`` = ``t`` either way, and ``trajectories``,
+        :func:`expected_change` and :func:`off_track` take and report time in
+        sessions since the first, coding it like the model data.
+    knots : sequence of float, optional
+        ``time_method="piecewise"``: the knot(s), in sessions since the first;
+        default ``[4]`` (a convention of this package, not a published rule: see
+        ``docs/methods/models.md``, "Time coding"). An error with another method.
     reml : bool, default True
         REML (default) or ML.
     ddf : {"satterthwaite", "kenward-roger"}, default "satterthwaite"
@@ -305,6 +231,13 @@ def growth_model(
     Falkenström et al. (2017) and Falkenström, Solomonov & Rubel (2020). Without
     time-varying predictors the last two terms are absent.
 
+    Time coding. With ``time_method="log"`` every :math:`t` above (fixed and random) is
+    :math:`\\log(1 + t)`; with ``"piecewise"`` each :math:`t` term is replaced by the
+    phase terms :math:`\\min(t, \\kappa)` and :math:`\\max(t - \\kappa, 0)`, each with
+    its own slope, interactions and random slope. Estimates of change are read back on the
+    session scale (``trajectories``, :func:`expected_change`); ``docs/methods/models.md``
+    ("Time coding in growth_model") gives the formulas and why no rule picks the knot.
+
     Estimand. :math:`\\beta_W` is a within-client, prospective association: how far
     the outcome at a session lies from the client's own line when the alliance at
     the previous attended session was one point above the client's own alliance
@@ -393,7 +326,13 @@ def growth_model(
     'phq9_total ~ time + autonomous + time:autonomous + (1 | therapist_id) + (1 + time | client_id)'
     >>> m.exclusions["reason"].tolist()[0]
     'missed session (no questionnaires)'
-    """
+    >>> sample = es.load_sample()
+    >>> pw = growth_model(sample, predictors=["format"], time_method="piecewise", knots=[4])
+    >>> pw.formula
+    'phq9_total ~ time_p1 + time_p2 + format + time_p1:format + time_p2:format + (1 | therapist_id) + (1 + time_p1 + time_p2 | client_id)'
+    >>> pw.effects()["effect"].tolist()[:2]
+    ['change per session in phase 1 (0 to 4 sessions after the first), average client', 'change per session in phase 2 (more than 4 sessions after the first), average client']
+    """  # noqa: E501
     if not isinstance(lag, int) or lag < 0:
         raise ModelSpecError(f"lag must be a non-negative integer, got {lag!r}")
     check_choice(first_lag, ("zero", "drop"), name="first_lag")
@@ -409,13 +348,7 @@ def growth_model(
                 f"cannot tell whether a higher {outcome!r} is worse or better; pass "
                 "higher_is_worse=True or False (the interpretations depend on it)"
             )
-    if time_method != "session":
-        # OutcomeModel's interpretations, trajectories and prediction bands take time in
-        # sessions; on a log scale they would be silently wrong, so refuse rather than mislead.
-        raise ModelSpecError(
-            f"time_method={time_method!r} is not supported by growth_model's summaries yet; "
-            "code time with engagestats.prep.time_code(method='log') and fit engagestats.lmm"
-        )
+    scale = TimeScale.build(time_method, knots)
     spec = PanelSpec(
         outcome=outcome,
         session=session,
@@ -427,7 +360,8 @@ def growth_model(
         center=center,
         lag=lag,
         first_lag=first_lag,
-        time_method=time_method,
+        time_method=scale.method,  # type: ignore[arg-type]
+        knots=scale.knots,
         prior_outcome=prior_outcome,
         detrend=bool(detrend),
         between=between,
@@ -457,6 +391,8 @@ def growth_model(
         lag=lag,
         prior=spec.prior_name,
         therapist_slope=therapist_slope,
+        time_method=scale.method,
+        knots=scale.knots,
     )
     if spec.prior_name is not None:
         _warn_short_series(frame, spec)

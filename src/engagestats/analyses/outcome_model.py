@@ -16,6 +16,7 @@ from . import _moderation, _tables
 from ._estimands import estimand
 from ._interpretation import interpret
 from ._panel import fixed_rows
+from ._time_scale import TimeScale, plain, split_term
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -91,12 +92,18 @@ class OutcomeModel:
         return self.spec.outcome
 
     @property
+    def time_scale(self) -> TimeScale:
+        """The time coding (``time_method``, knots, the model's time terms)."""
+        return self.spec.time_scale
+
+    @property
     def slope_terms(self) -> list[str]:
         """Terms interacting with time: intake predictors and between parts."""
         return list(self.spec.predictors) + [f"{v}_between" for v in self.spec.time_varying]
 
     def _names(self) -> dict[frozenset[str], str]:
-        return {frozenset(n.split(":")): n for n in self.fit.fixed.index}
+        """Coefficient name by its set of plain pieces (backticks removed)."""
+        return {frozenset(split_term(n)): n for n in self.fit.fixed.index}
 
     def _coded(self, term: str) -> list[tuple[str, str | None]]:
         """Coded columns of a term: [(lme4 piece, level or None)]."""
@@ -116,9 +123,10 @@ class OutcomeModel:
         Returns
         -------
         DataFrame
-            One row per effect: ``term`` (lme4 name), ``effect`` (what it
-            is), ``estimand`` (between or within clients, intake level or
-            change, and total or controlled direct effect: see Notes),
+            One row per effect: ``term`` (lme4 name, without the backticks of
+            a quoted column name), ``effect`` (what it is), ``estimand``
+            (between or within clients, intake level or change, and total or
+            controlled direct effect: see Notes),
             ``estimate, se, df, t, p, ci_low, ci_high`` (per unit of the
             predictor, as in ``fit.fixed``), ``sd`` (the predictor's SD over
             clients, or of the within part over sessions; NaN for time and
@@ -130,6 +138,13 @@ class OutcomeModel:
         For an outcome where higher is worse, a negative time slope (or a
         negative interaction with time) is improvement (faster improvement).
 
+        Time rows and slopes: one per time term of the model's ``time_method``:
+        ``time`` (per session), ``log_time`` (per unit of :math:`\\log(1 + t)`,
+        :math:`t` the sessions since the first, so the change from the first
+        session to :math:`t` sessions later is the slope times :math:`\\log(1 + t)`)
+        or ``time_p1``, ``time_p2``, ... (per session within each phase); the
+        ``effect``, ``estimand`` and ``interpretation`` say which.
+
         ``estimand``: an intake predictor's effect is a *total* effect (given the
         other intake covariates) when the model holds intake covariates only, and
         a *controlled direct* effect when it also holds post-intake variables
@@ -138,23 +153,33 @@ class OutcomeModel:
         None is causal without further assumptions.
         """
         level = check_level(level)
-        names = self._names()
-        rows: list[tuple[str, str, float, str]] = []  # term, effect, sd, kind
-        rows.append(("time", "change per session (average client)", np.nan, "time"))
+        names, scale = self._names(), self.time_scale
+        # term (coefficient name), effect, sd, kind, time term (None: not a slope)
+        rows: list[tuple[str, str, float, str, str | None]] = []
+        for tt in scale.terms:
+            what = "per session (average client)"
+            what = what if tt == "time" else f"{scale.per(tt)}, average client"
+            rows.append((tt, f"change {what}", np.nan, "time", tt))
         for term in self.slope_terms:
             for piece, lv in self._coded(term):
                 sd = np.nan if lv is not None else self.spec.sds.get(term, np.nan)
-                rows.append((piece, f"{self._label(term, lv)}: level at intake", sd, "level"))
-                name = names.get(frozenset(("time", piece)))
-                if name is not None:
-                    rows.append((name, f"{self._label(term, lv)}: change per session", sd, "slope"))
+                label = self._label(term, lv)
+                main = names.get(frozenset([piece]), piece)
+                rows.append((main, f"{label}: level at intake", sd, "level", None))
+                for tt in scale.terms:
+                    name = names.get(frozenset((tt, piece)))
+                    if name is not None:
+                        what = "change per session" if tt == "time" else f"change {scale.per(tt)}"
+                        rows.append((name, f"{label}: {what}", sd, "slope", tt))
         for v in self.spec.time_varying:
             w = self.spec.within_name(v)
             when = {0: "same session", 1: "previous session"}.get(
                 self.spec.lag, f"{self.spec.lag} sessions earlier"
             )
             given = f", given the previous {self.outcome}" if self.spec.prior_name else ""
-            rows.append((w, f"{v} within client, {when}{given}", self.spec.sds[w], "within"))
+            effect = f"{v} within client, {when}{given}"
+            name = names.get(frozenset([w]), w)
+            rows.append((name, effect, self.spec.sds[w], "within", None))
         terms = [r[0] for r in rows]
         L = pd.DataFrame(
             np.eye(len(self.fit.fixed))[[self._index(t) for t in terms]],
@@ -164,9 +189,11 @@ class OutcomeModel:
         table = self.fit.contrast(L, level=level, ddf=self.ddf).reset_index(drop=True)
         out = pd.DataFrame(
             {
-                "term": terms,
+                "term": [plain(t) for t in terms],
                 "effect": [r[1] for r in rows],
-                "estimand": [estimand(self.spec, r[0].removeprefix("time:"), r[3]) for r in rows],
+                "estimand": [
+                    estimand(self.spec, self._piece(r[0], r[4]), r[3], time_term=r[4]) for r in rows
+                ],
             }
         )
         out = pd.concat([out, table], axis=1)
@@ -178,6 +205,12 @@ class OutcomeModel:
             )
         ]
         return out
+
+    @staticmethod
+    def _piece(name: str, time_term: str | None) -> str:
+        """The plain predictor piece of a coefficient name (its time term removed)."""
+        pieces = [p for p in split_term(name) if p != time_term]
+        return ":".join(pieces) if pieces else (time_term or name)
 
     def _index(self, term: str) -> int:
         try:
@@ -202,7 +235,7 @@ class OutcomeModel:
         X: Any = 0.0  # a float, then the weighted sum of design rows
         for combo in combos:
             w = float(np.prod([self.spec.shares[c][lv] for c, lv in zip(cats, combo, strict=True)]))
-            frame = pd.DataFrame({"time": times})
+            frame = pd.DataFrame({"time": times, **self.time_scale.code(times)})
             for term in self._all_terms():
                 if term in values:
                     frame[term] = values[term]
@@ -261,8 +294,9 @@ class OutcomeModel:
             a continuous one three, at the mean - 1 SD, the mean and the mean
             + 1 SD over clients (labelled ``"-1 SD"``, ``"mean"``, ``"+1 SD"``).
         times : array_like, optional
-            Values of ``time`` (sessions since the first); 0 to the largest
-            observed by default.
+            Values of ``time`` (sessions since the first, whatever the model's
+            ``time_method``: they are coded like the model data, e.g. as
+            ``log(1 + time)``); 0 to the largest observed by default.
         at : dict, optional
             Values of other predictors on the data scale (uncentred). Unset
             continuous predictors are held at their mean (0 after centring;
@@ -347,7 +381,11 @@ class OutcomeModel:
             df, t, p, ci_low, ci_high``: the predictor's time effect in that
             level. ``"level_weights"``: the weights used to average over the
             other moderators, one row per moderator and level: ``moderator,
-            level, weight`` (empty with a single moderator).
+            level, weight`` (empty with a single moderator). With
+            ``time_method="piecewise"`` each phase has its own slope, so tests and
+            simple slopes have one row per phase too, named in a ``time_term`` column
+            after ``predictor`` (``time_p1``, ``time_p2``, ...); with ``"log"`` the
+            slopes are per unit of ``log(1 + sessions since the first)``.
 
         Raises
         ------
@@ -432,8 +470,10 @@ class OutcomeModel:
     def summary(self) -> str:
         """The formula, the exclusions and the fit summary as text."""
         excl = "none" if self.exclusions.empty else "\n" + self.exclusions.to_string(index=False)
+        scale = self.time_scale
+        time = "" if scale.method == "session" else f"time: {scale.description}\n"
         return (
-            f"Growth model of {self.outcome}\nformula: {self.formula}\n"
+            f"Growth model of {self.outcome}\nformula: {self.formula}\n{time}"
             f"rows excluded: {excl}\n\n{self.fit.summary()}"
         )
 

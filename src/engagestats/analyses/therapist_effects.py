@@ -215,7 +215,8 @@ def therapist_effects(
     Raises
     ------
     ModelSpecError
-        When the model has no therapist random effect.
+        When the model has no therapist random effect, or its ``time_method`` is not
+        ``"session"``.
     DataValidationError
         When ``end_time`` is not a non-negative time for every client.
 
@@ -325,6 +326,11 @@ def therapist_effects(
     if not isinstance(model, OutcomeModel):
         raise ModelSpecError(
             f"therapist_effects needs a growth_model fit, got {type(model).__name__}"
+        )
+    if model.spec.time_method != "session":  # its slopes and end times are in sessions
+        raise ModelSpecError(
+            f"therapist_effects needs a growth model with time_method='session', not "
+            f"{model.spec.time_method!r}"
         )
     check_choice(ci, ("bootstrap", "none"), name="ci")
     n_boot = check_positive_int(n_boot, name="n_boot")

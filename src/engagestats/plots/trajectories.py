@@ -74,9 +74,10 @@ def spaghetti(
     and of plotted scores.
 
     ``mean`` must use the panel's time scale. For a growth model ``m``
-    (:func:`engagestats.analyses.growth_model`), whose time is coded as
-    sessions since the first, draw the model frame on that scale:
-    ``spaghetti(m.data, time="time", mean=m.trajectories())``.
+    (:func:`engagestats.analyses.growth_model`), whose ``time`` column is
+    sessions since the first whatever its ``time_method`` (a log or piecewise
+    model's trajectories are reported on that scale too), draw the model frame
+    on that scale: ``spaghetti(m.data, time="time", mean=m.trajectories())``.
 
     Examples
     --------
@@ -177,7 +178,8 @@ def trajectories(
         estimate, se, ci_low, ci_high`` (``se`` is not used).
     time : str, optional
         The numeric time column (x axis); by default ``"time"`` (the column
-        of :meth:`OutcomeModel.trajectories`, sessions since the first) if
+        of :meth:`OutcomeModel.trajectories`, sessions since the first, also
+        for log-time and piecewise models) if
         present, otherwise ``"session"``.
     by : str, optional
         Grouping column, one line and band per level (categorical levels in
