@@ -1,4 +1,4 @@
-"""engagestats.mediation(outcome="slope") against lmer (tests/reference/mediation/reference_slope.R).
+"""mediation(outcome="slope") against lmer (tests/reference/mediation/reference_slope.R).
 
 The growth-slope design: the outcome is the PHQ-9 change per session over the sessions after
 the early window. a, b, c' and c, their SEs and Satterthwaite df are compared with
@@ -85,9 +85,13 @@ def test_sessions_are_those_after_the_window(slope):
     pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
     assert (slope.sessions["session"] > 3).all()
     np.testing.assert_array_equal(slope.sessions["time_post"], slope.sessions["session"] - 4)
-    assert slope.exclusions.set_index("reason").loc[
-        "no scored 'phq9_total' after session 3", "n_clients"
-    ] + len(slope.data) == 330
+    assert (
+        slope.exclusions.set_index("reason").loc[
+            "no scored 'phq9_total' after session 3", "n_clients"
+        ]
+        + len(slope.data)
+        == 330
+    )
 
 
 def test_session_level_dataframe_gives_the_study_result(slope):
@@ -106,7 +110,8 @@ def test_estimand_and_interpretation_name_the_slope(slope):
         assert word not in text.lower()
     assert "2814 sessions" in slope.summary()
     assert any("singular" in n for n in slope.notes)  # mediator model, as in R
-    assert REF["singular"]["mediator"] and not REF["singular"]["outcome"]
+    assert REF["singular"]["mediator"]
+    assert not REF["singular"]["outcome"]
 
 
 def test_known_slope_mediation_is_recovered():

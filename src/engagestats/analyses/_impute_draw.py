@@ -112,8 +112,10 @@ class DrawModel:
         s2: float,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        """Therapist effects ``u_j`` from their distribution given the observed scores with
-        the client effects integrated out (step 4a of :func:`impute`'s Notes)."""
+        """Therapist effects ``u_j`` given the observed scores, client effects integrated out.
+
+        Step 4a of :func:`impute`'s Notes.
+        """
         # Z_i' V_i^{-1} Z_i and Z_i' V_i^{-1} r_i with V_i = sigma^2 I + Z_i G Z_i' (Woodbury,
         # written with G (I + A G)^{-1} so that a singular G is allowed)
         K = np.einsum("ij,cjk->cik", G, np.linalg.inv(A @ G + np.eye(2)))  # G (I + A G)^{-1}

@@ -38,8 +38,10 @@ class Path:
 
 @dataclass(frozen=True)
 class Terms:
-    """Coefficient names of the paths: ``a`` in the mediator model, ``b`` and ``cp`` in the
-    outcome model, ``c`` in the total model."""
+    """Coefficient names of the paths.
+
+    ``a`` in the mediator model, ``b`` and ``cp`` in the outcome model, ``c`` in the total model.
+    """
 
     a: str
     b: str

@@ -58,7 +58,9 @@ def slope_data(
     else:
         frame = as_table(data, "sessions").reset_index(drop=True)
         require_columns(
-            frame, [CLIENT, SESSION, slope_of, *client_columns], table="sessions",
+            frame,
+            [CLIENT, SESSION, slope_of, *client_columns],
+            table="sessions",
             role="mediation model (outcome='slope')",
         )
         varying = [
@@ -66,8 +68,10 @@ def slope_data(
         ]
         if varying:
             raise DataValidationError.for_argument(
-                "data", varying, "exposure, mediator, covariates and therapist constant "
-                "within each client (client-level variables of the mediator model)"
+                "data",
+                varying,
+                "exposure, mediator, covariates and therapist constant "
+                "within each client (client-level variables of the mediator model)",
             )
         clients = frame.groupby(CLIENT, sort=False, as_index=False)[client_columns].first()
         sessions = frame

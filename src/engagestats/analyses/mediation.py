@@ -406,7 +406,8 @@ def mediation(
         if n_one:
             notes.append(
                 f"{n_one} client(s) have one scored {slope_of} after session "
-                f"{early_sessions}: they inform the post-window level; their slope is shrunk to the model's prediction"
+                f"{early_sessions}: they inform the post-window level; their slope is "
+                "shrunk to the model's prediction"
             )
     else:
         qx, qm = quote_name(exposure), quote_name(mediator)

@@ -23,5 +23,5 @@ res = es.mediation(es.load_sample(), outcome="slope", n_draws=100)
 sessions = res.sessions[
     ["client_id", "therapist_id", "session", "time_post", "phq9_total", *cols[2:5]]
 ]
-assert set(sessions["client_id"]) == set(clients["client_id"])  # noqa: S101 (script check)
+assert set(sessions["client_id"]) == set(clients["client_id"])  # script check
 sessions.to_csv(here / "sessions.csv", index=False)
