@@ -321,6 +321,12 @@ def impute(
     >>> fits = imps.fit(lambda d: es.lmm("phq9_total ~ session + (1 + session | client_id)", d))
     >>> es.pool(fits).loc["session", ["estimate", "df"]].round(2).tolist()
     [-0.65, 283.04]
+
+    With therapist random intercepts and slopes in the imputation model:
+
+    >>> three = es.impute(es.load_sample(), m=2, seed=1, therapist_slope=True)
+    >>> three.method.split(":")[0]
+    'three-level normal imputation'
     """
     m = check_positive_int(m, name="m", minimum=2, what="imputations")
     preds = list(named_terms(list(DEFAULT_PREDICTORS) if predictors is None else predictors))
