@@ -117,6 +117,10 @@ class MediationResult:
             return self.outcome
         return f"the change in {self.slope_of} per session after session {self.early_sessions}"
 
+    @property
+    def _short_outcome(self) -> str:
+        return self.outcome if self.slope_of is None else f"slope of {self.slope_of}"
+
     def interpretation(self) -> str:
         """One sentence per quantity, in the language of association."""
         pct = f"{100 * self.level:.0f}%"
@@ -134,7 +138,8 @@ class MediationResult:
         """Estimand, sample, effect table, interpretation and caveats as text."""
         excl = "none" if self.exclusions.empty else "\n" + self.exclusions.to_string(index=False)
         lines = [
-            f"Mediation ({self.method}): {self.exposure} -> {self.mediator} -> {self.outcome}",
+            f"Mediation ({self.method}): {self.exposure} -> {self.mediator} -> "
+            f"{self._short_outcome}",
             f"Covariates: {', '.join(self.covariates) or 'none'}; n = {len(self.data)} clients"
             + ("" if self.sessions is None else f", {len(self.sessions)} sessions"),
             f"Estimand: {self.estimand}",
@@ -152,14 +157,15 @@ class MediationResult:
     def __repr__(self) -> str:
         ind = self._row("indirect")
         return (
-            f"<MediationResult {self.exposure} -> {self.mediator} -> {self.outcome}: "
+            f"<MediationResult {self.exposure} -> {self.mediator} -> {self._short_outcome}: "
             f"indirect {ind.estimate:.3g} [{ind.ci_low:.3g}, {ind.ci_high:.3g}], "
             f"n = {len(self.data)}>"
         )
 
     def _repr_html_(self) -> str:
         head = html.escape(
-            f"Mediation ({self.method}): {self.exposure} → {self.mediator} → {self.outcome}; "
+            f"Mediation ({self.method}): {self.exposure} → {self.mediator} → "
+            f"{self._short_outcome}; "
             f"n = {len(self.data)} clients"
         )
         notes = "".join(f"<p><em>{html.escape(c)}</em></p>" for c in self.notes + self.caveats)
