@@ -15,7 +15,16 @@ empirical SE, 95% CI coverage of the generating fixed effects and their Monte-Ca
 (Morris, White & Crowther 2019).
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/validity/mi_coverage.py --reps 200``
-(``--reps 3`` for a smoke run). Replication r uses seed ``SEED_BASE + r``: no selection.
+(``--reps 3`` for a smoke run).
+
+``--therapist-slope SD`` (off by default; the default run above is unchanged): the
+generating model gets a therapist random slope with that SD, the analysis model
+``(1 + time | therapist_id)`` in place of ``(1 | therapist_id)``, and ``mi`` imputes with
+``impute(therapist_slope=True)``; ``mi_2l`` (the two-level imputer, therapist mean as a
+predictor) is added for comparison, and the therapist slope variance is reported beside the
+fixed effects (``term = var_therapist_slope``; its CI columns are empty, and its ``bias``
+is against the generating variance ``SD**2``). Results go to ``mi_coverage_tslope.{csv,md}``
+and ``mi_tslope_replications.csv``. Replication r uses seed ``SEED_BASE + r``: no selection.
 Results: ``benchmarks/validity/results/mi_coverage.{csv,md}`` and the per-replication
 ``mi_replications.csv``.
 """
@@ -86,6 +95,30 @@ def _impose_mar(p: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return p.assign(phq9_total=p["phq9_total"].where(~miss))
 
 
+FORMULA_TSLOPE = FORMULA.replace("(1 | therapist_id)", "(1 + time | therapist_id)")
+
+
+def _slope_var(fit: es.LmmResult) -> float:
+    vc = fit.varcorr
+    sel = (vc["group"] == "therapist_id") & (vc["var1"] == "time") & vc["var2"].isna()
+    return float(vc.loc[sel, "vcov"].iloc[0])
+
+
+def _var_row(method: str, value: float, truth: float, base: dict) -> dict:
+    return {
+        **base,
+        "method": method,
+        "term": "var_therapist_slope",
+        "true": truth,
+        "estimate": value,
+        "se": np.nan,
+        "df": np.nan,
+        "ci_low": np.nan,
+        "ci_high": np.nan,
+        "fmi": np.nan,
+    }
+
+
 def _rows(method: str, table: pd.DataFrame, base: dict) -> list[dict]:
     return [
         {
@@ -104,20 +137,24 @@ def _rows(method: str, table: pd.DataFrame, base: dict) -> list[dict]:
     ]
 
 
-def one_replication(rep: int) -> list[dict]:
+def one_replication(rep: int, therapist_slope: float | None = None) -> list[dict]:
     seed = SEED_BASE + rep
     study = es.simulate_study(
         n_therapists=DESIGN["n_therapists"],
         clients_per_therapist=DESIGN["clients_per_therapist"],
         max_sessions=DESIGN["max_sessions"],
         seed=seed,
-        params=PARAMS,
+        params=PARAMS
+        if therapist_slope is None
+        else replace(PARAMS, sd_therapist_slope=therapist_slope),
     )
     rng = np.random.default_rng(seed)
     full = _panel(study)
     mar = _impose_mar(full, rng)
     base = {"rep": rep, "seed": seed, "missing_share": float(mar["phq9_total"].isna().mean())}
     rows: list[dict] = []
+    if therapist_slope is not None:
+        return rows + _tslope_rows(full, mar, seed, therapist_slope**2, base)
     with warnings.catch_warnings():
         for w in (es.SingularFitWarning, es.ConvergenceWarning, es.EngageStatsWarning):
             warnings.simplefilter("ignore", w)
@@ -133,6 +170,31 @@ def one_replication(rep: int) -> list[dict]:
     return rows
 
 
+def _tslope_rows(
+    full: pd.DataFrame, mar: pd.DataFrame, seed: int, truth: float, base: dict
+) -> list[dict]:
+    rows: list[dict] = []
+    with warnings.catch_warnings():
+        for w in (es.SingularFitWarning, es.ConvergenceWarning, es.EngageStatsWarning):
+            warnings.simplefilter("ignore", w)
+        warnings.simplefilter("ignore", RuntimeWarning)  # engine sqrt at a singular boundary
+        try:
+            for method, data in (("complete", full), ("available", mar)):
+                fit = es.lmm(FORMULA_TSLOPE, data)
+                rows += _rows(method, fit.fixed, base)
+                rows.append(_var_row(method, _slope_var(fit), truth, base))
+            kw = {"m": M, "seed": seed, "predictors": ["autonomous", "readiness"], "time": "time"}
+            for method, three in (("mi", True), ("mi_2l", False)):
+                imps = es.impute(mar, therapist_slope=three, **kw)
+                fits = imps.fit(lambda d: es.lmm(FORMULA_TSLOPE, d))
+                rows += _rows(method, es.pool(fits), base)
+                v = float(np.mean([_slope_var(f) for f in fits]))
+                rows.append(_var_row(method, v, truth, base))
+        except es.EngageStatsError as exc:  # counted, not dropped
+            rows.append({**base, "method": "failed", "term": "fit_failed", "error": str(exc)})
+    return rows
+
+
 def summarise(raw: pd.DataFrame) -> pd.DataFrame:
     out = []
     ok = raw[raw["term"] != "fit_failed"]
@@ -141,6 +203,8 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
         true = float(g["true"].iloc[0])
         emp_se = float(g["estimate"].std(ddof=1))
         cover = ((g["ci_low"] <= true) & (true <= g["ci_high"])).to_numpy(float)
+        if g["ci_low"].isna().all():  # a variance component: no interval
+            cover = np.full(n, np.nan)
         out.append(
             {
                 "method": method,
@@ -174,30 +238,52 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--therapist-slope",
+        type=float,
+        default=None,
+        metavar="SD",
+        help="generate a therapist random slope with this SD and impute with "
+        "impute(therapist_slope=True) (default: off, the standard run)",
+    )
     args = parser.parse_args(argv)
+    ts = args.therapist_slope
+    tag = "" if ts is None else "_tslope"
+    reps_name = "mi_replications.csv" if ts is None else "mi_tslope_replications.csv"
     start = time.perf_counter()
     raw: list[dict] = []
+    args.out.mkdir(parents=True, exist_ok=True)
     for r in range(args.reps):
-        raw += one_replication(r)
+        raw += one_replication(r, ts)
         if (r + 1) % 10 == 0:
             print(f"{r + 1} reps, {time.perf_counter() - start:.0f} s", flush=True)
-            pd.DataFrame(raw).to_csv(args.out / "mi_replications.csv", index=False)
+            pd.DataFrame(raw).to_csv(args.out / reps_name, index=False)
     frame = pd.DataFrame(raw)
     table = summarise(frame)
     elapsed = time.perf_counter() - start
-    args.out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(args.out / "mi_replications.csv", index=False)
-    table.to_csv(args.out / "mi_coverage.csv", index=False)
+    frame.to_csv(args.out / reps_name, index=False)
+    table.to_csv(args.out / f"mi_coverage{tag}.csv", index=False)
     n_failed = int((frame["term"] == "fit_failed").sum())
+    scenario = (
+        ""
+        if ts is None
+        else (
+            f"Therapist random slope SD {ts:g} (variance {ts**2:.4g}); analysis model "
+            f"`{FORMULA_TSLOPE}`; `mi` = `impute(therapist_slope=True)`, `mi_2l` = the "
+            "two-level imputer. `var_therapist_slope`: the REML estimate (mean over "
+            "imputations for MI), bias against the generating variance.\n\n"
+        )
+    )
     text = (
-        f"# Multiple imputation under MAR: coverage of the generating fixed effects\n\n"
-        f"{args.reps} replications ({n_failed} failed), m = {M} imputations, "
+        "# Multiple imputation under MAR: coverage of the generating fixed effects\n\n"
+        + scenario
+        + f"{args.reps} replications ({n_failed} failed), m = {M} imputations, "
         f"design {DESIGN}, {elapsed:.0f} s. Generated by `benchmarks/validity/mi_coverage.py`.\n"
         f"Methods: `complete` (the simulated data before the extra MAR deletion), "
         f"`available` (the incomplete data, likelihood-based), `mi` "
         f"(`impute` -> `lmm` -> `pool`, dfcom = Satterthwaite).\n\n" + _markdown(table)
     )
-    (args.out / "mi_coverage.md").write_text(text)
+    (args.out / f"mi_coverage{tag}.md").write_text(text)
     print(text)
     return table
 

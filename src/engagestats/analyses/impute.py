@@ -33,6 +33,12 @@ METHOD = (
     "(1 + {t} | {client}); per imputation sigma^2, beta, the client covariance matrix and "
     "the client random effects are drawn before the missing values"
 )
+METHOD_3L = (
+    "three-level normal imputation: {y} ~ {t} * ({preds}) + (1 + {t} | {client}) + "
+    "(1 + {t} | {therapist}); per imputation sigma^2, beta, the client and therapist "
+    "covariance matrices, the therapist and then the client random effects are drawn before "
+    "the missing values"
+)
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,7 @@ def impute(
     therapist: str = THERAPIST,
     delta: float = 0.0,
     extend_dropouts: bool = False,
+    therapist_slope: bool = False,
 ) -> Imputations:
     """Impute a missing session-level outcome ``m`` times with a two-level model.
 
@@ -203,6 +210,11 @@ def impute(
     extend_dropouts : bool, default False
         Add rows for a dropout's sessions after the last one up to
         ``planned_sessions`` (``post_dropout = True``), to be imputed too.
+    therapist_slope : bool, default False
+        ``True``: a three-level imputation model with therapist random
+        intercepts and slopes in place of the therapist-mean predictor, so
+        that imputations carry therapist differences in change (congenial with
+        an analysis model with ``(1 + time | therapist)``; see Notes).
 
     Returns
     -------
@@ -242,7 +254,30 @@ def impute(
 
     This is a random-intercept-and-slope imputation at the client level and
     a fixed (cluster-mean) one at the therapist level; it is congenial with
-    growth models whose fixed part is within ``time * predictors``. Values
+    growth models whose fixed part is within ``time * predictors`` and whose
+    therapist term is at most a random intercept.
+
+    ``therapist_slope=True`` (three-level): the therapist mean is dropped and
+    ``u_j ~ N(0, T)``, a therapist random intercept and slope, is added,
+    ``y = x' beta + z' b_i + z' u_j + e``. Step 3 also draws
+    ``T* ~ InvWishart(q_t, T (q_t - 3))`` (``q_t`` therapists with data; kept
+    at ``T`` when singular or ``q_t < 5``), and step 4 becomes 4a, ``u_j*``
+    from its distribution given therapist ``j``'s observed scores with the
+    client effects integrated out, ``N(V_j s_j, V_j)``, ``V_j = T*(S_j T* +
+    I)^{-1}``, ``S_j = sum_i Z_i' W_i^{-1} Z_i``, ``s_j = sum_i Z_i' W_i^{-1}
+    r_i``, ``W_i = sigma^2* I + Z_i G* Z_i'``; then 4b, ``b_i*`` as in step 4
+    with ``y_i - X_i beta* - Z_i u_j*``. Together these are one exact draw of
+    all random effects given the parameters. A therapist-mean change entered
+    as a fixed predictor would be the slope analogue of the cluster-mean
+    stand-in; it was not chosen because cluster-specific fixed effects in the
+    imputation model bias the random-slope variance and fixed-effect
+    intervals of random-coefficient analysis models (Speidel, Drechsler &
+    Sakshaug, 2018), and a manifest mean over ~10 clients is an unreliable
+    measure of a therapist's change (Lüdtke, Robitzsch & Grund, 2017, show
+    the same for cluster means with small clusters). The imputation model
+    must be at least as general as the analysis model (van Buuren, 2018,
+    ch. 7; Enders, Mistler & Keller, 2016); miceadds' ``ml.lmer`` offers
+    the same multi-level random-slope model in R. Values
     are not rounded or bounded to the questionnaire range (rounding biases
     estimates; van Buuren 2018, sec. 6.4). Rows whose predictors are missing
     are left missing and counted.
@@ -260,6 +295,10 @@ def impute(
     Enders, C. K., Mistler, S. A., & Keller, B. T. (2016). Multilevel multiple
     imputation: A review and evaluation of joint modeling and chained equations
     imputation. *Psychological Methods, 21*(2), 222-240.
+
+    Speidel, M., Drechsler, J., & Sakshaug, J. W. (2018). Biases in multilevel analyses
+    caused by cluster-specific fixed-effects imputation. *Behavior Research Methods, 50*(5),
+    1824-1840.
 
     Jolani, S. (2018). Hierarchical imputation of systematically and sporadically missing
     data: An approximate Bayesian approach using chained equations. *Biometrical Journal,
@@ -282,6 +321,12 @@ def impute(
     >>> fits = imps.fit(lambda d: es.lmm("phq9_total ~ session + (1 + session | client_id)", d))
     >>> es.pool(fits).loc["session", ["estimate", "df"]].round(2).tolist()
     [-0.65, 283.04]
+
+    With therapist random intercepts and slopes in the imputation model:
+
+    >>> three = es.impute(es.load_sample(), m=2, seed=1, therapist_slope=True)
+    >>> three.method.split(":")[0]
+    'three-level normal imputation'
     """
     m = check_positive_int(m, name="m", minimum=2, what="imputations")
     preds = list(named_terms(list(DEFAULT_PREDICTORS) if predictors is None else predictors))
@@ -297,7 +342,9 @@ def impute(
     if extend_dropouts:
         require_columns(panel, ["planned_sessions"], table="clients", role="extend_dropouts")
         panel = _extend(panel, "planned_sessions", time, outcome)
-    model: DrawModel = fit_draw_model(panel, outcome, preds, time, client, therapist)
+    model: DrawModel = fit_draw_model(
+        panel, outcome, preds, time, client, therapist, therapist_slope=bool(therapist_slope)
+    )
     rng = np.random.default_rng(seed)
     dropout = (
         (panel["end_reason"] == "dropout").to_numpy()
@@ -327,5 +374,8 @@ def impute(
         ],
         columns=["what", "n_rows", "n_clients"],
     )
-    method = METHOD.format(y=outcome, t=time, preds=" + ".join(preds) or "1", client=client)
+    template = METHOD_3L if therapist_slope else METHOD
+    method = template.format(
+        y=outcome, t=time, preds=" + ".join(preds) or "1", client=client, therapist=therapist
+    )
     return Imputations(datasets, outcome, method, float(delta), missing, seed, model.notes)

@@ -1,34 +1,34 @@
 """Mediation of intake motivation by early alliance: :func:`mediation`.
 
-Three client-level regressions (product-of-coefficients method): the mediator on the
-exposure, the outcome on exposure and mediator, and the outcome on the exposure alone,
-each adjusted for the same covariates and (by default) with a therapist random intercept.
-The indirect effect ``a * b`` gets a Monte-Carlo confidence interval.
+Three regressions (product-of-coefficients method): the mediator on the exposure, the
+outcome on exposure and mediator, and the outcome on the exposure alone, each adjusted for
+the same covariates and (by default) with a therapist random intercept. The outcome is a
+client-level score (end-of-treatment PHQ-9) or, with ``outcome="slope"``, the client's rate
+of change over the sessions after the mediator window (a session-level growth model). The
+indirect effect ``a * b`` gets a Monte-Carlo confidence interval.
 """
 
 from __future__ import annotations
 
 import html
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._validate import as_table, check_choice, check_level, check_positive_int, require_columns
-from ..errors import DataValidationError, ModelSpecError, SingularFitWarning
-from ..models import lmm
+from ..errors import DataValidationError, ModelSpecError
+from ..models.formula import quote_name
 from ..study import CLIENT, THERAPIST, Study
 from ._mediation_data import DERIVED, client_frame
+from ._mediation_fit import EFFECT_COLUMNS, Path, Terms, effects, fit_lmm, fit_ols
+from ._mediation_slope import N_POST, TIME, single_post, slope_data, slope_formulas
 from ._panel import Exclusions
 
 __all__ = ["EFFECT_COLUMNS", "MediationResult", "mediation"]
 
-#: Columns of :attr:`MediationResult.effects`.
-EFFECT_COLUMNS = ["effect", "estimate", "se", "df", "p", "ci_low", "ci_high", "ci_method"]
+SLOPE = "slope"
 
 CAVEAT = (
     "The decomposition into direct and indirect parts is descriptive unless sequential "
@@ -43,68 +43,6 @@ PROPORTION_CAUTION = (
     "association is small or its interval includes zero; report it only alongside the "
     "indirect and total estimates."
 )
-
-
-@dataclass(frozen=True)
-class _Path:
-    """Coefficients and covariance of one regression."""
-
-    coef: pd.Series
-    vcov: pd.DataFrame
-    df: pd.Series
-    table: pd.DataFrame
-    fit: Any = None
-
-
-def _ols(data: pd.DataFrame, y: str, xs: list[str]) -> _Path:
-    X = np.column_stack([np.ones(len(data)), data[xs].to_numpy(float)])
-    names = ["(Intercept)", *xs]
-    yv = data[y].to_numpy(float)
-    beta, *_ = np.linalg.lstsq(X, yv, rcond=None)
-    n, k = X.shape
-    if np.linalg.matrix_rank(X) < k or n <= k:
-        raise ModelSpecError(f"the regression of {y} on {xs} is not estimable (n = {n}, k = {k})")
-    resid = yv - X @ beta
-    s2 = float(resid @ resid) / (n - k)
-    cov = s2 * np.linalg.inv(X.T @ X)
-    se = np.sqrt(np.diag(cov))
-    t = beta / se
-    q = stats.t.ppf(0.975, n - k)
-    table = pd.DataFrame(
-        {
-            "estimate": beta,
-            "se": se,
-            "df": float(n - k),
-            "t": t,
-            "p": 2 * stats.t.sf(np.abs(t), n - k),
-            "ci_low": beta - q * se,
-            "ci_high": beta + q * se,
-        },
-        index=pd.Index(names, name="term"),
-    )
-    return _Path(
-        coef=table["estimate"],
-        vcov=pd.DataFrame(cov, index=names, columns=names),
-        df=table["df"],
-        table=table,
-    )
-
-
-def _mixed(data: pd.DataFrame, y: str, xs: list[str], therapist: str, notes: list[str]) -> _Path:
-    formula = f"{y} ~ {' + '.join(xs)} + (1 | {therapist})"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SingularFitWarning)
-        fit = lmm(formula, data)
-    for w in caught:
-        if issubclass(w.category, SingularFitWarning):
-            notes.append(
-                f"{formula}: the therapist variance is estimated as 0 (singular fit); its "
-                "estimates equal those of the single-level regression"
-            )
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    table = fit.fixed
-    return _Path(coef=table["estimate"], vcov=fit.vcov, df=table["df"], table=table, fit=fit)
 
 
 @dataclass(frozen=True)
@@ -125,16 +63,24 @@ class MediationResult:
         or empty (``method="ols"``).
     data : DataFrame
         The clients analysed (complete cases on every variable used).
+    sessions : DataFrame or None
+        ``outcome="slope"``: the session rows of the growth models (the
+        sessions after the early window, with ``time_post``); else None.
     exclusions : DataFrame
         ``reason, n_rows, n_clients``: clients left out and why.
     estimand : str
         What the effects estimate, in words.
     exposure, mediator, outcome : str
+        ``outcome`` is ``"slope"`` for the growth-slope design.
     covariates : tuple of str
     method : str
     n_draws : int
     seed : int or None
     level : float
+    slope_of : str or None
+        The session-level score whose rate of change is the outcome
+        (``outcome="slope"``).
+    early_sessions : int
     notes : tuple of str
         Fit notes (e.g. a therapist variance estimated as 0).
     caveats : tuple of str
@@ -157,16 +103,31 @@ class MediationResult:
     level: float = 0.95
     notes: tuple[str, ...] = ()
     caveats: tuple[str, ...] = field(default=(CAVEAT, PROPORTION_CAUTION))
+    sessions: pd.DataFrame | None = None
+    slope_of: str | None = None
+    early_sessions: int = 3
 
     def _row(self, effect: str) -> pd.Series:
         return self.effects.set_index("effect").loc[effect]
+
+    @property
+    def outcome_label(self) -> str:
+        """The outcome in words (the slope design names the score and the time scale)."""
+        if self.slope_of is None:
+            return self.outcome
+        return f"the change in {self.slope_of} per session after session {self.early_sessions}"
+
+    @property
+    def _short_outcome(self) -> str:
+        return self.outcome if self.slope_of is None else f"slope of {self.slope_of}"
 
     def interpretation(self) -> str:
         """One sentence per quantity, in the language of association."""
         pct = f"{100 * self.level:.0f}%"
         ind, tot, dirr = self._row("indirect"), self._row("total"), self._row("direct")
         return (
-            f"Indirect association of {self.exposure} with {self.outcome} via {self.mediator}: "
+            f"Indirect association of {self.exposure} with {self.outcome_label} via "
+            f"{self.mediator}: "
             f"a*b = {ind.estimate:.3g} per unit of {self.exposure}, {pct} Monte-Carlo CI "
             f"[{ind.ci_low:.3g}, {ind.ci_high:.3g}]. Total association {tot.estimate:.3g} "
             f"[{tot.ci_low:.3g}, {tot.ci_high:.3g}]; association not via {self.mediator} "
@@ -177,8 +138,10 @@ class MediationResult:
         """Estimand, sample, effect table, interpretation and caveats as text."""
         excl = "none" if self.exclusions.empty else "\n" + self.exclusions.to_string(index=False)
         lines = [
-            f"Mediation ({self.method}): {self.exposure} -> {self.mediator} -> {self.outcome}",
-            f"Covariates: {', '.join(self.covariates) or 'none'}; n = {len(self.data)} clients",
+            f"Mediation ({self.method}): {self.exposure} -> {self.mediator} -> "
+            f"{self._short_outcome}",
+            f"Covariates: {', '.join(self.covariates) or 'none'}; n = {len(self.data)} clients"
+            + ("" if self.sessions is None else f", {len(self.sessions)} sessions"),
             f"Estimand: {self.estimand}",
             f"Clients excluded: {excl}",
             "",
@@ -194,14 +157,15 @@ class MediationResult:
     def __repr__(self) -> str:
         ind = self._row("indirect")
         return (
-            f"<MediationResult {self.exposure} -> {self.mediator} -> {self.outcome}: "
+            f"<MediationResult {self.exposure} -> {self.mediator} -> {self._short_outcome}: "
             f"indirect {ind.estimate:.3g} [{ind.ci_low:.3g}, {ind.ci_high:.3g}], "
             f"n = {len(self.data)}>"
         )
 
     def _repr_html_(self) -> str:
         head = html.escape(
-            f"Mediation ({self.method}): {self.exposure} → {self.mediator} → {self.outcome}; "
+            f"Mediation ({self.method}): {self.exposure} → {self.mediator} → "
+            f"{self._short_outcome}; "
             f"n = {len(self.data)} clients"
         )
         notes = "".join(f"<p><em>{html.escape(c)}</em></p>" for c in self.notes + self.caveats)
@@ -213,11 +177,8 @@ class MediationResult:
 
 
 def _check_names(frame: pd.DataFrame, names: list[str]) -> None:
-    bad = [c for c in names if not str(c).isidentifier()]
-    if bad:
-        raise DataValidationError.for_argument(
-            "covariates", bad, "column names that are Python identifiers (rename them first)"
-        )
+    for c in names:
+        quote_name(c)  # FormulaError for a name no formula can hold (empty, a backtick)
     for c in names:
         if not pd.api.types.is_numeric_dtype(frame[c]):
             raise DataValidationError.for_argument(
@@ -235,6 +196,7 @@ def mediation(
     therapist: str = THERAPIST,
     method: Literal["lmm", "ols"] = "lmm",
     early_sessions: int = 3,
+    slope_of: str = "phq9_total",
     n_draws: int = 20_000,
     seed: int | None = 20261202,
     level: float = 0.95,
@@ -255,7 +217,10 @@ def mediation(
     mediator : str, default "early_alliance"
         Mediator column; from a Study, ``"early_alliance"`` is derived.
     outcome : str, default "phq9_last"
-        Outcome column; from a Study, ``"phq9_last"`` is derived.
+        Outcome column; from a Study, ``"phq9_last"`` is derived. ``"slope"``:
+        the outcome is the client's rate of change of ``slope_of`` over the
+        sessions after the early window (growth-slope design, see Notes);
+        ``data`` is then a Study or a session-level DataFrame.
     covariates : sequence of str, default ("phq9_first",)
         Numeric pre-exposure covariates, in all three regressions.
     therapist : str, default "therapist_id"
@@ -264,9 +229,14 @@ def mediation(
         ``"lmm"``: each regression has a therapist random intercept (REML,
         Satterthwaite df), so clients of one therapist are not treated as
         independent. ``"ols"``: single-level least squares (what a path model
-        in lavaan fits; use it when there is no clustering).
+        in lavaan fits; use it when there is no clustering). ``outcome="slope"``
+        needs ``"lmm"``.
     early_sessions : int, default 3
-        The early window ``k`` (Study input only).
+        The early window ``k`` (Study input; with ``outcome="slope"`` also for
+        a DataFrame: the growth models use the sessions after ``k``).
+    slope_of : str, default "phq9_total"
+        Session-level score whose rate of change is the outcome
+        (``outcome="slope"`` only).
     n_draws : int, default 20000
         Monte-Carlo draws for the indirect-effect interval.
     seed : int or None, default 20261202
@@ -320,6 +290,31 @@ def mediation(
     the mediator thus precedes the outcome). Clients without one of these are
     excluded and counted in ``.exclusions``.
 
+    Growth-slope outcome (``outcome="slope"``): the outcome is the client's
+    rate of change of ``slope_of`` (default PHQ-9) over the sessions after
+    the early window, ``time_post = session - (k + 1)`` (0 at the first
+    session after the window, so the mediator is measured before the change
+    it is related to). The mediator model is the client-level one above; the
+    outcome and total models are growth models of session ``t`` of client
+    ``i`` of therapist ``j``::
+
+        Y_tij = b0 + b1 T + c0' X + b0m M + h'C + (c' X + b M + k'C) T
+                + r0_i + r1_i T + v_j + e_tij                     (outcome model)
+        Y_tij = (the same without M and M x T)                    (total model)
+
+    with client random intercepts and slopes ``(r0_i, r1_i)`` and a therapist
+    random intercept ``v_j`` (REML, Satterthwaite df). ``b`` is the ``time_post
+    x mediator`` coefficient, ``direct = c'`` the ``time_post x exposure``
+    coefficient, ``total = c`` that of the total model, and the indirect
+    association is ``a b``: the difference in PHQ-9 change per session per
+    unit of exposure that runs with the difference in the mediator. Its
+    Monte-Carlo interval draws ``a*`` from the mediator model and ``(b*, c'*)``
+    from the growth model's covariance. This one-step model is preferred over
+    a two-step regression of per-client OLS slopes (which ignores that slopes
+    from few sessions are estimated with unequal, large error). Clients with
+    no scored ``slope_of`` after session ``k`` are excluded and counted; the
+    covariates enter with main effects and time interactions.
+
     References
     ----------
     Imai, K., Keele, L., & Tingley, D. (2010). A general approach to causal mediation
@@ -341,26 +336,61 @@ def mediation(
     >>> print(res.exclusions.to_string(index=False))
                              reason  n_rows  n_clients
     missing outcome 'phq9_last'      27         27
+
+    The same decomposition with the PHQ-9 change per session after session 3
+    as the outcome:
+
+    >>> slope = es.mediation(es.load_sample(), outcome="slope", n_draws=2000, seed=1)
+    >>> len(slope.data), len(slope.sessions)
+    (303, 2814)
+    >>> slope.paths["outcome"].index[-3:].tolist()
+    ['time_post:srq_autonomous', 'time_post:early_alliance', 'time_post:phq9_first']
     """
     check_choice(method, ("lmm", "ols"), name="method")
     n_draws = check_positive_int(n_draws, name="n_draws", minimum=100, what="Monte-Carlo draws")
     level = check_level(level)
     early_sessions = check_positive_int(early_sessions, name="early_sessions", what="sessions")
     covs = [covariates] if isinstance(covariates, str) else [str(c) for c in covariates]
-    if isinstance(data, Study):
+    slope = outcome == SLOPE
+    if slope and method != "lmm":
+        raise ModelSpecError(
+            "outcome='slope' is a growth model with client random intercepts and slopes: "
+            "use method='lmm'"
+        )
+    variables = [exposure, mediator, slope_of if slope else outcome, *covs]
+    if len(set(variables)) < len(variables) or (slope and TIME in variables):
+        raise DataValidationError.for_argument(
+            "covariates",
+            variables,
+            "exposure, mediator, outcome and covariates all different"
+            + (f" and none named {TIME!r}" if slope else ""),
+        )
+    post = pd.DataFrame()
+    if slope:
+        frame, post = slope_data(
+            data,
+            exposure=exposure,
+            client_columns=[exposure, mediator, *covs, therapist],
+            slope_of=slope_of,
+            early_sessions=early_sessions,
+        )
+    elif isinstance(data, Study):
         frame = client_frame(data, early_sessions=early_sessions, exposure=exposure)
     else:
         frame = as_table(data, "clients").reset_index(drop=True).copy()
-    variables = [exposure, mediator, outcome, *covs]
-    if len(set(variables)) < len(variables):
-        raise DataValidationError.for_argument(
-            "covariates", variables, "exposure, mediator, outcome and covariates all different"
-        )
-    needed = [*variables, therapist] if method == "lmm" else variables
+    client_vars = [exposure, mediator, *covs] + ([] if slope else [outcome])
+    needed = [*client_vars, therapist] if method == "lmm" else client_vars
     require_columns(frame, needed, table="clients", role="mediation model")
-    _check_names(frame, variables)
+    _check_names(frame, client_vars)
     ex = Exclusions(frame, CLIENT if CLIENT in frame.columns else None)
-    for role, col in (("outcome", outcome), ("mediator", mediator), ("exposure", exposure)):
+    if slope:
+        ex.drop(
+            (frame[N_POST] == 0).to_numpy(),
+            f"no scored {slope_of!r} after session {early_sessions}",
+        )
+    else:
+        ex.drop(frame[outcome].isna().to_numpy(), f"missing outcome {outcome!r}")
+    for role, col in (("mediator", mediator), ("exposure", exposure)):
         ex.drop(frame[col].isna().to_numpy(), f"missing {role} {col!r}")
     for c in covs:
         ex.drop(frame[c].isna().to_numpy(), f"missing covariate {c!r}")
@@ -371,30 +401,53 @@ def mediation(
         raise ModelSpecError(f"only {len(used)} clients left after the exclusions")
 
     notes: list[str] = []
+    sessions: pd.DataFrame | None = None
+    if slope:
+        sessions = post.merge(used[[CLIENT, exposure, mediator, *covs, therapist]], on=CLIENT)
+        f_m, f_o, f_t, terms = slope_formulas(slope_of, exposure, mediator, covs, therapist)
+        pm = fit_lmm(used, f_m, notes)
+        po = fit_lmm(sessions, f_o, notes)
+        pt = fit_lmm(sessions, f_t, notes)
+        n_one = single_post(used)
+        if n_one:
+            notes.append(
+                f"{n_one} client(s) have one scored {slope_of} after session "
+                f"{early_sessions}: they inform the post-window level; their slope is "
+                "shrunk to the model's prediction"
+            )
+    else:
+        qx, qm = quote_name(exposure), quote_name(mediator)
+        terms = Terms(a=qx, b=qm, cp=qx, c=qx)
 
-    def fit(y: str, xs: list[str]) -> _Path:
-        return _mixed(used, y, xs, therapist, notes) if method == "lmm" else _ols(used, y, xs)
+        def fit(y: str, xs: list[str]) -> Path:
+            if method == "ols":
+                return fit_ols(used, y, xs)
+            rhs = " + ".join(quote_name(x) for x in xs)
+            return fit_lmm(used, f"{quote_name(y)} ~ {rhs} + (1 | {quote_name(therapist)})", notes)
 
-    pm = fit(mediator, [exposure, *covs])
-    po = fit(outcome, [exposure, mediator, *covs])
-    pt = fit(outcome, [exposure, *covs])
-    effects = _effects(pm, po, pt, exposure, mediator, n_draws, seed, level)
+        pm = fit(mediator, [exposure, *covs])
+        po = fit(outcome, [exposure, mediator, *covs])
+        pt = fit(outcome, [exposure, *covs])
+    table = effects(pm, po, pt, terms, n_draws, seed, level)
     derived = {c: DERIVED[c] for c in (mediator, outcome, *covs) if c in DERIVED}
     derived_text = "".join(f" {c}: {v}." for c, v in derived.items()) if derived else ""
-    estimand = (
-        f"differences in {outcome} per unit of {exposure} among clients with equal "
-        f"{', '.join(covs) or 'covariates'}"
-        + (", within therapist (therapist random intercepts)" if method == "lmm" else "")
-        + f": total (not adjusted for {mediator}), direct (adjusted for {mediator}) and "
-        f"indirect via {mediator} (a*b).{derived_text}"
-    )
+    if slope:
+        estimand = _slope_estimand(exposure, mediator, slope_of, covs, early_sessions)
+    else:
+        estimand = (
+            f"differences in {outcome} per unit of {exposure} among clients with equal "
+            f"{', '.join(covs) or 'covariates'}"
+            + (", within therapist (therapist random intercepts)" if method == "lmm" else "")
+            + f": total (not adjusted for {mediator}), direct (adjusted for {mediator}) and "
+            f"indirect via {mediator} (a*b)."
+        )
     return MediationResult(
-        effects=effects,
+        effects=table,
         paths={"mediator": pm.table, "outcome": po.table, "total": pt.table},
         fits={k: p.fit for k, p in (("mediator", pm), ("outcome", po), ("total", pt)) if p.fit},
         data=used,
         exclusions=ex.table(),
-        estimand=estimand,
+        estimand=estimand + derived_text,
         exposure=exposure,
         mediator=mediator,
         outcome=outcome,
@@ -404,65 +457,21 @@ def mediation(
         seed=seed,
         level=level,
         notes=tuple(notes),
+        sessions=sessions,
+        slope_of=slope_of if slope else None,
+        early_sessions=early_sessions,
     )
 
 
-def _effects(
-    pm: _Path,
-    po: _Path,
-    pt: _Path,
-    x: str,
-    m: str,
-    n_draws: int,
-    seed: int | None,
-    level: float,
-) -> pd.DataFrame:
-    a, b, cp = float(pm.coef[x]), float(po.coef[m]), float(po.coef[x])
-    va = float(pm.vcov.loc[x, x])
-    vbc = po.vcov.loc[[m, x], [m, x]].to_numpy(float)
-    rng = np.random.default_rng(seed)
-    a_draws = rng.normal(a, np.sqrt(va), size=n_draws)
-    bc = rng.multivariate_normal([b, cp], vbc, size=n_draws, method="cholesky")
-    ab_draws = a_draws * bc[:, 0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        prop_draws = ab_draws / (bc[:, 1] + ab_draws)
-    lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
-
-    def coef_row(name: str, path: _Path, term: str) -> dict[str, Any]:
-        est, se, df = float(path.coef[term]), float(np.sqrt(path.vcov.loc[term, term])), 0.0
-        df = float(path.df[term])
-        crit = stats.t.ppf(hi_q, df)
-        return {
-            "effect": name,
-            "estimate": est,
-            "se": se,
-            "df": df,
-            "p": float(2 * stats.t.sf(abs(est / se), df)),
-            "ci_low": est - crit * se,
-            "ci_high": est + crit * se,
-            "ci_method": "t (Satterthwaite df)" if path.fit is not None else "t (OLS)",
-        }
-
-    def mc_row(name: str, est: float, se: float, draws: np.ndarray) -> dict[str, Any]:
-        lo, hi = np.nanquantile(draws, [lo_q, hi_q])
-        return {
-            "effect": name,
-            "estimate": est,
-            "se": se,
-            "df": np.nan,
-            "p": np.nan,
-            "ci_low": float(lo),
-            "ci_high": float(hi),
-            "ci_method": f"Monte Carlo ({n_draws} draws)",
-        }
-
-    sobel = float(np.sqrt(b**2 * va + a**2 * vbc[0, 0]))
-    rows = [
-        coef_row("total", pt, x),
-        coef_row("direct", po, x),
-        mc_row("indirect", a * b, sobel, ab_draws),
-        coef_row("a_path", pm, x),
-        coef_row("b_path", po, m),
-        mc_row("proportion_mediated", a * b / (cp + a * b), np.nan, prop_draws),
-    ]
-    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+def _slope_estimand(x: str, m: str, y: str, covs: list[str], k: int) -> str:
+    adj = ", ".join(covs) or "no covariates"
+    return (
+        f"indirect association of {x} with the change in {y} per session over the sessions "
+        f"after session {k} ({TIME} = session - {k + 1}), via {m}: a = difference in {m} per "
+        f"unit of {x} (client-level, therapist random intercept); b = difference in the "
+        f"{y} slope per unit of {m} at equal {x} ({TIME} x {m}); direct = {TIME} x {x} at "
+        f"equal {m}; total = {TIME} x {x} without {m}. Growth models of the sessions after "
+        f"session {k} with client random intercepts and slopes and a therapist random "
+        f"intercept; adjusted for {adj} (main effects and time interactions). The mediator "
+        f"window precedes the change it is related to."
+    )
