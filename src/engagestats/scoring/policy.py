@@ -111,6 +111,28 @@ class ScoringPolicy:
         out = score(data, insts, policy=self) if insts else data
         return out if out.scoring_policy is self else replace_policy(out, self)
 
+    def label(self) -> str:
+        """The policy in a few words, for a table note or caption.
+
+        Examples
+        --------
+        >>> PRORATE_80.label()
+        "Scoring policy 'prorate_80' (80% proration of gad7, phq9, srq, urica and wai_sr)"
+        >>> BUILTIN_RULES.label()
+        "Scoring policy 'builtin' (each instrument's built-in rule)"
+        """
+        if not self.min_answered:
+            return f"Scoring policy {self.name!r} (each instrument's built-in rule)"
+        groups: dict[str, list[str]] = {}
+        for inst, rule in sorted(self.min_answered.items()):
+            if isinstance(rule, float):
+                text = f"{100 * rule:g}% proration of"
+            else:
+                text = f"at least {rule} items of each (sub)scale of"
+            groups.setdefault(text, []).append(inst)
+        parts = "; ".join(f"{text} {_join(names)}" for text, names in groups.items())
+        return f"Scoring policy {self.name!r} ({parts})"
+
     def describe(self) -> str:
         """The policy in words, for a report.
 

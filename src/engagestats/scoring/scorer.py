@@ -353,7 +353,7 @@ def score(
     1         NaN                6       NaN
     >>> import engagestats as es
     >>> score(d, "gad7", policy=es.scoring.PRORATE_80)["gad7_total"].tolist()
-    [21.0, 21.0]
+    [21.0, 0.0]
 
     A study is scored under its own policy (80% proration by default), as its
     analyses are:
