@@ -321,8 +321,10 @@ class Study:
         ('builtin', 'prorate_80')
         """
         if not callable(getattr(policy, "rescore", None)):
-            raise TypeError(
-                f"policy must be an engagestats.scoring.ScoringPolicy, got {type(policy).__name__}"
+            raise DataValidationError.for_argument(
+                "policy",
+                type(policy).__name__,
+                "policy must be an engagestats.scoring.ScoringPolicy (e.g. PRORATE_80)",
             )
         out = replace(self, scoring_policy=policy)
         return policy.rescore(out) if self.scoring else out
