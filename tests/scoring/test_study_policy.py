@@ -128,11 +128,24 @@ def test_with_policy_rescores_what_was_scored(study):
 def test_an_instrument_named_in_score_follows_the_policy(study):
     one = es.score(study, "phq9")
     assert one.sessions["phq9_total"].count() == es.score(study).sessions["phq9_total"].count()
-    # an Instrument object is an explicit rule: scored as given
-    strict_phq9 = es.instruments.get("phq9")
-    assert es.score(study, [strict_phq9]).sessions["phq9_total"].count() == (
-        es.score(study, policy=BUILTIN_RULES).sessions["phq9_total"].count()
+    # an Instrument object with its built-in rule is scored under the policy too (the SRQ
+    # example passed explicitly, as in notebook 2, keeps the study's proration) ...
+    srq = es.score(study, [es.instruments.example_srq()]).clients["srq_autonomous"]
+    assert srq.count() == es.score(study).clients["srq_autonomous"].count()
+    builtin_phq9 = es.instruments.get("phq9")
+    assert es.score(study, [builtin_phq9]).sessions["phq9_total"].count() == (
+        one.sessions["phq9_total"].count()
     )
+    # ... and another rule is refused rather than mixed into the study's one policy
+    with pytest.raises(DataValidationError, match="one rule per study"):
+        es.score(study, es.instruments.get("phq9", min_answered=7))
+    seven = ScoringPolicy("seven", min_answered={"phq9": 7})
+    lenient = es.score(study, "phq9", policy=seven)
+    assert lenient.scoring_policy is seven
+    assert lenient.sessions["phq9_total"].count() >= one.sessions["phq9_total"].count()
+    # a DataFrame without a policy scores an Instrument object by its own rule, as before
+    frame = es.score(study.sessions, es.instruments.get("phq9", min_answered=7))
+    assert frame["phq9_total"].count() == lenient.sessions["phq9_total"].count()
 
 
 def test_dataframes_keep_the_built_in_default():

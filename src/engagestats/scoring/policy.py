@@ -81,6 +81,45 @@ class ScoringPolicy:
         rule = self.min_answered.get(inst.name)
         return replace(inst, min_answered=rule) if rule is not None else inst
 
+    def apply(self, inst: Instrument) -> Instrument:
+        """An :class:`Instrument` object under this policy.
+
+        An instrument the policy names (``min_answered``) gets the policy's rule when
+        it comes with its built-in rule or with the policy's own; one with a third rule
+        is refused, so that a study's scores never mix rules. Any other instrument is
+        returned as it is (its own rule is its built-in rule).
+
+        Raises
+        ------
+        DataValidationError
+            For an instrument the policy names that carries another rule.
+
+        Examples
+        --------
+        >>> from engagestats import instruments
+        >>> PRORATE_80.apply(instruments.get("phq9")).min_required
+        {'total': 8}
+        >>> PRORATE_80.apply(instruments.get("phq9", min_answered=7))
+        Traceback (most recent call last):
+        ...
+        engagestats.errors.DataValidationError: Invalid argument 'instrument':
+        ...
+        """
+        if inst.name not in self.min_answered:
+            return inst
+        ruled = self.instrument(inst.name)
+        builtin = BUILTIN_RULES.instrument(inst.name)
+        if inst.min_required in (ruled.min_required, builtin.min_required):
+            return replace(inst, min_answered=self.min_answered[inst.name])
+        raise DataValidationError.for_argument(
+            "instrument",
+            f"{inst.name} (min_answered {inst.min_required})",
+            f"the scoring policy {self.name!r} scores {inst.name} with min_answered "
+            f"{ruled.min_required}; one rule per study: to use another, define "
+            f"ScoringPolicy(..., min_answered={{{inst.name!r}: ...}}) and pass it as policy= "
+            "(or study.with_policy(...))",
+        )
+
     def instruments(self, data: Study | pd.DataFrame) -> list[Instrument]:
         """Every instrument this policy scores in ``data``: registered ones, then examples."""
         columns: list[str] = []

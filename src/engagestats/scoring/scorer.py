@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -206,10 +206,16 @@ def _score_frame(
 
 
 def _by_policy(policy: Any, ref: str | Instrument) -> Instrument:
-    """An instrument named by ``ref`` under ``policy``'s rule; an Instrument as it is."""
-    if isinstance(ref, Instrument) or policy is None:
+    """The instrument ``ref`` (a name or an Instrument) under ``policy``'s rule.
+
+    Without a policy: as :func:`resolve` gives it. An Instrument object is passed through
+    :meth:`ScoringPolicy.apply <engagestats.scoring.ScoringPolicy.apply>`.
+    """
+    if policy is None:
         return resolve(ref)
-    return policy.instrument(ref)
+    if isinstance(ref, Instrument):
+        return cast(Instrument, policy.apply(ref))
+    return cast(Instrument, policy.instrument(ref))
 
 
 def _score_study(
@@ -279,9 +285,11 @@ def score(
         list, or None for every questionnaire that the study's policy scores
         (registered instruments and the packaged examples) whose item columns
         (``<name>_<number>``) appear in a table. An instrument given by name
-        is scored under the policy's rule; an
-        :class:`~engagestats.instruments.Instrument` object under its own
-        ``min_answered``.
+        is scored under the policy's rule, and so is an
+        :class:`~engagestats.instruments.Instrument` object that the policy
+        names and that comes with its built-in rule; one with yet another rule
+        raises (define a :class:`~engagestats.scoring.ScoringPolicy` with it).
+        Instruments the policy does not name keep their own rule.
     prefix : str, optional
         Stem of the item and score columns when it differs from the
         instrument name (``prefix="pre_phq9"`` reads ``pre_phq9_1`` ... and
@@ -301,8 +309,8 @@ def score(
         analysis of the study uses; another policy gives a Study under that
         policy (as :meth:`Study.with_policy <engagestats.Study.with_policy>`
         does), its scored instruments scored again. For a DataFrame, by
-        default the instrument's built-in rule (all items needed unless its
-        source gives a proration rule).
+        default the instrument's own rule (for a built-in, all items needed
+        unless its source gives a proration rule).
 
     Returns
     -------
