@@ -42,6 +42,9 @@ def test_a_study_carries_the_analyses_policy_by_default(study):
     assert study.scoring_policy is PRORATE_80
     assert es.score(study).scoring_policy is PRORATE_80
     assert es.load_study(SAMPLE).scoring_policy is PRORATE_80
+    assert "scoring policy: prorate_80" in study._repr_html_()
+    with pytest.raises(DataValidationError, match="ScoringPolicy"):
+        es.scoring.policy_for(study, "builtin")
 
 
 @pytest.mark.parametrize("policy", [PRORATE_80, BUILTIN_RULES], ids=lambda p: p.name)
