@@ -148,7 +148,7 @@ class ScoringPolicy:
         done = {r.instrument for r in data.scoring}
         insts = [i for i in self.instruments(data) if i.name in done]
         out = score(data, insts, policy=self) if insts else data
-        return out if out.scoring_policy is self else replace_policy(out, self)
+        return out if out.scoring_policy is self else _replace_policy(out, self)
 
     def label(self) -> str:
         """The policy in a few words, for a table note or caption.
@@ -222,7 +222,7 @@ PRORATE_80 = ScoringPolicy(
 _set_default_policy(PRORATE_80)
 
 
-def replace_policy(study: Study, policy: ScoringPolicy) -> Study:
+def _replace_policy(study: Study, policy: ScoringPolicy) -> Study:
     """``study`` with ``policy`` as its scoring policy, tables untouched (no re-scoring)."""
     return replace(study, scoring_policy=policy)
 
