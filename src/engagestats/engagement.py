@@ -19,7 +19,7 @@ from ._validate import (
     require_columns,
 )
 from .errors import DataValidationError, DataWarning
-from .scoring import PRORATE_80, ScoringPolicy, ensure_scores
+from .scoring import ScoringPolicy, ensure_scores, policy_for, state_policy
 from .study import CLIENT, SESSION, Study, item_blocks
 
 __all__ = [
@@ -168,7 +168,7 @@ def engagement(
     min_sessions: int | None = None,
     min_dose: float | None = None,
     dropout_coding: Mapping[str, bool] | None = None,
-    policy: ScoringPolicy = PRORATE_80,
+    policy: ScoringPolicy | None = None,
 ) -> pd.DataFrame:
     """Engagement metrics, one row per client.
 
@@ -207,8 +207,11 @@ def engagement(
         (``dropout`` True, ``completed`` False). Any other value keeps its
         row with ``dropout`` missing and a ``reason``; a DataWarning counts
         them (:func:`end_reason_counts` lists every value).
-    policy : ScoringPolicy, default PRORATE_80
-        Rule for scoring a missing ``score`` column (the analyses' policy).
+    policy : ScoringPolicy, optional
+        Rule for scoring a missing ``score`` column: by default the study's own
+        (:attr:`Study.scoring_policy <engagestats.Study.scoring_policy>`), or
+        :data:`~engagestats.scoring.PRORATE_80` (the analyses' rule) for a
+        table. The result records it in ``attrs["scoring_policy"]``.
 
     Returns
     -------
@@ -358,7 +361,7 @@ def engagement(
     ):
         score = "phq9_total"
     if score is not None:
-        scored = ensure_scores(attended, [score], policy=policy, table="sessions")
+        scored = ensure_scores(attended, [score], policy=policy_for(data, policy), table="sessions")
         fl = _first_last(scored, [score], client=client, session=session, clients=list(ids))
         out["first_scored_session"] = fl["first_session"].to_numpy()
         out["last_scored_session"] = fl["last_session"].to_numpy()
@@ -431,4 +434,4 @@ def engagement(
         text = f"end_reason {end_reason.iloc[i]!r} is not coded as dropout or not"
         reason[i] = text if pd.isna(reason[i]) else f"{reason[i]}; {text}"
     out["reason"] = reason
-    return out.reset_index()
+    return state_policy(out.reset_index(), policy_for(data, policy))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,17 @@ ACCOUNTING_COLUMNS = (
 )
 
 _ITEM = re.compile(r"^(?P<instrument>[a-z][a-z0-9_]*?)_(?P<item>\d+)$")
+
+
+#: The scoring policy of a Study given none: :data:`engagestats.scoring.PRORATE_80`, the
+#: analyses' rule. Policies are defined in :mod:`engagestats.scoring`, a layer above this
+#: module, which fills this slot when it is imported (always, by ``import engagestats``).
+_DEFAULT_POLICY: list[Any] = [None]
+
+
+def _set_default_policy(policy: Any) -> None:
+    """Set the policy a Study gets when none is given (called by :mod:`engagestats.scoring`)."""
+    _DEFAULT_POLICY[0] = policy
 
 
 def _empty_excluded() -> pd.DataFrame:
@@ -124,6 +135,14 @@ class Study:
         ``rows_read == rows_kept + rows_excluded`` always holds, and
         ``rows_excluded`` counts the distinct rows in :attr:`excluded`.
         Empty for a study not loaded from data.
+    scoring_policy : ScoringPolicy, optional
+        The one scoring policy of the study
+        (:class:`~engagestats.scoring.ScoringPolicy`): the proration rule under
+        which :func:`engagestats.score` and every analysis score its
+        questionnaires, and which every result table states. By default
+        :data:`~engagestats.scoring.PRORATE_80`, the analyses' rule (a
+        (sub)scale is scored when at least 80% of its items are answered). Set
+        it with ``load_study(..., scoring_policy=...)`` or :meth:`with_policy`.
 
     Notes
     -----
@@ -144,6 +163,8 @@ class Study:
     ... )
     >>> s
     Study: 1 therapists, 1 clients, 2 session rows
+    >>> s.scoring_policy.name
+    'prorate_80'
     >>> s.panel().columns.tolist()
     ['therapist_id', 'client_id', 'session', 'phq9_1']
     """
@@ -157,8 +178,11 @@ class Study:
     labels: pd.DataFrame = field(default_factory=_empty_labels)
     column_map: pd.DataFrame = field(default_factory=_empty_column_map)
     accounting: pd.DataFrame = field(default_factory=_empty_accounting)
+    scoring_policy: Any = None
 
     def __post_init__(self) -> None:
+        if self.scoring_policy is None:
+            object.__setattr__(self, "scoring_policy", _DEFAULT_POLICY[0])
         required = {
             "therapists": [THERAPIST],
             "clients": [CLIENT, THERAPIST],
@@ -270,6 +294,41 @@ class Study:
         out["value"] = out["value"].astype(float)
         return out
 
+    def with_policy(self, policy: Any) -> Study:
+        """The study under another scoring policy, its scored questionnaires scored again.
+
+        Parameters
+        ----------
+        policy : ScoringPolicy
+            The new policy (:class:`~engagestats.scoring.ScoringPolicy`, e.g.
+            :data:`~engagestats.scoring.BUILTIN_RULES` for no proration).
+
+        Returns
+        -------
+        Study
+            A new Study whose :attr:`scoring_policy` is ``policy``. The
+            instruments scored before (those in :attr:`scoring`) are scored again
+            under ``policy``, so that no score column keeps the old rule; an
+            unscored study stays unscored. Score columns that came with the data
+            (no item columns to score them from) are kept as they are.
+
+        Examples
+        --------
+        >>> import engagestats as es
+        >>> study = es.load_sample()
+        >>> strict = study.with_policy(es.scoring.BUILTIN_RULES)
+        >>> strict.scoring_policy.name, study.scoring_policy.name
+        ('builtin', 'prorate_80')
+        """
+        if not callable(getattr(policy, "rescore", None)):
+            raise DataValidationError.for_argument(
+                "policy",
+                type(policy).__name__,
+                "policy must be an engagestats.scoring.ScoringPolicy (e.g. PRORATE_80)",
+            )
+        out = replace(self, scoring_policy=policy)
+        return policy.rescore(out) if self.scoring else out
+
     def equals(self, other: object) -> bool:
         """True when both studies hold identical tables (values and dtypes)."""
         if not isinstance(other, Study):
@@ -296,6 +355,8 @@ class Study:
         )
         title = html.escape(repr(self))
         src = f"<br><small>source: {html.escape(self.source)}</small>" if self.source else ""
+        if self.scoring_policy is not None:
+            src += f"<br><small>scoring policy: {html.escape(self.scoring_policy.name)}</small>"
         return (
             f"<div><strong>{title}</strong>{src}<table>"
             "<thead><tr><th>section</th><th>metric</th><th>value</th></tr></thead>"

@@ -83,10 +83,14 @@ def test_describe_states_the_rule():
 
 def test_ensure_scores_leaves_present_scores_alone(counted):
     strict = BUILTIN_RULES.score(_study())
+    assert strict.scoring_policy is BUILTIN_RULES
     counted.clear()
-    same = ensure_scores(strict, ["phq9_total", "gad7_total"], policy=PRORATE_80)
-    assert same is strict  # nothing missing: nothing scored, whatever the policy
+    same = ensure_scores(strict, ["phq9_total", "gad7_total"])
+    assert same is strict  # nothing missing: nothing scored
     assert counted == []
+    # one policy per study: another policy for a Study is refused, not mixed in
+    with pytest.raises(DataValidationError, match="one policy per study"):
+        ensure_scores(strict, ["phq9_total"], policy=PRORATE_80)
 
 
 def test_ensure_scores_scores_only_the_missing_instruments(counted):

@@ -1,7 +1,7 @@
 """Private: build the analysis panel of a growth model (scoring, coding, exclusions).
 
-Also the helpers the analyses share: the one scoring policy they score missing scores with
-(:data:`SCORING_POLICY`), term-name maps, the categorical test and exclusion counting.
+Also the helpers the analyses share: scoring a study's missing scores under its one policy
+(:func:`scored_study`), term-name maps, the categorical test and exclusion counting.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .. import instruments, prep
 from .._validate import as_table, require_columns
 from ..errors import DataWarning, ModelSpecError
 from ..models import newdata as _newdata
-from ..scoring import PRORATE_80, ScoringPolicy, ensure_scores
+from ..scoring import PRORATE_80, ScoringPolicy, ensure_scores, policy_for
 from ..study import Study
 from ._time_scale import TimeScale
 
@@ -43,8 +43,10 @@ __all__ = [
     "with_sum_scales",
 ]
 
-#: The scoring policy of the analyses: a study's missing score columns are scored under
-#: it (:func:`engagestats.scoring.ensure_scores`); scores already present are used as they are.
+#: The default scoring policy of the analyses, the default :attr:`Study.scoring_policy
+#: <engagestats.Study.scoring_policy>`. The analyses score a study's missing score columns
+#: under the study's own policy (:func:`scored_study`); scores already present are used as
+#: they are.
 SCORING_POLICY: ScoringPolicy = PRORATE_80
 
 #: Its proration rules, by instrument: the share of a (sub)scale's items that must be
@@ -78,12 +80,14 @@ def with_sum_scales(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def scored_study(study: Study, columns: Iterable[str]) -> Study:
-    """``study`` with the missing score columns among ``columns`` scored (:data:`SCORING_POLICY`).
+    """``study`` with the missing score columns among ``columns`` scored under its policy.
 
-    Columns that are not scores (or cannot be scored) are left for the caller's column check.
+    The policy is the study's own (:attr:`Study.scoring_policy
+    <engagestats.Study.scoring_policy>`, :data:`SCORING_POLICY` unless set). Columns that
+    are not scores (or cannot be scored) are left for the caller's column check.
     """
     wanted = [SUM_SCALES[c][0] if c in SUM_SCALES else c for c in columns]
-    return ensure_scores(study, wanted, policy=SCORING_POLICY, errors="ignore")
+    return ensure_scores(study, wanted, policy=policy_for(study), errors="ignore")
 
 
 def fixed_rows(fit: LmmResult, frame: pd.DataFrame) -> np.ndarray:
@@ -164,6 +168,8 @@ class PanelSpec:
     levels: dict[str, list[str]] = field(default_factory=dict)
     shares: dict[str, dict[str, float]] = field(default_factory=dict)  # level shares (clients)
     knots: tuple[float, ...] = ()  # time_method="piecewise": knots, sessions since the first
+    # the study's scoring policy (None for a DataFrame: its scores are used as given)
+    scoring_policy: ScoringPolicy | None = None
 
     @property
     def time_scale(self) -> TimeScale:
@@ -197,6 +203,7 @@ def prepare(
     needed += list(spec.predictors.values()) + list(spec.time_varying.values())
     needed += list(spec.moderators.values())
     if isinstance(data, Study):
+        spec.scoring_policy = policy_for(data)
         panel = with_sum_scales(scored_study(data, needed).panel())
         if "attended" in panel.columns:
             missed = panel["attended"] != 1

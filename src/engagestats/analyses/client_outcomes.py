@@ -11,6 +11,7 @@ import pandas as pd
 from .._validate import as_table, check_choice, check_positive_int, require_columns
 from ..errors import ModelSpecError
 from ..models import GeeResult, GlmmResult, gee, glmm
+from ..scoring import ScoringPolicy, policy_for, state_policy
 from ..study import CLIENT, THERAPIST, Study
 from ._panel import ADJUSTED_PREDICTORS, Exclusions, is_categorical, named_terms, scored_study
 
@@ -42,6 +43,10 @@ class BinaryModel:
         ``reason, n_rows, n_clients``: clients left out and why.
     centres : dict
         Constants subtracted from continuous predictors.
+    scoring_policy : ScoringPolicy or None
+        The study's scoring policy (None for a client-level DataFrame, whose
+        scores are used as given); :attr:`odds_ratios` records it in
+        ``attrs["scoring_policy"]`` and :meth:`summary` states it.
     """
 
     fit: Any
@@ -50,16 +55,25 @@ class BinaryModel:
     data: pd.DataFrame
     exclusions: pd.DataFrame
     centres: dict[str, float]
+    scoring_policy: ScoringPolicy | None = None
 
     @property
     def odds_ratios(self) -> pd.DataFrame:
         """``term, estimate, se, z, p, ci_low, ci_high, odds_ratio, or_ci_low, or_ci_high``."""
-        return self.fit.fixed.reset_index().rename(columns={"index": "term"})
+        table = self.fit.fixed.reset_index().rename(columns={"index": "term"})
+        return state_policy(table, self.scoring_policy)
 
     def summary(self) -> str:
-        """The formula, exclusions and the fit summary as text."""
+        """The formula, the scoring policy, exclusions and the fit summary as text."""
         excl = "none" if self.exclusions.empty else "\n" + self.exclusions.to_string(index=False)
-        return f"formula: {self.formula}\nclients excluded: {excl}\n\n{self.fit.summary()}"
+        policy = (
+            self.scoring_policy.describe()
+            if self.scoring_policy is not None
+            else "Scores as given in the data (not scored by engagestats)."
+        )
+        return (
+            f"formula: {self.formula}\n{policy}\nclients excluded: {excl}\n\n{self.fit.summary()}"
+        )
 
 
 def client_table(
@@ -71,9 +85,10 @@ def client_table(
     ----------
     study : Study
         Score columns it lacks (the ``predictors``, and the PHQ-9 and GAD-7
-        totals of the outcomes) are scored under the analyses' policy,
-        :data:`engagestats.scoring.PRORATE_80`; scores already present are used
-        as they are.
+        totals of the outcomes) are scored under the study's policy
+        (:attr:`Study.scoring_policy <engagestats.Study.scoring_policy>`,
+        :data:`engagestats.scoring.PRORATE_80` unless set); scores already
+        present are used as they are.
     predictors : sequence or mapping of str, optional
         The intake score columns needed; :data:`DEFAULT_PREDICTORS` by default.
 
@@ -96,7 +111,7 @@ def client_table(
     if {"phq9_total", "gad7_total"} <= set(scored.sessions.columns):
         from ..change.talking_therapies import talking_therapies_outcomes
 
-        tt = talking_therapies_outcomes(scored)
+        tt = talking_therapies_outcomes(scored, policy=policy_for(scored))
         tt = tt[[CLIENT, *_TT_OUTCOMES]].copy()
         for c in _TT_OUTCOMES:
             tt[c] = tt[c].astype("Float64").astype(float)
@@ -185,6 +200,7 @@ def binary_model(
     check_choice(method, ("gee", "glmm"), name="method")
     check_positive_int(nagq, name="nagq", what="quadrature nodes")
     preds = named_terms(DEFAULT_PREDICTORS if predictors is None else predictors)
+    original = data
     if isinstance(data, Study):
         frame = client_table(data, predictors=preds)
     else:
@@ -220,5 +236,11 @@ def binary_model(
     else:
         fit = glmm(f"{formula} + (1 | {therapist})", data, nagq=nagq)
     return BinaryModel(
-        fit=fit, method=method, formula=formula, data=data, exclusions=exclusions, centres=centres
+        fit=fit,
+        method=method,
+        formula=formula,
+        data=data,
+        exclusions=exclusions,
+        centres=centres,
+        scoring_policy=policy_for(original) if isinstance(original, Study) else None,
     )

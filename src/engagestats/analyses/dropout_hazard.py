@@ -22,6 +22,7 @@ from .._validate import as_table, check_choice, require_columns
 from ..engagement import DROPOUT_CODING
 from ..errors import DataValidationError, EngageStatsWarning, ModelSpecError
 from ..models import GlmmResult, glmm
+from ..scoring import ScoringPolicy, policy_for, state_policy
 from ..study import CLIENT, SESSION, THERAPIST, Study
 from ._panel import EXCLUSION_COLUMNS, scored_study
 
@@ -46,7 +47,9 @@ def person_period(
     study : Study
         Needs ``end_reason`` in the clients table and attended sessions;
         missing ``alliance`` and ``score`` columns are scored under the
-        analyses' policy (:data:`engagestats.scoring.PRORATE_80`).
+        study's policy (:attr:`Study.scoring_policy
+        <engagestats.Study.scoring_policy>`, :data:`engagestats.scoring.PRORATE_80`
+        unless set).
     alliance, score : str
         Alliance and symptom score columns of the sessions table.
     dropout_coding : mapping of str to bool, optional
@@ -135,6 +138,10 @@ class DropoutHazard:
     notes : list of str
         Warnings of the fit (a singular fit: no therapist variation in the
         hazard), kept here instead of being re-issued.
+    scoring_policy : ScoringPolicy or None
+        The study's scoring policy (alliance and outcome scores);
+        :attr:`odds_ratios` records it in ``attrs["scoring_policy"]`` and
+        :meth:`summary` states it.
     """
 
     fit: GlmmResult
@@ -143,6 +150,7 @@ class DropoutHazard:
     exclusions: pd.DataFrame
     alliance_mean: float
     notes: list[str] = field(default_factory=list)
+    scoring_policy: ScoringPolicy | None = None
 
     @property
     def odds_ratios(self) -> pd.DataFrame:
@@ -151,7 +159,8 @@ class DropoutHazard:
         The odds ratios are of the conditional (per-period, given the
         therapist) hazard of dropping out.
         """
-        return self.fit.fixed.reset_index().rename(columns={"index": "term"})
+        table = self.fit.fixed.reset_index().rename(columns={"index": "term"})
+        return state_policy(table, self.scoring_policy)
 
     def summary(self) -> str:
         """Formula, exclusions, events and the fit summary."""
@@ -161,6 +170,7 @@ class DropoutHazard:
             f"discrete-time dropout hazard: {self.formula}\n"
             f"{len(pp)} periods, {pp[CLIENT].nunique()} clients, {int(pp['event'].sum())} "
             f"dropouts; excluded: {excl}\n"
+            + (f"{self.scoring_policy.describe()}\n" if self.scoring_policy is not None else "")
             + "".join(f"note: {n}\n" for n in self.notes)
             + f"\n{self.fit.summary()}"
         )
@@ -263,4 +273,4 @@ def dropout_hazard(
     for w in caught:
         if not issubclass(w.category, EngageStatsWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return DropoutHazard(fit, formula, used, excl, centre, notes)
+    return DropoutHazard(fit, formula, used, excl, centre, notes, policy_for(study))

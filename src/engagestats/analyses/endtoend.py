@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..classify import MOTIVATION_TYPES, motivation_type, readiness_stage
 from ..errors import EngageStatsWarning
+from ..scoring import ScoringPolicy, policy_for, state_policy
 from ..study import Study
 from ._panel import ADJUSTED_PREDICTORS, ADJUSTED_TIME_VARYING, scored_study
 from .client_outcomes import BinaryModel, binary_model
@@ -53,6 +54,11 @@ class AnalysisResult:
     notes : list of str
         Warnings raised while fitting (e.g. a singular GLMM fit), kept here
         instead of being re-issued.
+    scoring_policy : ScoringPolicy or None
+        The study's one scoring policy (:attr:`Study.scoring_policy
+        <engagestats.Study.scoring_policy>`), under which every score of every
+        model was computed. Every table in :attr:`tables` records it in
+        ``attrs["scoring_policy"]``; the report states it in each caption.
     """
 
     name: str
@@ -61,12 +67,31 @@ class AnalysisResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     figure_data: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    scoring_policy: ScoringPolicy | None = None
 
     def __repr__(self) -> str:
+        policy = self.scoring_policy.name if self.scoring_policy is not None else "none"
         return (
             f"AnalysisResult({self.name!r}: models {list(self.models)}, "
-            f"tables {list(self.tables)}, figure data {list(self.figure_data)})"
+            f"tables {list(self.tables)}, figure data {list(self.figure_data)}, "
+            f"scoring policy {policy!r})"
         )
+
+    def summary(self) -> str:
+        """The tables' names, the notes and the scoring policy, as text."""
+        policy = (
+            self.scoring_policy.describe() if self.scoring_policy is not None else "none stated"
+        )
+        notes = "".join(f"\n  - {n}" for n in self.notes) or " none"
+        return f"Analysis of {self.name}: tables {', '.join(self.tables)}\n{policy}\nnotes:{notes}"
+
+
+def _stated(result: AnalysisResult, study: Study) -> AnalysisResult:
+    """``result`` with the study's scoring policy set and recorded in every table."""
+    result.scoring_policy = policy_for(study)
+    for table in result.tables.values():
+        state_policy(table, result.scoring_policy)
+    return result
 
 
 def adjusted_model(study: Study) -> OutcomeModel:
@@ -207,8 +232,10 @@ def analyse_motivation(
     ----------
     study : Study
         Score columns the models need that it lacks are scored once, under the
-        analyses' policy (:data:`engagestats.scoring.PRORATE_80`); scores already
-        present (a study scored by the report, say) are used as they are.
+        study's policy (:attr:`Study.scoring_policy
+        <engagestats.Study.scoring_policy>`, :data:`engagestats.scoring.PRORATE_80`
+        unless set), the policy that :func:`engagestats.score` of the study uses;
+        scores already present are used as they are.
     model : OutcomeModel, optional
         The total-effect growth model of this study (:func:`total_model`), when
         already fitted (the ``analyse_*`` calls share it), to avoid fitting it
@@ -250,7 +277,7 @@ def analyse_motivation(
         levels=MOTIVATION_TYPES,
         reference="good_quality",
     )
-    return result
+    return _stated(result, study)
 
 
 def analyse_readiness(
@@ -267,8 +294,10 @@ def analyse_readiness(
     ----------
     study : Study
         Score columns the models need that it lacks are scored once, under the
-        analyses' policy (:data:`engagestats.scoring.PRORATE_80`); scores already
-        present (a study scored by the report, say) are used as they are.
+        study's policy (:attr:`Study.scoring_policy
+        <engagestats.Study.scoring_policy>`, :data:`engagestats.scoring.PRORATE_80`
+        unless set), the policy that :func:`engagestats.score` of the study uses;
+        scores already present are used as they are.
     model, adjusted : OutcomeModel, optional
         As in :func:`analyse_motivation`.
 
@@ -303,7 +332,7 @@ def analyse_readiness(
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     levels = tuple(str(s) for s in stages.cat.categories)
     _categorical(result, study, "stage", stages, levels=levels, reference=levels[0])
-    return result
+    return _stated(result, study)
 
 
 def analyse_alliance(study: Study, *, model: OutcomeModel | None = None) -> AnalysisResult:
@@ -323,8 +352,10 @@ def analyse_alliance(study: Study, *, model: OutcomeModel | None = None) -> Anal
     ----------
     study : Study
         Score columns the models need that it lacks are scored once, under the
-        analyses' policy (:data:`engagestats.scoring.PRORATE_80`); scores already
-        present (a study scored by the report, say) are used as they are.
+        study's policy (:attr:`Study.scoring_policy
+        <engagestats.Study.scoring_policy>`, :data:`engagestats.scoring.PRORATE_80`
+        unless set), the policy that :func:`engagestats.score` of the study uses;
+        scores already present are used as they are.
     model : OutcomeModel, optional
         The adjusted growth model of this study, when already fitted (for
         example by another ``analyse_*`` call: they share it), to avoid
@@ -349,7 +380,7 @@ def analyse_alliance(study: Study, *, model: OutcomeModel | None = None) -> Anal
     main = model if model is not None else adjusted_model(study)
     result = _growth_result("alliance", "alliance", main, by="alliance_between")
     result.figure_data["ranef"] = main.fit.ranef(cond_sd=True)
-    return result
+    return _stated(result, study)
 
 
 def analyse_dropout(study: Study) -> AnalysisResult:
@@ -362,8 +393,10 @@ def analyse_dropout(study: Study) -> AnalysisResult:
     ----------
     study : Study
         Score columns the models need that it lacks are scored once, under the
-        analyses' policy (:data:`engagestats.scoring.PRORATE_80`); scores already
-        present (a study scored by the report, say) are used as they are.
+        study's policy (:attr:`Study.scoring_policy
+        <engagestats.Study.scoring_policy>`, :data:`engagestats.scoring.PRORATE_80`
+        unless set), the policy that :func:`engagestats.score` of the study uses;
+        scores already present are used as they are.
 
     Returns
     -------
@@ -402,7 +435,7 @@ def analyse_dropout(study: Study) -> AnalysisResult:
             "dropout_rate": [float(gee.data["dropout"].mean())],
         }
     )
-    return AnalysisResult(
+    result = AnalysisResult(
         name="dropout",
         model=gee,
         models={"gee": gee, "glmm": glmm},
@@ -415,3 +448,4 @@ def analyse_dropout(study: Study) -> AnalysisResult:
         figure_data={"fixed": gee.fit.fixed},
         notes=notes,
     )
+    return _stated(result, study)

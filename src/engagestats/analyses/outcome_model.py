@@ -12,6 +12,7 @@ import pandas as pd
 from .._validate import check_level
 from ..errors import ModelSpecError
 from ..models.inference import check_ddf
+from ..scoring import ScoringPolicy, state_policy
 from . import _moderation, _tables
 from ._estimands import estimand
 from ._interpretation import interpret
@@ -50,6 +51,11 @@ class OutcomeModel:
     ddf : str
         ``"satterthwaite"`` or ``"kenward-roger"``: the degrees of freedom
         (and, for Kenward-Roger, the adjusted covariance) of every test.
+    scoring_policy : ScoringPolicy or None
+        The study's scoring policy, under which the scores were computed (None
+        for a DataFrame, whose scores are used as given). :meth:`effects` and
+        :meth:`table` record it in ``attrs["scoring_policy"]``; :meth:`summary`,
+        the text tables and the notebook display state it.
 
     Examples
     --------
@@ -61,6 +67,8 @@ class OutcomeModel:
     ['time', 'autonomous', 'time:autonomous']
     >>> m.trajectories(by="autonomous", times=[0, 5]).columns.tolist()
     ['autonomous', 'time', 'estimate', 'se', 'ci_low', 'ci_high']
+    >>> m.scoring_policy.name, m.effects().attrs["scoring_policy"].name
+    ('prorate_80', 'prorate_80')
     """
 
     def __init__(
@@ -81,6 +89,11 @@ class OutcomeModel:
         self.ddf = check_ddf(ddf)
 
     # ------------------------------------------------------------ basics
+    @property
+    def scoring_policy(self) -> ScoringPolicy | None:
+        """The scoring policy of the study the model was fitted to (None for a DataFrame)."""
+        return getattr(self.spec, "scoring_policy", None)
+
     @property
     def formula(self) -> str:
         """The lme4 formula that was fitted."""
@@ -204,7 +217,7 @@ class OutcomeModel:
                 rows, out["estimate"], out["ci_low"], out["ci_high"], strict=True
             )
         ]
-        return out
+        return state_policy(out, self.scoring_policy)
 
     @staticmethod
     def _piece(name: str, time_term: str | None) -> str:
@@ -464,8 +477,14 @@ class OutcomeModel:
         Returns
         -------
         DataFrame or str
+            The DataFrame records the scoring policy in
+            ``attrs["scoring_policy"]``; the text formats end with a note
+            stating it.
         """
-        return _tables.model_table(self, style=style, format=format)
+        out = _tables.model_table(self, style=style, format=format)
+        if isinstance(out, pd.DataFrame):
+            return state_policy(out, self.scoring_policy)
+        return _with_policy_note(out, format, self.scoring_policy)
 
     def summary(self) -> str:
         """The formula, the exclusions and the fit summary as text."""
@@ -474,6 +493,7 @@ class OutcomeModel:
         time = "" if scale.method == "session" else f"time: {scale.description}\n"
         return (
             f"Growth model of {self.outcome}\nformula: {self.formula}\n{time}"
+            f"{_policy_text(self.scoring_policy)}\n"
             f"rows excluded: {excl}\n\n{self.fit.summary()}"
         )
 
@@ -488,6 +508,25 @@ class OutcomeModel:
         return (
             f"<div><strong>Growth model of {html.escape(self.outcome)}</strong><br>"
             f"<code>{html.escape(self.formula)}</code>"
-            f"{_tables.model_table(self, format='html')}"
+            f"{self.table(format='html')}"
             f"<p>Rows excluded:</p>{excl}</div>"
         )
+
+
+def _policy_text(policy: ScoringPolicy | None) -> str:
+    """The scoring policy of a model's scores, in words."""
+    if policy is None:
+        return "Scores as given in the data (not scored by engagestats)."
+    return policy.describe()
+
+
+def _with_policy_note(text: str, format: str, policy: ScoringPolicy | None) -> str:
+    """A text table with a closing note that states the scoring policy."""
+    note = f"Note. {_policy_text(policy)}"
+    if format == "markdown":
+        return f"{text}\n\n*{note}*"
+    if format == "latex":
+        body = note.replace("%", "\\%").replace("_", "\\_").replace("&", "\\&")
+        end = "\\end{table}"
+        return text.replace(end, f"\\par\\footnotesize {body}\n{end}")
+    return f"{text}<p><small>{html.escape(note)}</small></p>"

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .._validate import renamed_arguments
 from ..errors import DataValidationError
-from ..scoring import PRORATE_80, ScoringPolicy, ensure_scores
+from ..scoring import ScoringPolicy, ensure_scores, policy_for, state_policy
 from ..study import CLIENT
 from .readiness import _frame, _keys
 
@@ -44,7 +44,7 @@ def motivation_type(
     controlled: str = "srq_controlled",
     amotivation: str | None = "srq_amotivation",
     split: Literal["median", "mean"] | tuple[float, float] = "median",
-    policy: ScoringPolicy = PRORATE_80,
+    policy: ScoringPolicy | None = None,
     client: str = CLIENT,
 ) -> pd.DataFrame:
     """Relative autonomy index, and a quantity/quality motivation profile from two subscales.
@@ -67,8 +67,11 @@ def motivation_type(
         Where "high" starts: the sample median (or mean) of each subscale
         over the clients with both, or fixed ``(autonomous, controlled)``
         values. A client is high when strictly above the split.
-    policy : ScoringPolicy, default PRORATE_80
-        Rule for scoring missing subscales (the analyses' policy).
+    policy : ScoringPolicy, optional
+        Rule for scoring missing subscales: by default the study's own
+        (:attr:`Study.scoring_policy <engagestats.Study.scoring_policy>`), or
+        :data:`~engagestats.scoring.PRORATE_80` (the analyses' rule) for a
+        table. The result records it in ``attrs["scoring_policy"]``.
     client : str
         Key column carried into the result when present.
 
@@ -126,7 +129,8 @@ def motivation_type(
     table = _frame(data, wanted, policy)
     if amotivation is not None and amotivation not in table.columns:
         if isinstance(data, pd.DataFrame) or hasattr(data, "clients"):
-            table = ensure_scores(table, [amotivation], policy=policy, errors="ignore")
+            rule = policy_for(data, policy)
+            table = ensure_scores(table, [amotivation], policy=rule, errors="ignore")
     a = table[autonomous].to_numpy(dtype=float)
     c = table[controlled].to_numpy(dtype=float)
     both = ~(np.isnan(a) | np.isnan(c))
@@ -155,4 +159,6 @@ def motivation_type(
     out["rai"] = a - c
     out["motivation_type"] = pd.Categorical(kind, categories=MOTIVATION_TYPES)
     out.attrs["splits"] = {"autonomous": s_a, "controlled": s_c}
+    if isinstance(data, pd.DataFrame) or hasattr(data, "clients"):
+        state_policy(out, policy_for(data, policy))
     return out

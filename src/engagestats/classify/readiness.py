@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._validate import as_table, check_choice
 from ..errors import DataValidationError, DataWarning
-from ..scoring import PRORATE_80, ScoringPolicy, ensure_scores
+from ..scoring import ScoringPolicy, ensure_scores, policy_for, state_policy
 from ..study import CLIENT, Study
 from ._kmeans import kmeans
 
@@ -51,14 +51,16 @@ CONVENTIONAL_CUTOFFS = (8.0, 11.0)
 LOPSIDED_SHARE = 0.5
 
 
-def _frame(data: Any, columns: Sequence[str], policy: ScoringPolicy) -> pd.DataFrame:
+def _frame(data: Any, columns: Sequence[str], policy: ScoringPolicy | None) -> pd.DataFrame:
     """The clients table of a Study, a DataFrame, or a Series named after ``columns[0]``.
 
     Missing score columns of a Study or DataFrame are scored from their items
-    under ``policy`` (:func:`engagestats.scoring.ensure_scores`).
+    under ``policy`` (:func:`engagestats.scoring.policy_for`: a Study's own by default;
+    :func:`engagestats.scoring.ensure_scores`).
     """
     if isinstance(data, Study | pd.DataFrame):
-        return ensure_scores(as_table(data, "clients"), columns, policy=policy, table="clients")
+        rule = policy_for(data, policy)
+        return ensure_scores(as_table(data, "clients"), columns, policy=rule, table="clients")
     if isinstance(data, pd.Series):
         return data.rename(columns[0]).to_frame()
     return pd.Series(np.asarray(data, dtype=float), name=columns[0]).to_frame()
@@ -141,7 +143,7 @@ def readiness_profiles(
     seed: int | None = 0,
     n_init: int = 200,
     subscales: Sequence[str] = URICA_SUBSCALES,
-    policy: ScoringPolicy = PRORATE_80,
+    policy: ScoringPolicy | None = None,
 ) -> pd.DataFrame:
     """Sample-relative URICA profiles: k-means on the four standardised subscales.
 
@@ -158,8 +160,11 @@ def readiness_profiles(
         Restarts; the one with the lowest within-profile sum of squares wins.
     subscales : sequence of str
         PC, C, A and M subscale columns, in that order.
-    policy : ScoringPolicy, default PRORATE_80
-        Rule for scoring missing subscales (the analyses' policy).
+    policy : ScoringPolicy, optional
+        Rule for scoring missing subscales: by default the study's own
+        (:attr:`Study.scoring_policy <engagestats.Study.scoring_policy>`), or
+        :data:`~engagestats.scoring.PRORATE_80` (the analyses' rule) for a
+        table. The result records it in ``attrs["scoring_policy"]``.
 
     Returns
     -------
@@ -194,7 +199,7 @@ def readiness_profiles(
     """
     table = _frame(data, list(subscales), policy)
     _, centres = _fit_profiles(table, subscales, k, seed, n_init)
-    return centres
+    return state_policy(centres, policy_for(data, policy))
 
 
 def readiness_stage(
@@ -209,7 +214,7 @@ def readiness_stage(
     cutoffs: Sequence[float] = CONVENTIONAL_CUTOFFS,
     right: bool = True,
     centroids: Mapping[str, float] | None = None,
-    policy: ScoringPolicy = PRORATE_80,
+    policy: ScoringPolicy | None = None,
     client: str = CLIENT,
 ) -> pd.DataFrame:
     """A readiness stage for each client, by a stated method (the score itself comes first).
@@ -249,8 +254,10 @@ def readiness_stage(
         For ``"centroid"``: stage name to group mean, default
         :data:`ATTC_CENTROIDS` (9.3 / 11.0 / 12.6: addiction-treatment group
         means of unknown population, from an archived ATTC page).
-    policy : ScoringPolicy, default PRORATE_80
-        Rule for scoring missing scores (the analyses' policy, so that the
+    policy : ScoringPolicy, optional
+        Rule for scoring missing scores: the study's own by default
+        (:attr:`Study.scoring_policy <engagestats.Study.scoring_policy>`), or
+        :data:`~engagestats.scoring.PRORATE_80` for a table (so that the
         stages cover the clients the analyses use).
     client : str
         Key column carried into the result when present.
@@ -321,7 +328,11 @@ def readiness_stage(
     out["readiness"] = x
     out["stage"] = pd.Categorical(labels, categories=levels, ordered=True)
     _warn_lopsided(out["stage"], f'readiness_stage(method="{method}")')
-    return out
+    return (
+        state_policy(out, policy_for(data, policy))
+        if isinstance(data, Study | pd.DataFrame)
+        else out
+    )
 
 
 def _by_centroid(

@@ -143,6 +143,7 @@ def load_study(
     recode: Mapping[str, Mapping[Any, Any]] | None = None,
     value_labels: bool | list[str] = False,
     max_file_bytes: int = MAX_FILE_BYTES,
+    scoring_policy: Any = None,
 ) -> Study:
     """Load, type and validate a study from its three table files.
 
@@ -195,6 +196,11 @@ def load_study(
         Files larger than this are refused before they are read; an Excel
         workbook may unpack to at most 4 times this. Cells of delimited
         files hold at most 16 Mi characters, tables at most 20,000 columns.
+    scoring_policy : ScoringPolicy, optional
+        The study's one scoring policy (:attr:`Study.scoring_policy`), under
+        which :func:`engagestats.score` and every analysis score it and which
+        every result table states; by default that of a Study given as
+        ``path``, else :data:`engagestats.scoring.PRORATE_80`.
 
     Returns
     -------
@@ -368,7 +374,21 @@ def load_study(
         labels=_labels(raws),
         column_map=pd.DataFrame(changes, columns=list(COLUMN_MAP_COLUMNS), dtype=object),
         accounting=accounting(raws, tables, excluded),
+        scoring_policy=_policy_of(path, scoring_policy),
     )
+
+
+def _policy_of(path: Any, policy: Any) -> Any:
+    """The scoring policy of the loaded study: ``policy``, or that of a Study given as path."""
+    if policy is not None:
+        if not callable(getattr(policy, "rescore", None)):
+            raise DataValidationError.for_argument(
+                "scoring_policy",
+                type(policy).__name__,
+                "scoring_policy must be an engagestats.scoring.ScoringPolicy (e.g. PRORATE_80)",
+            )
+        return policy
+    return path.scoring_policy if isinstance(path, Study) else None
 
 
 def _raw(

@@ -124,7 +124,7 @@ def run_report(
     from ._model_sections import MODEL_SECTIONS
     from ._output import check_out, clear_previous, write_manifest
     from ._render import planned_files, write_report
-    from ._sections import SECTIONS, Context, skipped_section
+    from ._sections import SECTIONS, Context, skipped_section, state_policy_in_notes
 
     stream = stream or sys.stdout
     out = Path(out)
@@ -155,6 +155,7 @@ def run_report(
             else:
                 print(f"[{i}/{n}] {sec.title}", file=stream, flush=True)
             sections.append(sec)
+        state_policy_in_notes(sections, ctx.policy)  # every table states the one policy
         planned = planned_files(sections, docx=docx)
         previous = check_out(out, planned)
         out.mkdir(parents=True, exist_ok=True)

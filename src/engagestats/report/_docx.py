@@ -152,7 +152,8 @@ def write_docx(sections: Sequence[Section], out: Path, *, title: str) -> Path:
             n_table += 1
             caption = sec.captions.get(name, name.replace("_", " "))
             add_apa_table(document, frame, number=n_table, caption=caption)
-            document.add_paragraph()
+            note = sec.notes.get(name)
+            document.add_paragraph(_clean(note) if note else "")
         for name in sec.figures:
             n_figure += 1
             caption = sec.captions.get(name, name.replace("_", " "))

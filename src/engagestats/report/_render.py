@@ -237,13 +237,16 @@ def write_report(
             md_table = markdown_table(table)
             stem.with_suffix(".md").write_text(md_table, encoding="utf-8")
             caption = _caption(sec, name)
+            note = sec.notes.get(name)
             md.append(
                 f"\n**Table {n_table}**  \n*{markdown_escape(caption)}* "
                 f"([csv](tables/{stem.name}.csv))\n\n{md_table}"
+                + (f"\n\n{markdown_escape(note)}" if note else "")
             )
             body.append(
                 '<div class="table-wrap">'
                 + apa_html(table, number=n_table, caption=caption)
+                + (f'<p class="table-note">{html.escape(note)}</p>' if note else "")
                 + f'<p class="table-note">Full precision: <a href="tables/{stem.name}.csv">'
                 f"{stem.name}.csv</a></p></div>"
             )

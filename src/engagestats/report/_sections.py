@@ -18,7 +18,7 @@ from ..classify import readiness_stage
 from ..engagement import dropout_definition, engagement
 from ..errors import DataValidationError, EngageStatsError
 from ..plots import jacobson_truax_plot, outcome_bars
-from ..scoring import PRORATE_80, ScoringPolicy, scoring_summary
+from ..scoring import ScoringPolicy, policy_for, scoring_summary
 from ..study import CLIENT, SESSION, THERAPIST, Study
 
 __all__ = ["SECTIONS", "Context", "Section"]
@@ -26,7 +26,11 @@ __all__ = ["SECTIONS", "Context", "Section"]
 
 @dataclass
 class Section:
-    """One report section: narrative paragraphs, named tables and figures."""
+    """One report section: narrative paragraphs, named tables and figures.
+
+    ``notes`` holds a note printed under a table (APA's "Note."), by table name; every
+    table of the report gets the scoring-policy note (:func:`policy_note`).
+    """
 
     key: str
     title: str
@@ -34,6 +38,31 @@ class Section:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     figures: dict[str, plt.Figure] = field(default_factory=dict)
     captions: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def policy_note(policy: ScoringPolicy) -> str:
+    """The note under every report table: the one scoring policy of the report.
+
+    Examples
+    --------
+    >>> from engagestats.scoring import PRORATE_80
+    >>> policy_note(PRORATE_80)
+    "Note. Scoring policy 'prorate_80' (80% proration of gad7, phq9, srq, urica and wai_sr), the one policy of every table in this report; see Scoring and reliability."
+    """  # noqa: E501
+    return (
+        f"Note. {policy.label()}, the one policy of every table in this report; "
+        "see Scoring and reliability."
+    )
+
+
+def state_policy_in_notes(sections: list[Section], policy: ScoringPolicy) -> None:
+    """Add the scoring-policy note to every table of ``sections`` (after a table's own note)."""
+    note = policy_note(policy)
+    for sec in sections:
+        for name in sec.tables:
+            own = sec.notes.get(name)
+            sec.notes[name] = f"{own} {note}" if own else note
 
 
 @dataclass
@@ -41,8 +70,9 @@ class Context:
     """What the sections share: the study as loaded and the one scored study, computed once.
 
     Every section and every ``analyse_*`` call receives :attr:`scored`, scored once under
-    :attr:`policy`; none scores again (the analyses score only score columns that are
-    missing, and none is).
+    :attr:`policy` (the study's own, :attr:`Study.scoring_policy
+    <engagestats.Study.scoring_policy>`); none scores again (the analyses score only score
+    columns that are missing, and none is). Every table states it (:func:`policy_note`).
     """
 
     study: Study
@@ -70,7 +100,9 @@ class Context:
         return adjusted_model(self.scored)
 
     @classmethod
-    def build(cls, study: Study, *, policy: ScoringPolicy = PRORATE_80) -> Context:
+    def build(cls, study: Study, *, policy: ScoringPolicy | None = None) -> Context:
+        """Score ``study`` once under ``policy`` (by default the study's own)."""
+        policy = policy_for(study, policy)
         return cls(study=study, scored=policy.score(study), policy=policy)
 
 

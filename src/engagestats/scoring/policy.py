@@ -5,22 +5,34 @@ proration rule (``Instrument.min_answered``); every other rule comes from the in
 itself (:mod:`engagestats.instruments`). :func:`ensure_scores` scores the score columns a
 function needs that are not there yet, under a policy, so a study scored once is never
 scored again.
+
+A :class:`~engagestats.Study` carries one policy (:attr:`Study.scoring_policy
+<engagestats.Study.scoring_policy>`, :data:`PRORATE_80` unless set): :func:`score` and
+every analysis of the study use it, and their tables state it (:func:`policy_for`,
+:func:`state_policy`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import pandas as pd
 
 from ..errors import DataValidationError
 from ..instruments import Instrument, available, example_names, for_block, resolve
-from ..study import Study, item_blocks
+from ..study import Study, _set_default_policy, item_blocks
 from .scorer import score
 
-__all__ = ["BUILTIN_RULES", "PRORATE_80", "ScoringPolicy", "ensure_scores"]
+__all__ = [
+    "BUILTIN_RULES",
+    "PRORATE_80",
+    "ScoringPolicy",
+    "ensure_scores",
+    "policy_for",
+    "state_policy",
+]
 
 T = TypeVar("T", Study, pd.DataFrame)
 
@@ -69,6 +81,45 @@ class ScoringPolicy:
         rule = self.min_answered.get(inst.name)
         return replace(inst, min_answered=rule) if rule is not None else inst
 
+    def apply(self, inst: Instrument) -> Instrument:
+        """An :class:`Instrument` object under this policy.
+
+        An instrument the policy names (``min_answered``) gets the policy's rule when
+        it comes with its built-in rule or with the policy's own; one with a third rule
+        is refused, so that a study's scores never mix rules. Any other instrument is
+        returned as it is (its own rule is its built-in rule).
+
+        Raises
+        ------
+        DataValidationError
+            For an instrument the policy names that carries another rule.
+
+        Examples
+        --------
+        >>> from engagestats import instruments
+        >>> PRORATE_80.apply(instruments.get("phq9")).min_required
+        {'total': 8}
+        >>> PRORATE_80.apply(instruments.get("phq9", min_answered=7))
+        Traceback (most recent call last):
+        ...
+        engagestats.errors.DataValidationError: Invalid argument 'instrument':
+        ...
+        """
+        if inst.name not in self.min_answered:
+            return inst
+        ruled = self.instrument(inst.name)
+        builtin = BUILTIN_RULES.instrument(inst.name)
+        if inst.min_required in (ruled.min_required, builtin.min_required):
+            return replace(inst, min_answered=self.min_answered[inst.name])
+        raise DataValidationError.for_argument(
+            "instrument",
+            f"{inst.name} (min_answered {inst.min_required})",
+            f"the scoring policy {self.name!r} scores {inst.name} with min_answered "
+            f"{ruled.min_required}; one rule per study: to use another, define "
+            f"ScoringPolicy(..., min_answered={{{inst.name!r}: ...}}) and pass it as policy= "
+            "(or study.with_policy(...))",
+        )
+
     def instruments(self, data: Study | pd.DataFrame) -> list[Instrument]:
         """Every instrument this policy scores in ``data``: registered ones, then examples."""
         columns: list[str] = []
@@ -79,9 +130,47 @@ class ScoringPolicy:
         return out + [self.instrument(b) for b in blocks if b in self.examples]
 
     def score(self, data: Study) -> Study:
-        """Score every questionnaire of ``data`` under this policy (one :func:`score` call)."""
-        insts = self.instruments(data)
-        return score(data, insts) if insts else data
+        """Score every questionnaire of ``data`` under this policy (one :func:`score` call).
+
+        The Study returned carries this policy (:attr:`Study.scoring_policy
+        <engagestats.Study.scoring_policy>`): ``score(data, policy=self)``.
+        """
+        return cast(Study, score(data, policy=self))
+
+    def rescore(self, data: Study) -> Study:
+        """Score again, under this policy, the instruments of ``data`` that were scored.
+
+        Used by :meth:`Study.with_policy <engagestats.Study.with_policy>`: every
+        instrument named in :attr:`Study.scoring <engagestats.Study.scoring>` that
+        this policy knows is scored again from its items; the Study returned
+        carries this policy.
+        """
+        done = {r.instrument for r in data.scoring}
+        insts = [i for i in self.instruments(data) if i.name in done]
+        out = score(data, insts, policy=self) if insts else data
+        return out if out.scoring_policy is self else _replace_policy(out, self)
+
+    def label(self) -> str:
+        """The policy in a few words, for a table note or caption.
+
+        Examples
+        --------
+        >>> PRORATE_80.label()
+        "Scoring policy 'prorate_80' (80% proration of gad7, phq9, srq, urica and wai_sr)"
+        >>> BUILTIN_RULES.label()
+        "Scoring policy 'builtin' (each instrument's built-in rule)"
+        """
+        if not self.min_answered:
+            return f"Scoring policy {self.name!r} (each instrument's built-in rule)"
+        groups: dict[str, list[str]] = {}
+        for inst, rule in sorted(self.min_answered.items()):
+            if isinstance(rule, float):
+                text = f"{100 * rule:g}% proration of"
+            else:
+                text = f"at least {rule} items of each (sub)scale of"
+            groups.setdefault(text, []).append(inst)
+        parts = "; ".join(f"{text} {_join(names)}" for text, names in groups.items())
+        return f"Scoring policy {self.name!r} ({parts})"
 
     def describe(self) -> str:
         """The policy in words, for a report.
@@ -130,6 +219,62 @@ PRORATE_80 = ScoringPolicy(
 )
 
 
+_set_default_policy(PRORATE_80)
+
+
+def _replace_policy(study: Study, policy: ScoringPolicy) -> Study:
+    """``study`` with ``policy`` as its scoring policy, tables untouched (no re-scoring)."""
+    return replace(study, scoring_policy=policy)
+
+
+def policy_for(
+    data: Any, policy: ScoringPolicy | None = None, *, default: ScoringPolicy = PRORATE_80
+) -> ScoringPolicy:
+    """The scoring policy that applies to ``data``.
+
+    ``policy`` when given; otherwise the policy of a Study
+    (:attr:`Study.scoring_policy <engagestats.Study.scoring_policy>`), or ``default``
+    for a table (:data:`PRORATE_80`, the analyses' rule).
+
+    Examples
+    --------
+    >>> import engagestats as es
+    >>> policy_for(es.load_sample().with_policy(BUILTIN_RULES)).name
+    'builtin'
+    >>> policy_for(pd.DataFrame()).name
+    'prorate_80'
+    """
+    if policy is not None:
+        if not isinstance(policy, ScoringPolicy):
+            raise DataValidationError.for_argument(
+                "policy",
+                type(policy).__name__,
+                "policy must be an engagestats.scoring.ScoringPolicy (e.g. PRORATE_80)",
+            )
+        return policy
+    if isinstance(data, Study) and isinstance(data.scoring_policy, ScoringPolicy):
+        return data.scoring_policy
+    return default
+
+
+def state_policy(table: pd.DataFrame, policy: ScoringPolicy | None) -> pd.DataFrame:
+    """Record the scoring policy of a result table in ``table.attrs["scoring_policy"]``.
+
+    In place; ``table`` is returned. Columns are untouched (the table stays tidy);
+    ``table.attrs["scoring_policy"].describe()`` gives the rule in words. Nothing is
+    recorded for ``policy=None`` (scores given as data, not scored here).
+
+    Examples
+    --------
+    >>> t = state_policy(pd.DataFrame({"x": [1]}), PRORATE_80)
+    >>> t.attrs["scoring_policy"].name
+    'prorate_80'
+    """
+    if policy is not None:
+        table.attrs["scoring_policy"] = policy
+    return table
+
+
 def _tables(data: Study | pd.DataFrame) -> dict[str, pd.DataFrame]:
     if isinstance(data, Study):
         return {"clients": data.clients, "sessions": data.sessions}
@@ -146,7 +291,7 @@ def ensure_scores(
     data: T,
     columns: Iterable[str],
     *,
-    policy: ScoringPolicy = BUILTIN_RULES,
+    policy: ScoringPolicy | None = None,
     table: str = "data",
     errors: Literal["raise", "ignore"] = "raise",
 ) -> T:
@@ -159,8 +304,13 @@ def ensure_scores(
     columns : iterable of str
         Score columns needed (``phq9_total``, ``srq_autonomous`` ...). Columns
         already present are left as they are, however they were scored.
-    policy : ScoringPolicy, default BUILTIN_RULES
-        The rule for the instruments that are scored here.
+    policy : ScoringPolicy, optional
+        The rule for the instruments that are scored here. By default the
+        study's own policy (:attr:`Study.scoring_policy
+        <engagestats.Study.scoring_policy>`) for a Study, and
+        :data:`BUILTIN_RULES` for a table. A Study is scored under one policy
+        only: another ``policy`` raises (use :meth:`Study.with_policy
+        <engagestats.Study.with_policy>`).
     table : str, default "data"
         The name of a DataFrame in problems.
     errors : {"raise", "ignore"}, default "raise"
@@ -178,7 +328,8 @@ def ensure_scores(
     ------
     DataValidationError
         Naming every column that is missing and cannot be scored (no item
-        columns, or the instrument does not produce it).
+        columns, or the instrument does not produce it); or, for a Study, a
+        ``policy`` other than its own.
     InstrumentError
         When the items belong to no registered or example instrument.
 
@@ -192,6 +343,18 @@ def ensure_scores(
     >>> ensure_scores(d, ["gad7_total"], policy=PRORATE_80)["gad7_total"].tolist()
     [7.0, 7.0]
     """
+    if isinstance(data, Study):
+        own = policy_for(data)
+        if policy is not None and policy != own:
+            raise DataValidationError.for_argument(
+                "policy",
+                policy.name,
+                f"this study is scored under its own policy {own.name!r}; one policy per "
+                "study: use study.with_policy(policy) to score it under another",
+            )
+        policy = own
+    elif policy is None:
+        policy = BUILTIN_RULES
     tables = _tables(data)
     present = {str(c) for t in tables.values() for c in t.columns}
     if isinstance(data, Study):
@@ -232,7 +395,7 @@ def ensure_scores(
     if not todo:
         return data
     if isinstance(data, Study):
-        return score(data, list(todo.values()))
+        return cast(Study, score(data, list(todo.values())))
     out = data
     for stem, inst in todo.items():
         scored = cast(pd.DataFrame, score(data, inst))

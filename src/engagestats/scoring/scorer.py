@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,9 @@ from ..errors import DataValidationError, InstrumentError
 from ..instruments import Instrument, available, for_block, resolve
 from ..study import Study, item_blocks
 from ._items import item_columns_for, read_items
+
+if TYPE_CHECKING:
+    from .policy import ScoringPolicy
 
 __all__ = [
     "UNSCORABLE_COLUMNS",
@@ -202,13 +205,31 @@ def _score_frame(
     return Scored(result, report)
 
 
-def _score_study(study: Study, instrument: Any, *, invalid: str, keep_items: bool) -> Study:
+def _by_policy(policy: Any, ref: str | Instrument) -> Instrument:
+    """The instrument ``ref`` (a name or an Instrument) under ``policy``'s rule.
+
+    Without a policy: as :func:`resolve` gives it. An Instrument object is passed through
+    :meth:`ScoringPolicy.apply <engagestats.scoring.ScoringPolicy.apply>`.
+    """
+    if policy is None:
+        return resolve(ref)
+    if isinstance(ref, Instrument):
+        return cast(Instrument, policy.apply(ref))
+    return cast(Instrument, policy.instrument(ref))
+
+
+def _score_study(
+    study: Study, instrument: Any, *, invalid: str, keep_items: bool, policy: Any
+) -> Study:
+    if policy is not None and policy != study.scoring_policy:
+        study = study.with_policy(policy)  # one policy per study: what was scored, again
+    policy = study.scoring_policy
     if instrument is None:
-        wanted: list[Instrument] | None = None
+        wanted: list[Instrument] | None = policy.instruments(study) if policy is not None else None
     elif isinstance(instrument, str | Instrument):
-        wanted = [resolve(instrument)]
+        wanted = [_by_policy(policy, instrument)]
     else:
-        wanted = [resolve(i) for i in instrument]
+        wanted = [_by_policy(policy, i) for i in instrument]
     known = set(available())
     tables = {}
     reports = {(r.table, r.instrument): r for r in study.scoring}
@@ -239,7 +260,7 @@ def _score_study(study: Study, instrument: Any, *, invalid: str, keep_items: boo
         if lost:
             raise InstrumentError(f"no item columns of {lost} in the clients or sessions table")
     ordered = sorted(reports.values(), key=lambda r: ("clients", "sessions").index(r.table))
-    return dataclasses.replace(study, **tables, scoring=tuple(ordered))
+    return dataclasses.replace(study, **tables, scoring=tuple(ordered), scoring_policy=policy)
 
 
 def score(
@@ -250,6 +271,7 @@ def score(
     item_columns: Sequence[str] | Mapping[str, str] | None = None,
     keep_items: bool = False,
     invalid: Literal["raise", "nan"] = "raise",
+    policy: ScoringPolicy | None = None,
 ) -> pd.DataFrame | Study:
     """Score a questionnaire, vectorised over rows.
 
@@ -260,8 +282,14 @@ def score(
         is scored table by table (see Returns).
     instrument : str, Instrument, list of them, or None
         The instrument (or its registry name, e.g. ``"phq9"``). For a Study, a
-        list, or None for every registered instrument whose item columns
-        (``<name>_<number>``) appear in a table.
+        list, or None for every questionnaire that the study's policy scores
+        (registered instruments and the packaged examples) whose item columns
+        (``<name>_<number>``) appear in a table. An instrument given by name
+        is scored under the policy's rule, and so is an
+        :class:`~engagestats.instruments.Instrument` object that the policy
+        names and that comes with its built-in rule; one with yet another rule
+        raises (define a :class:`~engagestats.scoring.ScoringPolicy` with it).
+        Instruments the policy does not name keep their own rule.
     prefix : str, optional
         Stem of the item and score columns when it differs from the
         instrument name (``prefix="pre_phq9"`` reads ``pre_phq9_1`` ... and
@@ -274,6 +302,15 @@ def score(
         What to do with text, out-of-range or fractional answers: raise a
         :class:`~engagestats.DataValidationError` listing every one (row =
         index label), or set them missing and list them in the report.
+    policy : ScoringPolicy, optional
+        The proration rule (:class:`~engagestats.scoring.ScoringPolicy`). For a
+        Study, by default its own :attr:`~engagestats.Study.scoring_policy`
+        (:data:`~engagestats.scoring.PRORATE_80` unless set), the rule every
+        analysis of the study uses; another policy gives a Study under that
+        policy (as :meth:`Study.with_policy <engagestats.Study.with_policy>`
+        does), its scored instruments scored again. For a DataFrame, by
+        default the instrument's own rule (for a built-in, all items needed
+        unless its source gives a proration rule).
 
     Returns
     -------
@@ -288,7 +325,7 @@ def score(
         For a Study: a new Study whose tables carry the score columns after
         each instrument's last item, and whose :attr:`~engagestats.Study.scoring`
         holds a :class:`ScoringReport` per table and instrument (see
-        :func:`scoring_summary`).
+        :func:`scoring_summary`), scored under its policy.
 
     Raises
     ------
@@ -305,6 +342,13 @@ def score(
     mean (proration) when ``min_answered <= n < k`` (``"sum"``); below
     ``min_answered`` it is NaN. Bands are assigned with inclusive lower edges.
 
+    One policy per study: ``score(study)`` and the analyses of ``study``
+    (:func:`engagestats.growth_model`, the ``analyse_*`` functions, the report)
+    score under the same :attr:`Study.scoring_policy
+    <engagestats.Study.scoring_policy>`, so that they analyse the same clients.
+    (Until this rule, ``score(study)`` used the strict built-in rules while the
+    analyses prorated; see the changelog, ``docs/changelog.md``.)
+
     Examples
     --------
     >>> import pandas as pd
@@ -315,11 +359,25 @@ def score(
        gad7_total  gad7_n_answered gad7_band
     0        21.0                7    severe
     1         NaN                6       NaN
+    >>> import engagestats as es
+    >>> score(d, "gad7", policy=es.scoring.PRORATE_80)["gad7_total"].tolist()
+    [21.0, 0.0]
+
+    A study is scored under its own policy (80% proration by default), as its
+    analyses are:
+
+    >>> study = es.load_sample()
+    >>> es.score(study).scoring_policy.name
+    'prorate_80'
+    >>> strict = es.score(study, policy=es.scoring.BUILTIN_RULES)
+    >>> int(strict.sessions["phq9_total"].count()) < int(
+    ...     es.score(study).sessions["phq9_total"].count())
+    True
     """
     if isinstance(data, Study):
         if prefix is not None or item_columns is not None:
             raise InstrumentError("prefix and item_columns apply to a DataFrame, not a Study")
-        return _score_study(data, instrument, invalid=invalid, keep_items=keep_items)
+        return _score_study(data, instrument, invalid=invalid, keep_items=keep_items, policy=policy)
     return score_with_report(
         data,
         instrument,  # type: ignore[arg-type]
@@ -327,6 +385,7 @@ def score(
         item_columns=item_columns,
         keep_items=keep_items,
         invalid=invalid,
+        policy=policy,
     ).scores
 
 
@@ -338,12 +397,13 @@ def score_with_report(
     item_columns: Sequence[str] | Mapping[str, str] | None = None,
     keep_items: bool = False,
     invalid: Literal["raise", "nan"] = "raise",
+    policy: ScoringPolicy | None = None,
 ) -> Scored:
     """Score one instrument in a DataFrame and report what happened.
 
     Parameters
     ----------
-    data, instrument, prefix, item_columns, keep_items, invalid
+    data, instrument, prefix, item_columns, keep_items, invalid, policy
         As in :func:`score` (a DataFrame and one instrument).
 
     Returns
@@ -371,7 +431,7 @@ def score_with_report(
         raise TypeError("score a DataFrame with one instrument (a name or an Instrument)")
     return _score_frame(
         data,
-        resolve(instrument),
+        _by_policy(policy, instrument),
         prefix=prefix,
         item_columns=item_columns,
         keep_items=keep_items,
