@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["OutcomeModel"]
 
 SD_LABELS = ("-1 SD", "mean", "+1 SD")
+
+# A ":" of an interaction, i.e. one outside R's backticks ("time:`a:b`" has one).
+_INTERACTION = re.compile(r":(?=(?:[^`]*`[^`]*`)*[^`]*$)")
 
 
 class OutcomeModel:
@@ -96,7 +100,15 @@ class OutcomeModel:
         return list(self.spec.predictors) + [f"{v}_between" for v in self.spec.time_varying]
 
     def _names(self) -> dict[frozenset[str], str]:
-        return {frozenset(n.split(":")): n for n in self.fit.fixed.index}
+        """Coefficient names keyed by the set of their plain parts.
+
+        R writes a non-syntactic column name in backticks (``time:`my var```); a column
+        name holds no backtick, so the key drops them: ``{"time", "my var"}``.
+        """
+        return {
+            frozenset(p.replace("`", "") for p in _INTERACTION.split(n)): n
+            for n in self.fit.fixed.index
+        }
 
     def _coded(self, term: str) -> list[tuple[str, str | None]]:
         """Coded columns of a term: [(lme4 piece, level or None)]."""
@@ -139,23 +151,43 @@ class OutcomeModel:
         """
         level = check_level(level)
         names = self._names()
+        # rows hold plain names (for the estimands and sentences), terms the fit's names
+        # (R's backticks around non-syntactic column names: "`my var`", "time:`my var`")
         rows: list[tuple[str, str, float, str]] = []  # term, effect, sd, kind
-        rows.append(("time", "change per session (average client)", np.nan, "time"))
+        terms: list[str] = []
+
+        def add(plain: str, name: str, effect: str, sd: float, kind: str) -> None:
+            rows.append((plain, effect, sd, kind))
+            terms.append(name)
+
+        add("time", "time", "change per session (average client)", np.nan, "time")
         for term in self.slope_terms:
             for piece, lv in self._coded(term):
                 sd = np.nan if lv is not None else self.spec.sds.get(term, np.nan)
-                rows.append((piece, f"{self._label(term, lv)}: level at intake", sd, "level"))
+                label = self._label(term, lv)
+                add(
+                    piece,
+                    names.get(frozenset((piece,)), piece),
+                    f"{label}: level at intake",
+                    sd,
+                    "level",
+                )
                 name = names.get(frozenset(("time", piece)))
                 if name is not None:
-                    rows.append((name, f"{self._label(term, lv)}: change per session", sd, "slope"))
+                    add(f"time:{piece}", name, f"{label}: change per session", sd, "slope")
         for v in self.spec.time_varying:
             w = self.spec.within_name(v)
             when = {0: "same session", 1: "previous session"}.get(
                 self.spec.lag, f"{self.spec.lag} sessions earlier"
             )
             given = f", given the previous {self.outcome}" if self.spec.prior_name else ""
-            rows.append((w, f"{v} within client, {when}{given}", self.spec.sds[w], "within"))
-        terms = [r[0] for r in rows]
+            add(
+                w,
+                names.get(frozenset((w,)), w),
+                f"{v} within client, {when}{given}",
+                self.spec.sds[w],
+                "within",
+            )
         L = pd.DataFrame(
             np.eye(len(self.fit.fixed))[[self._index(t) for t in terms]],
             columns=self.fit.fixed.index,
