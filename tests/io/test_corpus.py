@@ -661,6 +661,74 @@ CORPUS_TABLE = pd.DataFrame(
 )
 
 
+CORPUS_MD = Path(__file__).with_name("CORPUS.md")
+_READERS = {".csv": "CSV", ".tsv": "TSV", ".txt": "text", ".xlsx": "xlsx", ".sav": "SPSS",
+            ".parquet": "Parquet", ".json": "codebook"}  # fmt: skip
+
+
+def _reader(build: Callable, verdict: object, tmp: Path) -> str:
+    """Which reader a kind exercises: the file its verdict names, else what it builds."""
+    if isinstance(verdict, Err):
+        if verdict.file.endswith("(DataFrame)") or verdict.file == "argument":
+            return "DataFrame"
+        if verdict.file == "datapackage.json":
+            return "codebook"
+        ext = Path(verdict.file).suffix
+        if ext == ".*":
+            return "folder (which files)"
+        return _READERS.get(ext, ext)
+    folder = tmp / "k"
+    folder.mkdir()
+    try:
+        source = build(folder)
+        if isinstance(source, dict):
+            return "DataFrame"
+        exts = sorted({p.suffix for p in folder.iterdir()} - {".csv"})
+        return ", ".join(_READERS.get(e, e) for e in exts) or "CSV"
+    finally:
+        import shutil
+
+        shutil.rmtree(folder)
+
+
+def corpus_markdown(tmp: Path) -> str:
+    """tests/io/CORPUS.md: the kind -> verdict table, written from :data:`CORPUS`."""
+    lines = [
+        "# Broken-input corpus (issue 18)",
+        "",
+        "Generated from `CORPUS` in `tests/io/test_corpus.py` by",
+        "`python -m tests.io.test_corpus`; `test_corpus_md_is_current` keeps it current.",
+        "Each kind is a study folder (or DataFrames) with one thing broken; its verdict is a",
+        "typed `DataValidationError` naming file, row and column (and the words its problem",
+        'must contain), or an exact load. On every kind, also with `on_invalid="drop"`:',
+        "rows read = rows kept + rows excluded, and every loaded value equals the valid",
+        "study's unless the kind says what changed.",
+        "",
+    ]
+    n_err = sum(isinstance(v, Err) for _, v in CORPUS.values())
+    lines += [
+        f"{len(CORPUS)} kinds: {n_err} typed errors, {len(CORPUS) - n_err} exact loads.",
+        "",
+        "| # | kind | reader | verdict | file | row | column | problem contains |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for i, (kind, (build, v)) in enumerate(CORPUS.items(), start=1):
+        reader = _reader(build, v, tmp)
+        if isinstance(v, Err):
+            cells = ["typed error", v.file, v.row, v.column, v.text]
+        else:
+            cells = ["exact load", "", "", "", f"warns: {v.warns}" if v.warns else ""]
+        cells = ["" if c is None else str(c).replace("|", "\\|") for c in cells]
+        row = [str(i), kind.replace("|", "\\|"), reader, *cells]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def test_corpus_md_is_current(tmp_path):
+    """CORPUS.md is the table of this file's cases (regenerate: python -m tests.io.test_corpus)."""
+    assert CORPUS_MD.read_text(encoding="utf-8") == corpus_markdown(tmp_path)
+
+
 def test_corpus_has_at_least_40_kinds():
     assert len(CORPUS) >= 40
     assert (CORPUS_TABLE["verdict"] != "exact load").sum() >= 40
@@ -834,3 +902,12 @@ def test_parquet_bomb_is_refused_from_its_metadata_at_the_default_limit(tmp_path
     tracemalloc.stop()
     assert peak < 20 * 2**20
     assert elapsed < 5
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        CORPUS_MD.write_text(corpus_markdown(Path(tmp)), encoding="utf-8")
+    print(f"wrote {CORPUS_MD} ({len(CORPUS)} kinds)")
