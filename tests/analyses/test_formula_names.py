@@ -290,3 +290,36 @@ def test_binary_response_expressions_in_r(binary_data):
     via_expr = glmm("`my score` > 10 ~ x + (1 | g)", d, family="binomial")
     np.testing.assert_allclose(via_expr.fixed["estimate"], via_column.fixed["estimate"], rtol=1e-10)
     assert via_expr.nobs == len(d) - 2
+
+
+# --------------------------------------------------------------------------- instrument fields
+def test_instrument_subscale_names_reach_the_formula_quoted(study, tmp_path):
+    """A user instrument's subscale names become score columns, then model terms."""
+    import json
+
+    from engagestats.instruments import load_instrument
+
+    spec = {
+        "name": "mood",
+        "items": 4,
+        "response_range": [1, 5],
+        "subscales": {"my var": [1, 2], "x-1": [3, 4]},
+        "aggregate": "mean",
+    }
+    (tmp_path / "mood.json").write_text(json.dumps(spec), encoding="utf-8")
+    inst = load_instrument(tmp_path / "mood.json")
+    table = client_table(study)
+    rng = np.random.default_rng(7)
+    for k in range(1, 5):
+        table[f"mood_{k}"] = rng.integers(1, 6, len(table)).astype(float)
+    scores = es.score(table, inst)
+    scored = table.join(scores[["mood_my var", "mood_x-1"]])
+    hostile = binary_model(scored, predictors=["mood_my var", "mood_x-1"])
+    assert hostile.formula == "dropout ~ `mood_my var` + `mood_x-1`"
+    clean = binary_model(
+        scored.rename(columns={"mood_my var": "m1", "mood_x-1": "m2"}), predictors=["m1", "m2"]
+    )
+    np.testing.assert_array_equal(
+        hostile.odds_ratios["estimate"].to_numpy(), clean.odds_ratios["estimate"].to_numpy()
+    )
+    assert hostile.odds_ratios["term"].tolist()[1:] == ["`mood_my var`", "`mood_x-1`"]
