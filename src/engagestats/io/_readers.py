@@ -222,7 +222,7 @@ def _read_sav(path: Path, limits: Limits) -> RawTable:
     try:
         _, head = pyreadstat.read_sav(str(path), metadataonly=True)
         # compressed SPSS files can unpack to many more cells than their size suggests
-        check_cells(path.name, int(head.number_rows or 0) * int(head.number_columns), limits)
+        check_cells(path.name, (head.number_rows or 0) * (head.number_columns or 0), limits)
         frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
     except DataValidationError:
         raise
