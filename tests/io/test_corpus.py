@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import struct
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -312,6 +313,79 @@ def b_frame_not_a_frame(f):
     return frames
 
 
+def b_many_cells_csv(f):
+    """Tiny cells: far more cells than bytes (the cell limit, lowered in the test)."""
+    rows = "".join(f"C1,{k},2024-01-22,1,1,2,3\n" for k in range(1, 40))
+    return _csv(f, sessions=SESSIONS + rows)
+
+
+def b_many_cells_xlsx(f):
+    frames = _frames()
+    extra = pd.concat([frames["sessions"].iloc[[0]]] * 40, ignore_index=True)
+    extra["session"] = [str(k) for k in range(10, 50)]
+    frames["sessions"] = pd.concat([frames["sessions"], extra], ignore_index=True)
+    _xlsx(f, frames)
+    return f
+
+
+def b_parquet_bomb(f):
+    """A small Parquet file whose run-length-coded column unpacks to 2 M rows."""
+    write_tables(f)
+    (f / "sessions.csv").unlink()
+    n = 2_000_000
+    pd.DataFrame({"client_id": np.full(n, "C1"), "session": np.ones(n, np.int64)}).to_parquet(
+        f / "sessions.parquet", index=False
+    )
+    assert (f / "sessions.parquet").stat().st_size < 100_000
+    return f
+
+
+def b_sav_many_cells(f):
+    write_tables(f)
+    (f / "sessions.csv").unlink()
+    n = 5_000
+    frame = pd.DataFrame({"client_id": ["C1"] * n, "session": np.arange(1.0, n + 1)})
+    pyreadstat.write_sav(frame, str(f / "sessions.sav"), compress=True)
+    return f
+
+
+def b_zip_size_lies(f):
+    """The sheet's declared size is small, its deflated stream is not (a lying zip bomb)."""
+    _xlsx(f)
+    path = f / "sessions.xlsx"
+    with zipfile.ZipFile(path) as zf:
+        items = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    xml = items[sheet]
+    cut = xml.index(b"<sheetData")
+    items[sheet] = xml[:cut] + b"<!--" + b" " * 20_000_000 + b"-->" + xml[cut:]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in items.items():
+            zf.writestr(name, data)
+    raw = bytearray(path.read_bytes())
+    at = 0
+    while (at := raw.find(sheet.encode(), at + 1)) > 0:  # declare 1,000 bytes instead
+        if raw[at - 30 : at - 26] == b"PK\x03\x04":
+            struct.pack_into("<I", raw, at - 30 + 22, 1000)
+        if raw[at - 46 : at - 42] == b"PK\x01\x02":
+            struct.pack_into("<I", raw, at - 46 + 24, 1000)
+    path.write_bytes(bytes(raw))
+    return f
+
+
+def b_parquet_tables(f):
+    for t, df in _frames().items():
+        df.to_parquet(f / f"{t}.parquet", index=False)
+    return f
+
+
+def b_sav_tables(f):
+    write_tables(f)
+    (f / "therapists.csv").unlink()
+    pyreadstat.write_sav(_frames()["therapists"], str(f / "therapists.sav"))
+    return f
+
+
 # --- valid variants
 def b_bom(f):
     write_tables(f)
@@ -484,6 +558,17 @@ CORPUS: dict[str, tuple[Callable, object]] = {
     "xlsx empty sheet": (b_empty_sheet, Err("therapists.xlsx", None, None, "empty")),
     "xlsx not a zip": (b_corrupt_xlsx, Err("clients.xlsx", None, None, "unreadable")),
     "xlsx unpacks past the limit": (b_zip_bomb, Err("sessions.xlsx", None, None, "unpacks")),
+    "xlsx declared size lies (zip bomb)": (
+        b_zip_size_lies,
+        Err("sessions.xlsx", None, None, "unreadable Excel"),
+    ),
+    "xlsx more cells than the limit": (b_many_cells_xlsx, Err("sessions.xlsx", 8, None, "cells")),
+    "csv more cells than the limit": (b_many_cells_csv, Err("sessions.csv", 8, None, "cells")),
+    "parquet unpacks past the cell limit": (
+        b_parquet_bomb,
+        Err("sessions.parquet", None, None, "cells"),
+    ),
+    "sav more cells than the limit": (b_sav_many_cells, Err("sessions.sav", None, None, "cells")),
     "sav code out of range": (
         b_sav_label_code_out_of_range,
         Err("therapists.sav", 3, "years_experience", "outside"),
@@ -520,6 +605,8 @@ CORPUS: dict[str, tuple[Callable, object]] = {
     "newline inside quotes": (b_quoted_newline, Ok(_check_site("north", "south\nwing", "north"))),
     "upper-case item columns": (b_upper_case, Ok(_check_upper, warns="matched or ignored")),
     "xlsx data sheet named for the table": (b_named_sheet, Ok(_same)),
+    "Parquet tables of text": (b_parquet_tables, Ok(_same)),
+    "SPSS therapists table": (b_sav_tables, Ok(_same)),
     "DataFrames": (b_frames, Ok(_same)),
     "NA tokens": (b_na_tokens, Ok(_same)),
     "pipe-delimited .txt": (b_pipe_txt, Ok(_same)),
@@ -528,12 +615,19 @@ CORPUS: dict[str, tuple[Callable, object]] = {
     "formula-like text read verbatim": (b_formula_text, Ok(_check_site("north", "=1+1", "north"))),
 }
 
-_LIMITED = {"file over the size limit": 60, "xlsx unpacks past the limit": 300_000}
+# kinds whose limit is lowered so that the test file stays small (load_study arguments)
+_LIMITED: dict[str, dict[str, int]] = {
+    "file over the size limit": {"max_file_bytes": 60},
+    "xlsx unpacks past the limit": {"max_file_bytes": 300_000},
+    "xlsx more cells than the limit": {"max_cells": 50},
+    "csv more cells than the limit": {"max_cells": 50},
+    "parquet unpacks past the cell limit": {"max_cells": 1_000_000},
+    "sav more cells than the limit": {"max_cells": 9_999},
+}
 
 
 def _load(source, kind: str, **kw):
-    if kind in _LIMITED:
-        kw["max_file_bytes"] = _LIMITED[kind]
+    kw.update(_LIMITED.get(kind, {}))
     if isinstance(source, dict):
         return load_study(source, **kw)
     return load_study(source, **kw)
@@ -565,6 +659,74 @@ CORPUS_TABLE = pd.DataFrame(
         for k, (_, v) in CORPUS.items()
     ]
 )
+
+
+CORPUS_MD = Path(__file__).with_name("CORPUS.md")
+_READERS = {".csv": "CSV", ".tsv": "TSV", ".txt": "text", ".xlsx": "xlsx", ".sav": "SPSS",
+            ".parquet": "Parquet", ".json": "codebook"}  # fmt: skip
+
+
+def _reader(build: Callable, verdict: object, tmp: Path) -> str:
+    """Which reader a kind exercises: the file its verdict names, else what it builds."""
+    if isinstance(verdict, Err):
+        if verdict.file.endswith("(DataFrame)") or verdict.file == "argument":
+            return "DataFrame"
+        if verdict.file == "datapackage.json":
+            return "codebook"
+        ext = Path(verdict.file).suffix
+        if ext == ".*":
+            return "folder (which files)"
+        return _READERS.get(ext, ext)
+    folder = tmp / "k"
+    folder.mkdir()
+    try:
+        source = build(folder)
+        if isinstance(source, dict):
+            return "DataFrame"
+        exts = sorted({p.suffix for p in folder.iterdir()} - {".csv"})
+        return ", ".join(_READERS.get(e, e) for e in exts) or "CSV"
+    finally:
+        import shutil
+
+        shutil.rmtree(folder)
+
+
+def corpus_markdown(tmp: Path) -> str:
+    """tests/io/CORPUS.md: the kind -> verdict table, written from :data:`CORPUS`."""
+    lines = [
+        "# Broken-input corpus (issue 18)",
+        "",
+        "Generated from `CORPUS` in `tests/io/test_corpus.py` by",
+        "`python -m tests.io.test_corpus`; `test_corpus_md_is_current` keeps it current.",
+        "Each kind is a study folder (or DataFrames) with one thing broken; its verdict is a",
+        "typed `DataValidationError` naming file, row and column (and the words its problem",
+        'must contain), or an exact load. On every kind, also with `on_invalid="drop"`:',
+        "rows read = rows kept + rows excluded, and every loaded value equals the valid",
+        "study's unless the kind says what changed.",
+        "",
+    ]
+    n_err = sum(isinstance(v, Err) for _, v in CORPUS.values())
+    lines += [
+        f"{len(CORPUS)} kinds: {n_err} typed errors, {len(CORPUS) - n_err} exact loads.",
+        "",
+        "| # | kind | reader | verdict | file | row | column | problem contains |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for i, (kind, (build, v)) in enumerate(CORPUS.items(), start=1):
+        reader = _reader(build, v, tmp)
+        if isinstance(v, Err):
+            cells = ["typed error", v.file, v.row, v.column, v.text]
+        else:
+            cells = ["exact load", "", "", "", f"warns: {v.warns}" if v.warns else ""]
+        cells = ["" if c is None else str(c).replace("|", "\\|") for c in cells]
+        row = [str(i), kind.replace("|", "\\|"), reader, *cells]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def test_corpus_md_is_current(tmp_path):
+    """CORPUS.md is the table of this file's cases (regenerate: python -m tests.io.test_corpus)."""
+    assert CORPUS_MD.read_text(encoding="utf-8") == corpus_markdown(tmp_path)
 
 
 def test_corpus_has_at_least_40_kinds():
@@ -698,3 +860,54 @@ def test_huge_junk_file_is_refused_before_it_is_read(tmp_path):
     with pytest.raises(DataValidationError, match="NUL byte") as info:
         load_study(folder)
     assert info.value.problems["row"].tolist() == [2]
+
+
+def test_tiny_cells_are_refused_at_the_cell_limit_in_bounded_memory(tmp_path):
+    """Issue 18: a CSV of tiny cells costs ~40 bytes per cell parsed, whatever its size on
+    disk; the cell limit stops the parse (here lowered to 200,000 cells: a 1.6 MB file of
+    800,000 cells) before the cells are held."""
+    import tracemalloc
+
+    folder = write_tables(tmp_path)
+    with (folder / "sessions.csv").open("w") as fh:
+        fh.write("client_id,session," + ",".join(f"x{i}" for i in range(98)) + "\n")
+        fh.write(("C1,1," + ",".join(["1"] * 98) + "\n") * 8_000)
+    tracemalloc.start()
+    with pytest.raises(DataValidationError, match="200,000 cells") as info:
+        load_study(folder, max_cells=200_000)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert info.value.problems["row"].tolist() == [2_001]  # 100 cells a line
+    # the text (a few MB) and 200,000 cells: ~10 MB traced; all 800,000 cells are ~28 MB
+    assert peak < 16 * 2**20
+
+
+def test_parquet_bomb_is_refused_from_its_metadata_at_the_default_limit(tmp_path):
+    """A 25 M-row Parquet file of one repeated value is a few kB; it is refused before a row
+    is read, under the default limits."""
+    import time
+    import tracemalloc
+
+    folder = write_tables(tmp_path)
+    (folder / "sessions.csv").unlink()
+    n = 25_000_000
+    pd.DataFrame({"session": np.ones(n, np.uint8)}).to_parquet(folder / "sessions.parquet")
+    assert (folder / "sessions.parquet").stat().st_size < 2**20
+    tracemalloc.start()
+    start = time.perf_counter()
+    with pytest.raises(DataValidationError, match="20,000,000 cells"):
+        load_study(folder)
+    elapsed = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 20 * 2**20
+    assert elapsed < 5
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        CORPUS_MD.write_text(corpus_markdown(Path(tmp)), encoding="utf-8")
+    print(f"wrote {CORPUS_MD} ({len(CORPUS)} kinds)")

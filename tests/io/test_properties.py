@@ -199,3 +199,33 @@ def test_score_matches_reference_sum(name, n_items, lo, hi, min_answered, revers
         got = es.score(frame, name)[f"{name}_total"].to_numpy(dtype=float)
     want = np.array(_reference(rows, n_items, min_answered, lo, hi, reverse))
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=0, equal_nan=True)
+
+
+_WAI_SUBSCALES = {
+    "goal": (4, 6, 8, 11),
+    "task": (1, 2, 10, 12),
+    "bond": (3, 5, 7, 9),
+    "total": tuple(range(1, 13)),
+}
+
+
+@SETTINGS
+@given(data=st.data())
+def test_score_matches_reference_mean(data):
+    """Mean-scored subscales (WAI-SR, Hatcher & Gillaspy 2006): the item mean of each
+    subscale, missing unless all its items are answered (the instrument's default rule)."""
+    rows = data.draw(_matrix(12, 1, 5))
+    frame = pd.DataFrame(rows, columns=[f"wai_sr_{k}" for k in range(1, 13)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        got = es.score(frame, "wai_sr")
+    for sub, items in _WAI_SUBSCALES.items():
+        want = [
+            np.nan
+            if any(np.isnan(r[i - 1]) for i in items)
+            else sum(r[i - 1] for i in items) / len(items)
+            for r in rows
+        ]
+        np.testing.assert_allclose(
+            got[f"wai_sr_{sub}"].to_numpy(dtype=float), want, rtol=1e-12, atol=0, equal_nan=True
+        )

@@ -115,3 +115,50 @@ def test_scored_study_with_nullable_flags_is_written(tmp_path):
     text = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
     assert set(text["phq9_item9_flag"]) <= {"true", "false", ""}
     assert (text["phq9_item9_flag"] == "").sum() == flags.isna().sum()
+
+
+_INJECTIONS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "'quoted"]
+
+
+def _injection_study() -> Study:
+    base = expected_study()
+    clients = base.clients.assign(
+        note=pd.Series(_INJECTIONS[:3], dtype=object),
+        **{"=col": pd.Series([*_INJECTIONS[3:], "fine"], dtype=object)},
+        score=[-1.5, 2.0, -3.0],  # negative numbers are numbers, never escaped
+    )
+    return Study(base.therapists, clients, base.sessions)
+
+
+def test_xlsx_cells_starting_a_formula_are_text_cells(tmp_path):
+    """Issue 18: no written cell or header of an xlsx is a formula; all come back exactly.
+
+    Before the fix a column name starting with ``=`` was written as a formula header."""
+    import openpyxl
+
+    study = _injection_study()
+    write_study(study, tmp_path, format="xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "clients.xlsx", data_only=False).active
+    cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    # xlsx cells are typed: text is stored as text (openpyxl's "s"), which a spreadsheet
+    # shows and never runs, so the text itself is kept as it is
+    texts = {c.value: c.data_type for c in cells if isinstance(c.value, str)}
+    for bad in [*_INJECTIONS, "=col"]:
+        assert texts.get(bad) == "s", bad
+    header = [c.value for c in ws[1]]
+    numbers = [ws.cell(row=r, column=header.index("score") + 1).value for r in (2, 3, 4)]
+    assert numbers == [-1.5, 2.0, -3.0]
+    back = load_study(tmp_path)
+    assert back.equals(study)
+
+
+def test_csv_cells_starting_a_formula_are_escaped_on_disk(tmp_path):
+    study = _injection_study()
+    write_study(study, tmp_path)
+    raw = pd.read_csv(tmp_path / "clients.csv", dtype=str, keep_default_na=False)
+    assert raw["note"].tolist() == ["'" + v for v in _INJECTIONS[:3]]
+    assert "'=col" in raw.columns
+    assert "=col" not in raw.columns
+    assert raw["score"].tolist() == ["-1.5", "2", "-3"]
+    assert load_study(tmp_path).equals(study)

@@ -12,6 +12,7 @@ from .._validate import as_table, check_choice, check_positive_int, require_colu
 from ..errors import ModelSpecError
 from ..models import GeeResult, GlmmResult, gee, glmm
 from ..scoring import ScoringPolicy, policy_for, state_policy
+from ..models.formula import quote_name
 from ..study import CLIENT, THERAPIST, Study
 from ._panel import ADJUSTED_PREDICTORS, Exclusions, is_categorical, named_terms, scored_study
 
@@ -170,12 +171,19 @@ def binary_model(
         a positive integer.
     ModelSpecError
         When no client is left.
+    FormulaError
+        When a term, outcome or therapist name contains a backtick.
 
     Notes
     -----
     :math:`\\mathrm{logit}\\,P(y_{ij} = 1) = x_{ij}'\\beta` (+ :math:`u_j` for the
     GLMM). GEE odds ratios are population-averaged and closer to 1 than the
     GLMM's subject-specific ones (Zeger, Liang & Albert 1988).
+
+    Names enter the formula through :func:`engagestats.models.formula.quote_name`:
+    a name that R would not read as a name (``"x-1"``, ``"my var"``, ``"2nd"``) is
+    written in backticks and is one variable, never an expression, and its
+    coefficient is named as R names it (``"`my var`"``).
 
     References
     ----------
@@ -201,6 +209,10 @@ def binary_model(
     check_positive_int(nagq, name="nagq", what="quadrature nodes")
     preds = named_terms(DEFAULT_PREDICTORS if predictors is None else predictors)
     original = data
+    # Every name enters the formula quoted (R's backticks when it is not a syntactic name),
+    # so that a column such as "x-1" or "I(x^2)" is one variable, never an expression.
+    q_outcome, q_therapist = quote_name(outcome), quote_name(therapist)
+    q_terms = [quote_name(name) for name in preds]
     if isinstance(data, Study):
         frame = client_table(data, predictors=preds)
     else:
@@ -227,14 +239,13 @@ def binary_model(
             centres[name] = float(data[col].mean()) if center else 0.0
             data[name] = data[col].astype(float) - centres[name]
     data[outcome] = data[outcome].astype(float)
-    rhs = " + ".join(preds) if preds else "1"
-    formula = f"{outcome} ~ {rhs}"
+    formula = f"{q_outcome} ~ {' + '.join(q_terms) if q_terms else '1'}"
 
     fit: GeeResult | GlmmResult
     if method == "gee":
         fit = gee(formula, data, groups=therapist, cov_struct="exchangeable")
     else:
-        fit = glmm(f"{formula} + (1 | {therapist})", data, nagq=nagq)
+        fit = glmm(f"{formula} + (1 | {q_therapist})", data, nagq=nagq)
     return BinaryModel(
         fit=fit,
         method=method,

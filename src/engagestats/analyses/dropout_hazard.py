@@ -23,6 +23,7 @@ from ..engagement import DROPOUT_CODING
 from ..errors import DataValidationError, EngageStatsWarning, ModelSpecError
 from ..models import GlmmResult, glmm
 from ..scoring import ScoringPolicy, policy_for, state_policy
+from ..models.formula import quote_name
 from ..study import CLIENT, SESSION, THERAPIST, Study
 from ._panel import EXCLUSION_COLUMNS, scored_study
 
@@ -265,7 +266,9 @@ def dropout_hazard(
     centre = float(used["alliance"].mean())
     used["alliance_c"] = used["alliance"] - centre
     t_term = "log_period" if time == "log" else "period"
-    formula = f"event ~ {t_term} + alliance_c + change + (1 | {THERAPIST})"
+    # The user's alliance and score columns enter under fixed names (person_period renames
+    # them), so no data-derived name is parsed; the grouping column is quoted all the same.
+    formula = f"event ~ {t_term} + alliance_c + change + (1 | {quote_name(THERAPIST)})"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EngageStatsWarning)
         fit = glmm(formula, used, family="binomial")

@@ -27,10 +27,12 @@ from types import FrameType
 from ..errors import DataValidationError, DataWarning
 
 __all__ = [
+    "MAX_CELLS",
     "MAX_CELL_CHARS",
     "MAX_COLUMNS",
     "MAX_FILE_BYTES",
     "Limits",
+    "check_cells",
     "decode_file",
     "warn_user",
 ]
@@ -42,6 +44,11 @@ MAX_FILE_BYTES = 256 * 2**20
 MAX_CELL_CHARS = 16 * 2**20
 #: Most columns in a table.
 MAX_COLUMNS = 20_000
+#: Most cells (rows x columns) in one table (default of ``load_study(max_cells=)``). Parsed
+#: cells cost about 40 bytes each however short they are, so a file of tiny cells holds
+#: far more in memory than its size: 256 MiB of ``1,1,1,...`` is 134 M cells, some 5 GB.
+#: 20 M cells (100,000 session rows of 200 columns) keep a load under about 1 GB.
+MAX_CELLS = 20_000_000
 #: Largest uncompressed content of an Excel workbook, as a multiple of the file limit.
 XLSX_EXPANSION = 4
 
@@ -68,6 +75,19 @@ class Limits:
     max_file_bytes: int = MAX_FILE_BYTES
     max_cell_chars: int = MAX_CELL_CHARS
     max_columns: int = MAX_COLUMNS
+    max_cells: int = MAX_CELLS
+
+
+def check_cells(name: str, n_cells: int, limits: Limits, *, row: int | None = None) -> None:
+    """Refuse a table of more than ``limits.max_cells`` cells (``row``: where it got there)."""
+    if n_cells > limits.max_cells:
+        raise DataValidationError.for_file(
+            name,
+            f"the table has more than {limits.max_cells:,} cells (rows x columns), the limit; "
+            "expected a smaller table (raise it with load_study(max_cells=...) if the file is "
+            "genuine)",
+            row=row,
+        )
 
 
 def _line_of(data: bytes, pos: int) -> int:

@@ -13,6 +13,7 @@ problem in its row and column, never a silent missing value.
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError
-from ._decode import XLSX_EXPANSION, Limits
+from ._decode import XLSX_EXPANSION, Limits, check_cells
 
 __all__ = ["read_excel"]
 
@@ -59,11 +60,20 @@ def read_excel(path: Path, table: str, limits: Limits, raw_cls: Any) -> Any:
 
         raise io_extra(path.name, "openpyxl", exc) from exc
     _check_zip(path, limits)
+    # our own handles, closed whatever happens (openpyxl leaves its file open when it fails)
+    files = contextlib.ExitStack()
     try:
-        values_wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        formula_wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        values_wb = openpyxl.load_workbook(
+            files.enter_context(path.open("rb")), read_only=True, data_only=True
+        )
+        formula_wb = openpyxl.load_workbook(
+            files.enter_context(path.open("rb")), read_only=True, data_only=False
+        )
     except Exception as exc:
+        files.close()
         raise DataValidationError.for_file(path.name, f"unreadable Excel workbook: {exc}") from exc
+    rows_v: Any = None
+    rows_f: Any = None
     try:
         names = list(values_wb.sheetnames)
         sheet, guessed = _pick_sheet(names, table)
@@ -75,7 +85,11 @@ def read_excel(path: Path, table: str, limits: Limits, raw_cls: Any) -> Any:
         numbers: list[int] = []
         problems: list[dict[str, Any]] = []
         blank = 0
+        n_cells = 0
         for r, (vals, forms) in enumerate(zip(rows_v, rows_f, strict=False), start=1):
+            n_cells += len(vals)
+            if n_cells > limits.max_cells:
+                check_cells(path.name, n_cells, limits, row=r)
             if len(vals) > limits.max_columns:
                 raise DataValidationError.for_file(
                     path.name,
@@ -122,9 +136,19 @@ def read_excel(path: Path, table: str, limits: Limits, raw_cls: Any) -> Any:
                 )
             records.append(rec)
             numbers.append(r)
+    except DataValidationError:
+        raise
+    except Exception as exc:  # a damaged sheet fails inside openpyxl's parser, in any way
+        raise DataValidationError.for_file(
+            path.name, f"unreadable Excel workbook: sheet {sheet!r} is damaged ({exc!r})"
+        ) from exc
     finally:
+        for rows in (rows_v, rows_f):  # an abandoned row iterator keeps its sheet file open
+            if rows is not None:
+                rows.close()
         values_wb.close()
         formula_wb.close()
+        files.close()
     if header is None:
         raise DataValidationError.for_file(
             path.name, f"sheet {sheet!r} is empty; expected a header row"

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError
-from ._decode import Limits, check_size, decode_file
+from ._decode import Limits, check_cells, check_size, decode_file
 
 __all__ = [
     "MISSING_TOKENS",
@@ -133,9 +133,13 @@ def _parse(
     header_row = 1
     last = 0
     blank = 0
+    cells = 0
     try:
         for rec in reader:
             start, last = last + 1, reader.line_num
+            cells += len(rec)
+            if cells > limits.max_cells:
+                check_cells(name, cells, limits, row=start)
             if len(rec) > limits.max_columns:
                 raise DataValidationError.for_file(
                     name,
@@ -216,7 +220,12 @@ def _read_sav(path: Path, limits: Limits) -> RawTable:
         raise io_extra(path.name, "pyreadstat", exc) from exc
     check_size(path, limits)
     try:
+        _, head = pyreadstat.read_sav(str(path), metadataonly=True)
+        # compressed SPSS files can unpack to many more cells than their size suggests
+        check_cells(path.name, (head.number_rows or 0) * (head.number_columns or 0), limits)
         frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+    except DataValidationError:
+        raise
     except Exception as exc:
         raise DataValidationError.for_file(path.name, f"unreadable SPSS file: {exc}") from exc
     labels = {
@@ -234,7 +243,13 @@ def _read_parquet(path: Path, limits: Limits) -> RawTable:
         raise io_extra(path.name, "pyarrow", exc) from exc
     check_size(path, limits)
     try:
+        import pyarrow.parquet as pq
+
+        md = pq.ParquetFile(path).metadata  # a few bytes of run-length code can be 1e9 rows
+        check_cells(path.name, int(md.num_rows) * int(md.num_columns), limits)
         frame = pd.read_parquet(path)
+    except DataValidationError:
+        raise
     except Exception as exc:
         raise DataValidationError.for_file(path.name, f"unreadable Parquet file: {exc}") from exc
     return _finish(frame, path.name, {})

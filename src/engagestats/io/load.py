@@ -12,7 +12,7 @@ import pandas as pd
 from .._validate import check_choice
 from ..errors import DataValidationError
 from ..study import COLUMN_MAP_COLUMNS, EXCLUDED_COLUMNS, LABEL_COLUMNS, Study
-from ._decode import MAX_FILE_BYTES, Limits
+from ._decode import MAX_CELLS, MAX_FILE_BYTES, Limits
 from ._prepare import accounting, apply_recode, apply_value_labels, blank_text, match_case
 from ._readers import SUPPORTED_EXTENSIONS, RawTable, raw_from_frame, read_raw
 from .schema import TABLES, merge_schema
@@ -144,6 +144,7 @@ def load_study(
     value_labels: bool | list[str] = False,
     max_file_bytes: int = MAX_FILE_BYTES,
     scoring_policy: Any = None,
+    max_cells: int = MAX_CELLS,
 ) -> Study:
     """Load, type and validate a study from its three table files.
 
@@ -201,6 +202,10 @@ def load_study(
         which :func:`engagestats.score` and every analysis score it and which
         every result table states; by default that of a Study given as
         ``path``, else :data:`engagestats.scoring.PRORATE_80`.
+    max_cells : int, default 20,000,000
+        Tables of more cells (rows x columns) are refused while they are read
+        (Parquet and SPSS files from their metadata, before): tiny cells take
+        far more memory than their bytes, about 1 GB for 20 M cells.
 
     Returns
     -------
@@ -273,7 +278,7 @@ def load_study(
     >>> tmp.cleanup()
     """  # noqa: E501
     check_choice(on_invalid, ("raise", "drop"), name="on_invalid")
-    limits = Limits(max_file_bytes=int(max_file_bytes))
+    limits = Limits(max_file_bytes=int(max_file_bytes), max_cells=int(max_cells))
     explicit: dict[str, Any] = {"therapists": therapists, "clients": clients, "sessions": sessions}
     folder: Path | None = None
     if isinstance(path, Study):

@@ -114,7 +114,8 @@ def _write_xlsx(df: pd.DataFrame, table: str, path: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = table
-    ws.append([str(c) for c in df.columns])
+    for j, c in enumerate(df.columns, start=1):
+        ws.cell(row=1, column=j, value=str(c)).data_type = "s"  # a header is never a formula
     columns = []
     for c in df.columns:
         s = df[c]

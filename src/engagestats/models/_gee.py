@@ -18,6 +18,7 @@ against a hand computation on geepack fits (``tests/reference/gee_small_sample``
 from __future__ import annotations
 
 import html
+import re
 import warnings
 from typing import Literal
 
@@ -31,6 +32,7 @@ from ..errors import ConvergenceWarning, ModelSpecError
 from ._display import fmt_p
 from ._response import binary_design
 from ._types import Design
+from .formula import quote_name
 
 __all__ = [
     "COV_STRUCTS",
@@ -295,7 +297,8 @@ def gee(
         One row per observation. Rows with a missing value in a used column or
         in ``groups`` are dropped and counted (:attr:`GeeResult.n_dropped`).
     groups : str
-        Column identifying the clusters (e.g. ``"therapist_id"``).
+        Column identifying the clusters (e.g. ``"therapist_id"``); any column name
+        without a backtick (it is quoted, :func:`engagestats.models.formula.quote_name`).
     family : {"binomial"}, default "binomial"
         Binomial with the logit link; the response must be 0/1 or boolean.
     cov_struct : {"exchangeable", "independence"}, default "exchangeable"
@@ -383,9 +386,12 @@ def gee(
     >>> fit.se_type  # 30 clusters: under 40, so the small-sample correction
     'bias_reduced'
     """
-    if not isinstance(groups, str) or not groups.isidentifier():
-        raise ModelSpecError(f"groups must be the name of a column (an identifier), got {groups!r}")
-    if isinstance(formula, str) and "|" in formula:
+    if not isinstance(groups, str) or not groups:
+        raise ModelSpecError(f"groups must be the name of a column, got {groups!r}")
+    if isinstance(data, pd.DataFrame) and groups not in data.columns:
+        raise ModelSpecError(f"groups={groups!r} is not a column of the data")
+    # a "|" inside backticks is part of a column name, not a random term
+    if isinstance(formula, str) and "|" in re.sub(r"`[^`]*`", "", formula):
         raise ModelSpecError("gee formulas have no random terms; give the clusters as groups=")
-    des = binary_design(f"{formula} + (1 | {groups})", data, family)
+    des = binary_design(f"{formula} + (1 | {quote_name(groups)})", data, family)
     return fit_gee(des, cov_struct=cov_struct, formula=formula, se=se)

@@ -27,13 +27,15 @@ import pandas as pd
 from ..errors import DataValidationError, ModelSpecError
 from . import design as _design
 from ._glmm_family import Family
+from ._rexpr import parse_r
 from ._types import Design
+from .formula import split_formula
 
 __all__ = ["GlmmInputs", "binary_design", "glmm_inputs"]
 
 _Y = "_glmm_response_"
 _CBIND = re.compile(r"^\s*cbind\s*\((.*)\)\s*$", re.S)
-_SAFE = {"__builtins__": {}, "np": np, "log": np.log, "exp": np.exp, "sqrt": np.sqrt}
+_LOGICAL = frozenset({">", "<", ">=", "<=", "==", "!=", "&", "|", "&&", "||"})
 
 
 @dataclass(frozen=True)
@@ -60,22 +62,39 @@ def _split_args(text: str) -> list[str]:
 
 
 def _evaluate(expr: str, data: pd.DataFrame, formula: str) -> pd.Series:
+    """A response part: a column (any dtype) or a numeric R expression, never Python code.
+
+    Parsed with R's grammar (:func:`._rexpr.parse_r`) and evaluated as the right-hand
+    side's terms are (:func:`.design.eval_r`), so a name in backticks is one column and
+    code such as ``__import__('os')`` is refused with a :class:`FormulaError`. A
+    comparison or logical expression (``y > 3``) gives 0/1 (``NA`` stays missing).
+    """
     expr = expr.strip()
     if expr in data.columns:
         return data[expr]
-    namespace = dict(_SAFE)
-    namespace.update({str(c): data[c] for c in data.columns if isinstance(c, str)})
+    node = parse_r(expr, formula)
+    if node.kind == "name" and node.value in data.columns:
+        return data[node.value]
+    if node.kind == "paren":
+        return _evaluate(expr[expr.index("(") + 1 : expr.rindex(")")], data, formula)
+    logical = (node.kind == "binary" and node.value in _LOGICAL) or (
+        node.kind == "unary" and node.value == "!"
+    )
+    code = f"({expr}) * 1" if logical else expr
     try:
-        value = eval(compile(expr, "<response>", "eval"), namespace)
-    except NameError as exc:
-        raise ModelSpecError(
-            f"the response {expr!r} of {formula!r} uses a column that is not in the data ({exc})"
-        ) from None
-    except Exception as exc:
+        _, tr = _design._translate_expr(code, formula)
+        used = [c for c in tr.columns if c in data.columns]
+        ok = data[used].notna().all(axis=1).to_numpy() if used else np.ones(len(data), bool)
+        value = np.full(len(data), np.nan)
+        if ok.any():  # rows with a missing input stay missing (dropped and counted later)
+            value[ok] = _design.eval_r(code, data.loc[ok], formula=formula)
+        else:
+            _design.eval_r(code, data.iloc[:0], formula=formula)  # unknown names still raise
+    except ModelSpecError as exc:
         raise ModelSpecError(
             f"cannot evaluate the response {expr!r} of {formula!r}: {exc}"
         ) from None
-    return pd.Series(np.broadcast_to(value, len(data)), index=data.index)
+    return pd.Series(value, index=data.index)
 
 
 def _numeric(col: pd.Series, what: str) -> np.ndarray:
@@ -154,8 +173,7 @@ def glmm_inputs(
         raise ModelSpecError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     if not isinstance(formula, str) or "~" not in formula:
         raise ModelSpecError(f"formula must be a string 'response ~ terms', got {formula!r}")
-    lhs, rhs = formula.split("~", 1)
-    lhs = lhs.strip()
+    lhs, rhs = split_formula(formula)  # at the "~" outside backticks and parentheses
     if weights is not None and family.name != "binomial":
         raise ModelSpecError(
             f"weights= are binomial trials; they are not supported for family {family.name!r}"
@@ -193,7 +211,7 @@ def glmm_inputs(
     if _Y in data.columns:
         raise ModelSpecError(f"the data may not have a column named {_Y!r}")
     des = _design.build_design(
-        f"{_Y} ~{rhs}", data.assign(**{_Y: y}), allow_offset=True, residual=False
+        f"{_Y} ~ {rhs}", data.assign(**{_Y: y}), allow_offset=True, residual=False
     )
     des = replace(des, formula=formula, response=lhs)
     rows = data.index.get_indexer(des.row_index)

@@ -294,7 +294,8 @@ def _expand_group(group: str, formula: str, pos: int) -> list[tuple[str, ...]]:
     levels: list[tuple[str, ...]] = []
     for piece, ppos in pieces:
         text, tpos = _strip(piece, ppos)
-        names = tuple(n.strip() for n in text.split(":"))
+        # ":" joins factors only outside backticks (`a:b` is one column)
+        names = tuple(n.strip() for n, _ in _split_top(text, ":", tpos, formula))
         for n in names:
             if not _NAME.match(n) or n.strip("`") in ("", "."):
                 raise _fail(

@@ -96,7 +96,8 @@ def residual_diagnostics(
            ``"smooth"``;
         2. normal QQ plot of the residuals (:func:`qq_plot`);
         3. one normal QQ plot of the conditional modes per random-effect term,
-           in the order of ``fit.ranef()``, titled with the group and term.
+           in the order of ``fit.ranef()``, titled with the group and term (a
+           non-syntactic column name such as ``my var`` without R's backticks).
 
     Raises
     ------
@@ -165,6 +166,9 @@ def residual_diagnostics(
     for (group, term), axis in zip(pairs, flat[2:], strict=True):
         values = ranef.loc[(ranef["group"] == group) & (ranef["term"] == term), "estimate"]
         qq_plot(values.to_numpy(dtype=float), ax=axis)
-        what = "intercept" if term == "(Intercept)" else f"slope of {label(term)}"
+        # R's coefficient names carry backticks around non-syntactic column names
+        # ("`my var`"); a name cannot contain one, so dropping them names the column.
+        plain = str(term).replace("`", "")
+        what = "intercept" if term == "(Intercept)" else f"slope of {label(plain)}"
         axis.set_title(f"Normal QQ plot: {label(group)}, {what}")
     return fig
