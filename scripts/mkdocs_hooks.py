@@ -71,11 +71,14 @@ _RAW_TEX = re.compile(r"\\[(\[]|\$\$|\\[A-Za-z]+(?=[\s{_^,]|$)")
 REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=[\"']?(?:https?:)?//", flags=re.I)
 
 
-# Commands latex2mathml does not know, spelled in ones it does.
-_SPELLINGS = {"arg": r"\operatorname{arg}"}
-_SPELLING = re.compile(r"\\(" + "|".join(_SPELLINGS) + r")(?![A-Za-z])")
-# A TeX command left as text in the MathML: latex2mathml passed it through unconverted.
-_LEFTOVER = re.compile(r">[^<]*(\\[A-Za-z]+)[^<]*<")
+# TeX that latex2mathml does not know, spelled in TeX it does: \arg, and the aligned
+# environment (whose "&" it would print as a letter; align* gives the same table).
+_SPELLINGS = [
+    (re.compile(r"\\arg(?![A-Za-z])"), r"\\operatorname{arg}"),
+    (re.compile(r"\\(begin|end)\{aligned\}"), r"\\\1{align*}"),
+]
+# What latex2mathml passed through unconverted: a TeX command, or an alignment "&", as text.
+_LEFTOVER = re.compile(r">[^<]*(\\[A-Za-z]+|&(?!#x[0-9A-Fa-f]+;|[A-Za-z]+;))[^<]*<")
 
 
 class MathError(ValueError):
@@ -92,9 +95,10 @@ def tex_to_mathml(tex: str, *, display: bool = False) -> str:
     """
     tex = tex.strip()
     try:
-        mathml = _latex_to_mathml(
-            _SPELLING.sub(lambda m: _SPELLINGS[m[1]], tex), display="block" if display else "inline"
-        )
+        spelled = tex
+        for pattern, replacement in _SPELLINGS:
+            spelled = pattern.sub(replacement, spelled)
+        mathml = _latex_to_mathml(spelled, display="block" if display else "inline")
     except Exception as exc:  # latex2mathml raises assorted exception types
         raise MathError(f"cannot render {tex!r} as MathML: {type(exc).__name__} {exc}") from exc
     leftover = _LEFTOVER.search(mathml)

@@ -313,6 +313,13 @@ def test_hook_fails_the_strict_build_on_math_it_cannot_render(caplog):
     with pytest.raises(mkdocs_hooks.MathError, match="foobar"):
         mkdocs_hooks.tex_to_mathml("\\foobar x")
     assert "<mo>arg</mo>" in mkdocs_hooks.tex_to_mathml("\\arg\\min_s x")  # respelled
+    with pytest.raises(mkdocs_hooks.MathError, match="& is not supported"):
+        mkdocs_hooks.tex_to_mathml("a & b")  # an alignment outside a table: never as text
+    aligned = mkdocs_hooks.tex_to_mathml(
+        "\\begin{aligned} a &= b && \\text{(one)}\\\\ c &= d \\end{aligned}", display=True
+    )
+    assert aligned.count("<mtr>") == 2
+    assert "<mtext>(one)</mtext>" in aligned
 
     class Page:
         class file:
@@ -488,6 +495,23 @@ def test_export_page_output_matches_the_fit(sample_subset_fit):
     assert f"{fixed.loc['(Intercept)', 'estimate']:.4g}" in text
     assert str(sample_subset_fit).splitlines()[0] in text
     assert "guide/export-to-growth-model.md" in MKDOCS_YML.read_text(encoding="utf-8")
+
+
+def test_export_page_claims_about_the_qualtrics_reader():
+    """Without recode= the export is refused per column; columns= silences the warning."""
+    path = example_export("qualtrics_sample.csv")
+    with (
+        pytest.warns(DataWarning, match="'PHQ9_1' -> 'phq9_1'"),
+        pytest.raises(es.DataValidationError, match="the values run from 1 to 4") as exc,
+    ):
+        es.read_qualtrics(path, client_columns=["age", "gender"])
+    assert "recode=" in str(exc.value)
+    renames = {f"PHQ9_{i}": f"phq9_{i}" for i in range(1, 10)}
+    recode = {"phq9": {1: 0, 2: 1, 3: 2, 4: 3}}
+    study = es.read_qualtrics(
+        path, client_columns=["age", "gender"], columns=renames, recode=recode
+    )
+    assert len(study.sessions) == 613  # and no DataWarning: warnings are errors here
 
 
 def test_sample_exports_are_current():
