@@ -114,13 +114,14 @@ def tex_to_mathml(tex: str, *, display: bool = False) -> str:
     )
 
 
-def _render(tex: str, display: bool, where: str) -> str | None:
+def _render(tex: str, display: bool, where: str, *, tag: str = "div") -> str | None:
+    """MathML, a display formula wrapped in ``tag`` (a span inside a paragraph); None on error."""
     try:
         mathml = tex_to_mathml(_html.unescape(tex), display=display)
     except MathError as exc:
         log.warning("%s: %s", where, exc)
         return None
-    return f'<div class="math-display">{mathml}</div>' if display else mathml
+    return f'<{tag} class="math-display">{mathml}</{tag}>' if display else mathml
 
 
 def render_math(content: str, *, where: str = "page") -> str:
@@ -137,7 +138,7 @@ def render_math(content: str, *, where: str = "page") -> str:
 def _dollar_math(body: str, where: str) -> str:
     def one(m: re.Match[str]) -> str:
         display = m["block"] is not None
-        out = _render(m["block"] if display else m["inline"], display, where)
+        out = _render(m["block"] if display else m["inline"], display, where, tag="span")
         return m[0] if out is None else out
 
     # Code spans and blocks keep their dollars.

@@ -302,6 +302,7 @@ def test_hook_renders_notebook_markdown_cells_only():
     out = mkdocs_hooks.render_notebook_math(page)
     assert out.count("<math ") == 3
     assert out.count('display="block"') == 1
+    assert '<span class="math-display"><math' in out  # inside a <p>: no <div>
     assert "<msqrt>" in out
     assert "<code>echo $HOME $PATH</code>" in out
     assert "\\$5" in out
