@@ -39,7 +39,11 @@ def example_export(name: str) -> Path:
         1-4, three header rows), ``"qualtrics_choice_text.csv"`` (choice texts,
         UTF-8 BOM, every field quoted, CRLF), ``"redcap_export.csv"`` (raw
         longitudinal export with a repeating instrument and a checkbox) or
-        ``"redcap_dictionary.csv"`` (its data dictionary).
+        ``"redcap_dictionary.csv"`` (its data dictionary); sample-sized, for
+        fitting a model (the attended sessions of five therapists of the
+        sample study, 55 clients, PHQ-9): ``"qualtrics_sample.csv"``,
+        ``"redcap_sample_export.csv"`` and ``"redcap_sample_dictionary.csv"``
+        (written by ``scripts/make_example_exports.py``).
 
     Examples
     --------
