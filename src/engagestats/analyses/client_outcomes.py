@@ -11,8 +11,8 @@ import pandas as pd
 from .._validate import as_table, check_choice, check_positive_int, require_columns
 from ..errors import ModelSpecError
 from ..models import GeeResult, GlmmResult, gee, glmm
-from ..scoring import ScoringPolicy, policy_for, state_policy
 from ..models.formula import quote_name
+from ..scoring import ScoringPolicy, policy_for, state_policy
 from ..study import CLIENT, THERAPIST, Study
 from ._panel import ADJUSTED_PREDICTORS, Exclusions, is_categorical, named_terms, scored_study
 

@@ -22,8 +22,8 @@ from .._validate import as_table, check_choice, require_columns
 from ..engagement import DROPOUT_CODING
 from ..errors import DataValidationError, EngageStatsWarning, ModelSpecError
 from ..models import GlmmResult, glmm
-from ..scoring import ScoringPolicy, policy_for, state_policy
 from ..models.formula import quote_name
+from ..scoring import ScoringPolicy, policy_for, state_policy
 from ..study import CLIENT, SESSION, THERAPIST, Study
 from ._panel import EXCLUSION_COLUMNS, scored_study
 
