@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -275,3 +276,20 @@ def test_escapes_stationary_point_at_zero_slope_variance(rng):
     assert res.converged
     np.testing.assert_allclose(res.deviance, ref.deviance, rtol=1e-10)
     assert res.theta[2] > 0.1
+
+
+@pytest.mark.parametrize("k", [2, 6])  # the unrolled path (k <= 4) and numpy's
+def test_batched_cholesky_refuses_a_non_positive_definite_block_without_warning(k):
+    # A block that is not numerically positive definite must be refused like numpy's
+    # cholesky (LinAlgError -> the PLS step reports "not positive definite"), not turned
+    # into NaN with a RuntimeWarning from sqrt.
+    from engagestats.models._nested import _chol
+
+    good = np.eye(k)[None] * 2.0
+    bad = np.eye(k)[None].copy()
+    bad[0, 1, 1] = -1e-12
+    np.testing.assert_allclose(_chol(good), np.sqrt(2.0) * np.eye(k)[None])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(np.linalg.LinAlgError):
+            _chol(np.concatenate([good, bad]))

@@ -12,9 +12,10 @@ from ..errors import ModelSpecError
 from ._time_scale import plain
 
 if TYPE_CHECKING:
+    from ..scoring import ScoringPolicy
     from .outcome_model import OutcomeModel
 
-__all__ = ["format_table", "model_table"]
+__all__ = ["format_table", "model_table", "policy_text", "with_policy_note"]
 
 FORMATS = ("dataframe", "markdown", "latex", "html")
 COLUMNS = ["section", "term", "estimate", "se", "df", "t", "p", "ci_low", "ci_high"]
@@ -121,3 +122,22 @@ def format_table(table: pd.DataFrame, *, format: str, title: str = "") -> str:
             trs.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
     cap = f"<caption>{html.escape(title)}</caption>" if title else ""
     return f"<table>{cap}<thead><tr>{cells}</tr></thead><tbody>{''.join(trs)}</tbody></table>"
+
+
+def policy_text(policy: ScoringPolicy | None) -> str:
+    """The scoring policy of a model's scores, in words."""
+    if policy is None:
+        return "Scores as given in the data (not scored by engagestats)."
+    return policy.describe()
+
+
+def with_policy_note(text: str, format: str, policy: ScoringPolicy | None) -> str:
+    """A text table with a closing note that states the scoring policy."""
+    note = f"Note. {policy_text(policy)}"
+    if format == "markdown":
+        return f"{text}\n\n*{note}*"
+    if format == "latex":
+        body = note.replace("%", "\\%").replace("_", "\\_").replace("&", "\\&")
+        end = "\\end{table}"
+        return text.replace(end, f"\\par\\footnotesize {body}\n{end}")
+    return f"{text}<p><small>{html.escape(note)}</small></p>"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import itertools
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -13,10 +12,9 @@ from .._validate import check_level
 from ..errors import ModelSpecError
 from ..models.inference import check_ddf
 from ..scoring import ScoringPolicy, state_policy
-from . import _moderation, _tables
+from . import _moderation, _prediction, _tables
 from ._estimands import estimand
 from ._interpretation import interpret
-from ._panel import fixed_rows
 from ._time_scale import TimeScale, plain, split_term
 
 if TYPE_CHECKING:
@@ -238,57 +236,16 @@ class OutcomeModel:
 
     # ------------------------------------------------------ trajectories
     def _design_rows(self, values: dict[str, Any], times: np.ndarray) -> np.ndarray:
-        """Fixed-effects rows at ``times``, averaging over unset categorical terms."""
-        cats = [
-            t
-            for t in [*self.spec.predictors, *self.spec.moderators]
-            if self.spec.kinds.get(t) == "categorical" and t not in values
-        ]
-        combos = list(itertools.product(*[self.spec.levels[c] for c in cats])) or [()]
-        X: Any = 0.0  # a float, then the weighted sum of design rows
-        for combo in combos:
-            w = float(np.prod([self.spec.shares[c][lv] for c, lv in zip(cats, combo, strict=True)]))
-            frame = pd.DataFrame({"time": times, **self.time_scale.code(times)})
-            for term in self._all_terms():
-                if term in values:
-                    frame[term] = values[term]
-                elif term in cats:
-                    frame[term] = combo[cats.index(term)]
-                else:
-                    frame[term] = 0.0
-                if self.spec.kinds.get(term) == "categorical":
-                    frame[term] = pd.Categorical(frame[term], categories=self.spec.levels[term])
-            X = X + w * fixed_rows(self.fit, frame)
-        return np.asarray(X)
+        return _prediction.design_rows(self, values, times)
 
     def _all_terms(self) -> list[str]:
-        out = [*self.spec.predictors, *self.spec.moderators]
-        for v in self.spec.time_varying:
-            out += [f"{v}_between", self.spec.within_name(v)]
-        return out + list(getattr(self.spec, "extra_terms", []))
+        return _prediction.model_terms(self.spec)
 
     def _times(self, times: Any) -> np.ndarray:
-        if times is None:
-            return np.arange(0.0, float(np.floor(self.data["time"].max())) + 1.0)
-        return np.asarray(times, dtype=float).ravel()
+        return _prediction.time_grid(self, times)
 
     def _at(self, at: Mapping[str, Any] | None) -> dict[str, Any]:
-        """``at`` values on the data scale -> model scale."""
-        out: dict[str, Any] = {}
-        for term, value in (at or {}).items():
-            if term not in self._all_terms():
-                raise ModelSpecError(f"at: {term!r} is not a model term; use {self._all_terms()}")
-            if self.spec.kinds.get(term) == "categorical":
-                levels = self.spec.levels[term]
-                if str(value) not in levels:
-                    raise ModelSpecError(
-                        f"at: {value!r} is not a level of {term!r} in the model; its levels are "
-                        f"{levels} (a level whose rows were all excluded is not in the model)"
-                    )
-                out[term] = str(value)
-            else:
-                out[term] = float(value) - self.spec.centres.get(term, 0.0)
-        return out
+        return _prediction.model_values(self.spec, at)
 
     def trajectories(
         self,
@@ -484,7 +441,7 @@ class OutcomeModel:
         out = _tables.model_table(self, style=style, format=format)
         if isinstance(out, pd.DataFrame):
             return state_policy(out, self.scoring_policy)
-        return _with_policy_note(out, format, self.scoring_policy)
+        return _tables.with_policy_note(out, format, self.scoring_policy)
 
     def summary(self) -> str:
         """The formula, the exclusions and the fit summary as text."""
@@ -493,7 +450,7 @@ class OutcomeModel:
         time = "" if scale.method == "session" else f"time: {scale.description}\n"
         return (
             f"Growth model of {self.outcome}\nformula: {self.formula}\n{time}"
-            f"{_policy_text(self.scoring_policy)}\n"
+            f"{_tables.policy_text(self.scoring_policy)}\n"
             f"rows excluded: {excl}\n\n{self.fit.summary()}"
         )
 
@@ -511,22 +468,3 @@ class OutcomeModel:
             f"{self.table(format='html')}"
             f"<p>Rows excluded:</p>{excl}</div>"
         )
-
-
-def _policy_text(policy: ScoringPolicy | None) -> str:
-    """The scoring policy of a model's scores, in words."""
-    if policy is None:
-        return "Scores as given in the data (not scored by engagestats)."
-    return policy.describe()
-
-
-def _with_policy_note(text: str, format: str, policy: ScoringPolicy | None) -> str:
-    """A text table with a closing note that states the scoring policy."""
-    note = f"Note. {_policy_text(policy)}"
-    if format == "markdown":
-        return f"{text}\n\n*{note}*"
-    if format == "latex":
-        body = note.replace("%", "\\%").replace("_", "\\_").replace("&", "\\&")
-        end = "\\end{table}"
-        return text.replace(end, f"\\par\\footnotesize {body}\n{end}")
-    return f"{text}<p><small>{html.escape(note)}</small></p>"

@@ -42,13 +42,19 @@ _SMALL = 4  # block sizes up to this use unrolled, vectorised Cholesky/solves
 
 
 def _chol(A: np.ndarray) -> np.ndarray:
-    """Batched lower Cholesky factors of (G, k, k) SPD matrices."""
+    """Batched lower Cholesky factors of (G, k, k) SPD matrices.
+
+    Raises :class:`numpy.linalg.LinAlgError` when a matrix is not numerically positive
+    definite (a pivot that is not positive and finite), on both paths alike.
+    """
     k = A.shape[1]
     if k > _SMALL:
         return np.linalg.cholesky(A)
     L = np.zeros_like(A)
     for j in range(k):
         s = A[:, j, j] - np.einsum("gi,gi->g", L[:, j, :j], L[:, j, :j])
+        if not np.all(s > 0) or not np.all(np.isfinite(s)):
+            raise np.linalg.LinAlgError("matrix is not positive definite")
         L[:, j, j] = np.sqrt(s)
         for i in range(j + 1, k):
             t = A[:, i, j] - np.einsum("gi,gi->g", L[:, i, :j], L[:, j, :j])
@@ -309,7 +315,11 @@ class NestedPLS:
             k = lv["k"]
             A = cur[:, :k, :k].copy()
             A[:, np.arange(k), np.arange(k)] += 1.0
-            L = _chol(A)
+            try:
+                L = _chol(A)
+            except np.linalg.LinAlgError:  # not numerically positive definite at theta
+                self._last = None
+                return None
             ldL2 += 2.0 * float(np.sum(np.log(L[:, np.arange(k), np.arange(k)])))
             T = _fwd(L, cur[:, :k, k:])
             Sl = cur[:, k:, k:] - np.einsum("gki,gkj->gij", T, T)

@@ -151,10 +151,19 @@ def sample_section(ctx: Context) -> Section:
             )
     composition = pd.concat(groups, ignore_index=True) if groups else pd.DataFrame()
     s = study.summary().set_index("metric")["value"]
+    if "attended_sessions" in s.index:
+        sessions = (
+            f"{s['session_rows']:.0f} offered sessions, of which {s['attended_sessions']:.0f} "
+            f"were attended (a median of {s['median']:.0f} attended sessions per client)."
+        )
+    else:  # no attendance column: every session row counts, and the text says so
+        sessions = (
+            f"{s['session_rows']:.0f} session rows (attendance not recorded; a median of "
+            f"{s['median']:.0f} sessions per client)."
+        )
     text = [
         f"The study holds {s['therapists']:.0f} therapists, {s['clients']:.0f} clients and "
-        f"{s['session_rows']:.0f} offered sessions, of which {s.get('attended_sessions', 0):.0f} "
-        f"were attended (a median of {s['median']:.0f} attended sessions per client).",
+        + sessions,
         f"{len(study.excluded)} rows were excluded while loading.",
     ]
     return Section(

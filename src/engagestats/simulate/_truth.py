@@ -77,8 +77,10 @@ class SimulationTruth:
         ``definition`` and ``source`` (``"parameter"``: a generating value;
         ``"population"``: computed on the latent values of a population study
         of 500 therapists x 40 clients with the same parameters and a fixed
-        seed, see ``simulate._population``; Monte-Carlo error about 0.002 for
-        the shares and 0.02 for the log-odds). ``alliance_within_effect`` is
+        seed, see ``simulate._population``; Monte-Carlo error, the SD over six
+        population seeds in ``benchmarks/validity/therapist_share_diagnostics.py``:
+        0.0003-0.0011 for the shares, 0.006-0.012 for the dropout log-odds).
+        ``alliance_within_effect`` is
         the causal lagged within-client effect (0 in the null scenarios), also
         when reciprocal paths, AR(1) residuals or alliance trends make a
         naive estimate non-zero.
