@@ -301,13 +301,19 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
             "emp_se": emp_se,
         }
         if "ci_low" in g and g["ci_low"].notna().any():
-            cover = ((g["ci_low"] <= true) & (true <= g["ci_high"])).to_numpy(dtype=float)
-            reject = (g["p"] < 0.05).to_numpy(dtype=float)
+            # a fit with an estimate but no SE (information matrix not positive definite) has
+            # no interval and no test: counted in n_no_se, left out of coverage and rejection
+            has_se = g["estimate"].notna() & g[["ci_low", "ci_high", "p"]].notna().all(axis=1)
+            gs = g[has_se]
+            m = len(gs)
+            cover = ((gs["ci_low"] <= true) & (true <= gs["ci_high"])).to_numpy(dtype=float)
+            reject = (gs["p"] < 0.05).to_numpy(dtype=float)
+            row["n_no_se"] = int((g["estimate"].notna() & ~has_se).sum())
             row["coverage"] = cover.mean()
-            row["coverage_mcse"] = np.sqrt(cover.mean() * (1 - cover.mean()) / n)
+            row["coverage_mcse"] = np.sqrt(cover.mean() * (1 - cover.mean()) / m)
             row["rejects"] = "false positive" if true == 0 else "power"
             row["reject_rate"] = reject.mean()
-            row["reject_mcse"] = np.sqrt(reject.mean() * (1 - reject.mean()) / n)
+            row["reject_mcse"] = np.sqrt(reject.mean() * (1 - reject.mean()) / m)
         out.append(row)
     return pd.DataFrame(out)
 
@@ -316,7 +322,9 @@ def _markdown(table: pd.DataFrame) -> str:
     cols = [c for c in table.columns if c not in ("analysis",)]
     fmt = table[cols].copy()
     for c in fmt.columns:
-        if fmt[c].dtype.kind == "f":
+        if fmt[c].dtype.kind == "f" and c.startswith("n_"):  # counts (float when NaN elsewhere)
+            fmt[c] = fmt[c].map(lambda x: "" if pd.isna(x) else f"{x:.0f}")
+        elif fmt[c].dtype.kind == "f":
             fmt[c] = fmt[c].map(lambda x: "" if pd.isna(x) else f"{x:.3f}")
     head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
     return head + "".join("| " + " | ".join(map(str, r)) + " |\n" for r in fmt.to_numpy())
@@ -380,7 +388,8 @@ def alliance_table(table: pd.DataFrame) -> pd.DataFrame:
     t = t[
         t["scenario"].isin([*[s for s in GRID if s.startswith(("null", "long"))], "routine_care"])
     ]
-    cols = ["scenario", "estimator", "true", "n_reps", "n_failed", "mean_estimate", "bias"]
+    cols = ["scenario", "estimator", "true", "n_reps", "n_failed", "n_no_se", "mean_estimate"]
+    cols += ["bias"]
     cols += ["bias_mcse", "coverage", "coverage_mcse", "rejects", "reject_rate", "reject_mcse"]
     return t.sort_values(["_s", "_e"])[cols].reset_index(drop=True)
 

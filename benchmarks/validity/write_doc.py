@@ -22,6 +22,7 @@ def main() -> int:
         "dropout",
         "total_effects",
         "therapist_effects",
+        "therapist_share_diagnostics",
         "mi_coverage",
         "monitoring",
     ):
