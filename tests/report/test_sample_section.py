@@ -23,4 +23,5 @@ def test_sample_section_without_attendance_does_not_claim_zero_attended():
     text = sample_section(Context.build(bare)).text[0]
     assert "of which 0 were attended" not in text
     median = sessions.groupby("client_id").size().median()
-    assert f"{len(sessions)} session rows (attendance not recorded; a median of {median:.0f}" in text
+    want = f"{len(sessions)} session rows (attendance not recorded; a median of {median:.0f}"
+    assert want in text
