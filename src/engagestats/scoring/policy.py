@@ -162,13 +162,7 @@ class ScoringPolicy:
         """
         if not self.min_answered:
             return f"Scoring policy {self.name!r} (each instrument's built-in rule)"
-        groups: dict[str, list[str]] = {}
-        for inst, rule in sorted(self.min_answered.items()):
-            if isinstance(rule, float):
-                text = f"{100 * rule:g}% proration of"
-            else:
-                text = f"at least {rule} items of each (sub)scale of"
-            groups.setdefault(text, []).append(inst)
+        groups = self._grouped("{pct:g}% proration of", "at least {n} items of each (sub)scale of")
         parts = "; ".join(f"{text} {_join(names)}" for text, names in groups.items())
         return f"Scoring policy {self.name!r} ({parts})"
 
@@ -185,13 +179,10 @@ class ScoringPolicy:
                 f"Scoring policy {self.name!r}: every instrument by its built-in rule "
                 "(all items needed unless the instrument's source gives a proration rule)."
             )
-        groups: dict[str, list[str]] = {}
-        for inst, rule in sorted(self.min_answered.items()):
-            if isinstance(rule, float):
-                text = f"at least {100 * rule:g}% of each (sub)scale's items are answered"
-            else:
-                text = f"at least {rule} items of each (sub)scale are answered"
-            groups.setdefault(text, []).append(inst)
+        groups = self._grouped(
+            "at least {pct:g}% of each (sub)scale's items are answered",
+            "at least {n} items of each (sub)scale are answered",
+        )
         parts = [
             f"{_join(names)} {'is' if len(names) == 1 else 'are'} scored when {text}"
             for text, names in groups.items()
@@ -201,6 +192,14 @@ class ScoringPolicy:
             "times the number of items for sum scores); every other instrument by its built-in "
             "rule."
         )
+
+    def _grouped(self, share: str, count: str) -> dict[str, list[str]]:
+        """Instruments grouped by their rule's wording (``share`` or ``count`` filled in)."""
+        groups: dict[str, list[str]] = {}
+        for inst, rule in sorted(self.min_answered.items()):
+            text = share.format(pct=100 * rule) if isinstance(rule, float) else count.format(n=rule)
+            groups.setdefault(text, []).append(inst)
+        return groups
 
 
 def _join(names: Sequence[str]) -> str:
