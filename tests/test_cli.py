@@ -69,6 +69,16 @@ def test_check_on_own_data_needs_a_reference(tmp_path, capsys):
     assert not (tmp_path / "o").exists()  # refused before writing anything
 
 
+def test_check_on_the_bundled_sample_folder_uses_the_committed_tables():
+    # `engagestats report data/sample --check` names the sample's folder: it is the
+    # input of the committed tables, so no --reference is needed (before: refused)
+    from engagestats.datasets import sample_folder
+    from engagestats.report import REFERENCE_DIR, _reference
+
+    assert _reference(None, sample_folder()) == REFERENCE_DIR
+    assert _reference(None, str(sample_folder()) + "/") == REFERENCE_DIR
+
+
 def test_check_from_an_installed_wheel_says_why_not(tmp_path, monkeypatch, capsys):
     import engagestats.report as report
 

@@ -47,6 +47,16 @@ def load_input(data: str | Path | None) -> Study:
     return load_study(Path(data))
 
 
+def _is_bundled_sample(data: str | Path) -> bool:
+    """Whether ``data`` is the folder of the bundled sample (the reference tables' input)."""
+    from ..datasets import sample_folder
+
+    try:
+        return Path(data).resolve() == sample_folder().resolve()
+    except Exception:  # no bundled sample (e.g. a trimmed install): not the sample
+        return False
+
+
 def _reference(reference: str | Path | None, data: str | Path | None) -> Path:
     """The folder ``--check`` compares with, or a typed error saying why there is none."""
     from ._output import OutputFolderError
@@ -56,7 +66,7 @@ def _reference(reference: str | Path | None, data: str | Path | None) -> Path:
         if not ref.is_dir():
             raise OutputFolderError(f"--reference {ref}: no such folder of reference tables")
         return ref
-    if data is not None:
+    if data is not None and not _is_bundled_sample(data):
         raise OutputFolderError(
             "--check without --reference compares with the bundled sample's tables, which "
             "cannot match your own data; pass --reference DIR (the tables/ folder of an "
