@@ -24,6 +24,7 @@ def main() -> int:
         "therapist_effects",
         "therapist_share_diagnostics",
         "mi_coverage",
+        "mi_coverage_tslope",
         "monitoring",
     ):
         table = (HERE / "results" / f"{name}.md").read_text()
