@@ -2,10 +2,13 @@
 
 Feingold (2009) defines d_GMA for linear growth, b_{time x group} D / SD_raw. For the other
 codings effect_sizes uses the contrast sum_j b_{j x group} c_j(D) (our generalisation); the
-tests compute it by hand from the fitted coefficients and their covariance (vcov(fit)).
+tests compute it by hand from the fitted coefficients and their covariance (vcov(fit)), and
+compare it with lme4 (tests/reference/effect_sizes_time/: R script, panel, reference.json).
 """
 
 import dataclasses
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -129,3 +132,32 @@ def test_three_groups_still_refused_with_piecewise(sample):
     m = _fit(dataclasses.replace(sample, clients=clients), "piecewise", [4], group="arm")
     with pytest.raises(es.ModelSpecError, match="two-group"):
         effect_sizes(m, group="arm", duration=D)
+
+
+REF = json.loads(
+    (
+        Path(__file__).resolve().parents[1] / "reference" / "effect_sizes_time" / "reference.json"
+    ).read_text()
+)
+
+
+@pytest.mark.parametrize(
+    ("method", "knots", "case"),
+    [(m, k, i) for (m, k, _), i in zip(CASES, ["log", "pw4", "pw3_8"], strict=True)],
+    ids=["log", "pw4", "pw3_8"],
+)
+def test_against_lme4(sample, method, knots, case):
+    # effect_sizes_time.R: lme4 fit of the same model; L'b and sqrt(L'VL) from fixef, vcov
+    ref = REF[case]
+    r = effect_sizes(_fit(sample, method, knots), group="format", duration=D, n_boot=2)
+    comp = r.components
+    assert REF["duration"] == D
+    assert comp["sd_baseline"].iloc[0] == pytest.approx(REF["sd_raw"], rel=1e-12)
+    assert comp["df_sd"].iloc[0] == REF["df_sd"]
+    np.testing.assert_allclose(comp["time_code"], np.atleast_1d(ref["codes"]), rtol=1e-12)
+    np.testing.assert_allclose(comp["b"], np.atleast_1d(ref["b"]), rtol=1e-4)
+    assert comp["difference"].iloc[0] == pytest.approx(ref["difference"], rel=1e-4)
+    assert comp["difference_se"].iloc[0] == pytest.approx(ref["difference_se"], rel=1e-4)
+    assert _row(r, "delta")["estimate"] == pytest.approx(ref["d"], rel=1e-4)
+    assert _row(r, "delta")["se"] == pytest.approx(ref["se_delta"], rel=1e-4)
+    assert _row(r, "delta_sd_fixed")["se"] == pytest.approx(ref["se_fixed"], rel=1e-4)
