@@ -103,14 +103,14 @@ def test_session_model_reduces_to_feingold(sample):
     assert "model-implied difference" in r.summary()
 
 
+@pytest.mark.parametrize("numeric", [False, True], ids=["categorical", "numeric"])
 @pytest.mark.parametrize(("method", "knots"), [("session", None), ("piecewise", [4])])
-def test_backticked_group_name_gives_the_same_d(sample, method, knots):
-    hostile = dataclasses.replace(
-        sample, clients=sample.clients.rename(columns={"format": "my group"})
-    )
-    clean = dataclasses.replace(
-        sample, clients=sample.clients.rename(columns={"format": "my_group"})
-    )
+def test_backticked_group_name_gives_the_same_d(sample, method, knots, numeric):
+    clients = sample.clients
+    if numeric:  # 0/1 instead of the two format levels
+        clients = clients.assign(format=(clients["format"] == "individual").astype(float))
+    hostile = dataclasses.replace(sample, clients=clients.rename(columns={"format": "my group"}))
+    clean = dataclasses.replace(sample, clients=clients.rename(columns={"format": "my_group"}))
     mh = _fit(hostile, method, knots, group="my group")
     mc = _fit(clean, method, knots, group="my_group")
     assert any("`my group`" in n for n in mh.fit.fixed.index)  # R's name, backticked

@@ -292,7 +292,8 @@ def effect_sizes(
     names = list(fit.design.fixed_names)
     index = [names.index(term) for _, term in pairs]
     codes = model.time_scale.code(np.array([duration]))
-    weights = np.array([delta_g * float(codes[tt][0]) for tt, _ in pairs])
+    at_d = np.array([float(codes[tt][0]) for tt, _ in pairs])
+    weights = delta_g * at_d
     lvec = np.zeros(len(names))
     lvec[index] = weights
 
@@ -341,7 +342,7 @@ def effect_sizes(
     comp = pd.DataFrame(
         {
             "term": [plain(term) for _, term in pairs],
-            "time_code": weights / delta_g,
+            "time_code": at_d,
             "b": beta[index],
             "b_se": np.sqrt(np.diag(vcov)[index]),
             "group_difference": delta_g,
