@@ -229,7 +229,11 @@ def prepare(
     #    of the whole panel (person means and lags still see every observed session)
     _refit(frame.loc[keep], panel.loc[keep], spec)
     _code_terms(frame, panel, spec)  # time, person means and lags do not depend on them
-    out = frame.loc[keep].drop(columns=[c for c in frame.columns if c.startswith("_")])
+    # drop apply_spec's helper columns by name: a data or term name may begin with "_"
+    helpers = [f"_{v}_between_mean" for v in spec.time_varying]
+    helpers += [f"_{spec.within_name(v)}_first" for v in spec.time_varying]
+    helpers += [f"_{spec.prior_name}_raw"] if spec.prior_name else []
+    out = frame.loc[keep].drop(columns=[c for c in helpers if c in frame.columns])
     return out.reset_index(drop=True), excl, spec
 
 

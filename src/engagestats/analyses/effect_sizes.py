@@ -18,6 +18,7 @@ from .._validate import check_positive_int
 from ..errors import DataValidationError, ModelSpecError
 from ..models._types import EngineFit
 from ._therapist_variance import bootstrap
+from ._time_scale import plain
 from .outcome_model import OutcomeModel
 
 __all__ = ["EffectSizes", "effect_sizes"]
@@ -35,8 +36,13 @@ class EffectSizes:
         ``delta_sd_fixed`` and ``bootstrap``; ``pre_post`` per group;
         ``d_ppc2`` between the two groups).
     components : DataFrame
-        One row: ``term, b, b_se, group_difference, duration, sd_baseline,
-        df_sd, n_boot, n_failed, n_no_post``.
+        One row per time term of the model (one for ``time_method="session"``
+        or ``"log"``, one per phase for ``"piecewise"``): ``term`` (its
+        interaction with the group, backticks removed), ``time_code`` (the
+        term's value at ``duration``), ``b, b_se``, and, the same in every row,
+        ``group_difference`` (coded), ``duration``, ``difference`` and
+        ``difference_se`` (the model-implied group difference at ``duration``,
+        raw units), ``sd_baseline, df_sd, n_boot, n_failed, n_no_post``.
     """
 
     table: pd.DataFrame
@@ -47,7 +53,8 @@ class EffectSizes:
         c = self.components.iloc[0]
         lines = [
             f"Effect sizes (SD: pooled within-group SD at intake, {c['sd_baseline']:.3f}; "
-            f"duration {c['duration']:g})"
+            f"duration {c['duration']:g} sessions since the first; model-implied "
+            f"difference {c['difference']:.3f})"
         ]
         lines += [
             f"  {r.effect:<9} {r.contrast:<22} {r.estimate:7.3f} "
@@ -69,33 +76,43 @@ class EffectSizes:
         )
 
 
-def _group_term(model: OutcomeModel, group: str) -> tuple[str, pd.Series, float, str, str]:
-    """The time x group fixed effect, each row's group label and the coded difference."""
+def _group_terms(
+    model: OutcomeModel, group: str
+) -> tuple[list[tuple[str, str]], pd.Series, float, str, str]:
+    """The time-term x group fixed effects, each row's group label and the coded difference.
+
+    The first item pairs each of the model's time terms (``time``; ``log_time``;
+    ``time_p1``, ``time_p2``, ...) with the name of its interaction with ``group`` as the
+    fit names it (backticked pieces allowed).
+    """
     if group not in model.spec.predictors:
         raise ModelSpecError(
             f"group={group!r} is not a predictor of the model; its predictors are "
             f"{sorted(model.spec.predictors)}"
         )
     column = model.spec.predictors[group]
-    names = [
-        n for n in model.fit.fixed.index if n.startswith(f"time:{group}") and n.count(":") == 1
-    ]
     raw = model.data[column]
     values = sorted(raw.dropna().unique().tolist(), key=str)
-    if len(names) != 1 or len(values) != 2:
+    coded = model._coded(group)
+    names = model._names()
+    pairs = [
+        (tt, names[key])
+        for tt in model.time_scale.terms
+        for piece, _ in coded
+        if (key := frozenset({tt, piece})) in names
+    ]
+    if len(coded) != 1 or len(values) != 2 or len(pairs) != len(model.time_scale.terms):
         raise ModelSpecError(
             f"effect_sizes needs a two-group predictor; {group!r} has {len(values)} values "
-            f"and time terms {names}"
+            f"and time terms {[n for _, n in pairs]}"
         )
-    term = names[0]
     if model.spec.kinds.get(group) == "categorical":
-        level = term[len(f"time:{group}") :]
+        level = str(coded[0][1])
         ref = next(str(v) for v in values if str(v) != level)
-        labels = raw.astype(str)
-        return term, labels, 1.0, ref, level
+        return pairs, raw.astype(str), 1.0, ref, level
     lo, hi = float(min(values)), float(max(values))
     labels = raw.astype(float).map({lo: f"{lo:g}", hi: f"{hi:g}"})
-    return term, labels, hi - lo, f"{lo:g}", f"{hi:g}"
+    return pairs, labels, hi - lo, f"{lo:g}", f"{hi:g}"
 
 
 def _pooled_sd(y: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
@@ -133,9 +150,10 @@ def effect_sizes(
         two-level categorical; the contrast is the second group (the larger
         value, or the non-reference level) minus the first.
     duration : float
-        Length of the treatment period in the model's time metric (sessions
-        from the first): the planned treatment length, the time at which the
-        two groups' mean trajectories are compared.
+        Length of the treatment period in sessions since the first, whatever
+        the model's ``time_method`` (it is coded like the model's time, e.g.
+        :math:`\\log(1 + D)`): the planned treatment length, the time at which
+        the two groups' mean trajectories are compared.
     n_boot : int, default 500
         Parametric-bootstrap refits for the bootstrap CI of d_GMA.
     level : float, default 0.95
@@ -158,7 +176,8 @@ def effect_sizes(
     Notes
     -----
     d_GMA (Feingold 2009) is the model-implied difference between the groups'
-    mean outcomes at the end of treatment, over the raw-score SD at intake:
+    mean outcomes at the end of treatment, over the raw-score SD at intake. For
+    linear time (``time_method="session"``) it is Feingold's formula
 
     .. math::
 
@@ -167,20 +186,41 @@ def effect_sizes(
     with :math:`D` = ``duration``, :math:`\\Delta_g` the coded difference
     between the groups (1 for 0/1 or categorical) and :math:`SD_{raw}` the
     pooled within-group SD of the outcome at time 0 over the analysed clients
-    (each once; :math:`df = n - 2`). The baseline SD is Feingold's choice: it is
+    (each once; :math:`df = n - 2`). Feingold defines d_GMA for linear growth
+    only. For the other time codings we use the same two ingredients, the
+    model-implied group difference at :math:`D` and the same :math:`SD_{raw}`;
+    this generalisation is ours, not Feingold's formula:
+
+    .. math::
+
+        d = \\frac{\\Delta_g \\sum_j b_{j \\times group}\\, c_j(D)}{SD_{raw}}
+          = \\frac{L^\\top b}{SD_{raw}},
+
+    :math:`L` holding :math:`\\Delta_g c_j(D)` at the time-term x group effects and 0
+    elsewhere, summed over the model's time terms :math:`j` with their codes at :math:`D`
+    sessions since the first (:math:`c(D) = \\log(1 + D)` for ``"log"``;
+    :math:`\\min(D, k)` and :math:`\\max(D - k, 0)` for ``"piecewise"`` with
+    knot :math:`k`, with more knots the sessions of :math:`D` spent in each phase,
+    as :func:`~engagestats.prep.time_code` codes them; :math:`c(D) = D` for
+    ``"session"``, where it reduces to the formula above). ``components`` has one
+    row per time term (its code, :math:`b`, SE) and the difference
+    :math:`L^\\top b` with its SE. The baseline SD is Feingold's choice: it is
     not affected by treatment, and it puts d_GMA on the metric of the classical
     between-group d. Its estimand is the total (intent-to-treat model-based)
-    group difference in the slope, not adjusted for any post-intake variable
+    group difference at :math:`D`, not adjusted for any post-intake variable
     unless the model includes one. Intervals: ``delta``,
 
     .. math::
 
-        \\mathrm{var}(d) \\approx (\\Delta_g D / SD_{raw})^2 \\mathrm{var}(b) + d^2 / (2\\,df),
+        \\mathrm{var}(d) \\approx L^\\top V L / SD_{raw}^2 + d^2 / (2\\,df),
 
-    the second term for the sampling error of the SD; ``delta_sd_fixed`` omits it,
-    :math:`(b \\pm z\\,SE_b) \\Delta_g D / SD_{raw}` (Feingold 2013, 2015);
-    ``bootstrap``: percentile interval over parametric-bootstrap refits
-    (simulate from the fitted model, refit, recompute b and the intake SD).
+    :math:`V` the covariance of the fixed effects (for linear time the first term
+    is :math:`(\\Delta_g D / SD_{raw})^2 \\mathrm{var}(b)`), the second term for
+    the sampling error of the SD; ``delta_sd_fixed`` omits it,
+    :math:`(L^\\top b \\pm z\\,\\sqrt{L^\\top V L}) / SD_{raw}` (for linear time
+    the interval of Feingold 2013, 2015); ``bootstrap``: percentile interval over
+    parametric-bootstrap refits (simulate from the fitted model, refit, recompute
+    :math:`L^\\top b` and the intake SD).
 
     Pre-post d (``pre_post``, per group) is :math:`c(n-1)(\\bar y_{post} - \\bar
     y_{pre}) / SD_{pre}` with the group's SD at intake (Becker 1988), the bias
@@ -233,14 +273,14 @@ def effect_sizes(
         raise ModelSpecError(f"effect_sizes needs a growth_model fit, got {type(model).__name__}")
     if not np.isfinite(duration) or float(duration) <= 0:
         raise DataValidationError.for_argument(
-            "duration", duration, "a positive length of treatment in the model's time metric"
+            "duration", duration, "a positive length of treatment in sessions since the first"
         )
     if not 0 < float(level) < 1:
         raise DataValidationError.for_argument("level", level, "a number between 0 and 1")
     n_boot = check_positive_int(n_boot, name="n_boot")
     duration = float(duration)
     z = float(sps.norm.ppf((1 + float(level)) / 2))
-    term, labels, delta_g, first, second = _group_term(model, group)
+    pairs, labels, delta_g, first, second = _group_terms(model, group)
     fit = model.fit._fit
     data = model.data
     client, outcome = model.spec.client, model.spec.outcome
@@ -248,20 +288,27 @@ def effect_sizes(
     base_labels = labels.to_numpy()[base_rows]
     contrast = f"{second} - {first}"
 
+    # the model-implied group difference at D: L'beta, L the time codes at D times delta_g
     names = list(fit.design.fixed_names)
-    k = names.index(term)
+    index = [names.index(term) for _, term in pairs]
+    codes = model.time_scale.code(np.array([duration]))
+    at_d = np.array([float(codes[tt][0]) for tt, _ in pairs])
+    weights = delta_g * at_d
+    lvec = np.zeros(len(names))
+    lvec[index] = weights
 
     def d_of(f: EngineFit) -> np.ndarray:
         sd, _ = _pooled_sd(np.asarray(f.design.y)[base_rows], base_labels)
-        return np.array([float(f.beta[k]) * delta_g * duration / sd])
+        return np.array([float(lvec @ np.asarray(f.beta)) / sd])
 
-    b = float(fit.beta[k])
-    b_se = float(np.sqrt(fit.vcov_beta[k, k]))
+    beta = np.asarray(fit.beta, dtype=float)
+    vcov = np.asarray(fit.vcov_beta, dtype=float)
+    diff = float(lvec @ beta)
+    diff_se = float(np.sqrt(lvec @ vcov @ lvec))
     sd_raw, df_sd = _pooled_sd(data[outcome].to_numpy(dtype=float)[base_rows], base_labels)
-    d = b * delta_g * duration / sd_raw
-    scale = delta_g * duration / sd_raw
-    se_full = float(np.sqrt((scale * b_se) ** 2 + d**2 / (2 * df_sd)))
-    se_fixed = scale * b_se
+    d = diff / sd_raw
+    se_fixed = diff_se / sd_raw
+    se_full = float(np.sqrt(se_fixed**2 + d**2 / (2 * df_sd)))
     reps, failed, _ = bootstrap(fit, d_of, n_boot=n_boot, seed=seed)
     ok = reps[np.isfinite(reps[:, 0]), 0]
     alpha = (1 - float(level)) / 2
@@ -294,16 +341,19 @@ def effect_sizes(
     )
     comp = pd.DataFrame(
         {
-            "term": [term],
-            "b": [b],
-            "b_se": [b_se],
-            "group_difference": [delta_g],
-            "duration": [duration],
-            "sd_baseline": [sd_raw],
-            "df_sd": [df_sd],
-            "n_boot": [len(ok)],
-            "n_failed": [failed],
-            "n_no_post": [n_no_post],
+            "term": [plain(term) for _, term in pairs],
+            "time_code": at_d,
+            "b": beta[index],
+            "b_se": np.sqrt(np.diag(vcov)[index]),
+            "group_difference": delta_g,
+            "duration": duration,
+            "difference": diff,
+            "difference_se": diff_se,
+            "sd_baseline": sd_raw,
+            "df_sd": df_sd,
+            "n_boot": len(ok),
+            "n_failed": failed,
+            "n_no_post": n_no_post,
         }
     )
     return EffectSizes(table, comp)
