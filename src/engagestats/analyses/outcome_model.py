@@ -319,7 +319,7 @@ class OutcomeModel:
         if by is not None:
             levels = [g[0] for g in groups]
             out[by] = pd.Categorical(out[by], categories=levels, ordered=True)
-        return out
+        return state_policy(out, self.scoring_policy)
 
     # -------------------------------------------------------- moderation
     def moderation(
@@ -412,7 +412,8 @@ class OutcomeModel:
         4       group      modality   equal
         5  individual      modality   equal
         """
-        return _moderation.moderation(self, level=level, weights=weights)
+        out = _moderation.moderation(self, level=level, weights=weights)
+        return {name: state_policy(t, self.scoring_policy) for name, t in out.items()}
 
     # ------------------------------------------------------------- tables
     def table(
