@@ -5,13 +5,16 @@ default :data:`PRORATE_80`), so a table that records no policy, or the default
 one instead of the study's, fails.
 """
 
+import json
+
 import pandas as pd
 import pytest
 
 import engagestats as es
 from engagestats import analyses
 from engagestats.change import instrument_change, talking_therapies_outcomes
-from engagestats.scoring import BUILTIN_RULES, PRORATE_80
+from engagestats.errors import DataValidationError
+from engagestats.scoring import BUILTIN_RULES, PRORATE_80, ScoringPolicy
 
 
 def _named(table: pd.DataFrame, name: str = "builtin") -> None:
@@ -121,3 +124,34 @@ def test_monitoring_of_a_table_records_no_policy(study):
 def test_impute(study):
     imp = analyses.impute(study, m=2, seed=1)
     _named(imp.missing)
+
+
+# ------------------------------------------------------------ write_study / load_study
+
+
+def test_write_study_records_a_builtin_policy_and_load_study_restores_it(study, tmp_path):
+    es.write_study(study, tmp_path)
+    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["engagestats:scoringPolicy"] == "builtin"
+    back = es.load_study(tmp_path)
+    assert back.scoring_policy is BUILTIN_RULES
+    assert back.equals(study)
+    assert es.load_study(tmp_path, scoring_policy=PRORATE_80).scoring_policy is PRORATE_80
+
+
+def test_a_user_policy_is_not_recorded(study, tmp_path):
+    mine = ScoringPolicy("builtin", min_answered={"phq9": 7})  # a built-in name, other rules
+    es.write_study(study.with_policy(mine), tmp_path)
+    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    assert "engagestats:scoringPolicy" not in package
+    assert es.load_study(tmp_path).scoring_policy is PRORATE_80
+
+
+def test_an_unknown_policy_name_in_the_package_is_refused(study, tmp_path):
+    es.write_study(study, tmp_path)
+    path = tmp_path / "datapackage.json"
+    package = json.loads(path.read_text(encoding="utf-8"))
+    package["engagestats:scoringPolicy"] = "strict"
+    path.write_text(json.dumps(package), encoding="utf-8")
+    with pytest.raises(DataValidationError, match="built-in scoring policy"):
+        es.load_study(tmp_path)
