@@ -279,7 +279,8 @@ class OutcomeModel:
         Returns
         -------
         DataFrame
-            ``[by], time, estimate, se, ci_low, ci_high``.
+            ``[by], time, estimate, se, ci_low, ci_high``;
+            ``attrs["scoring_policy"]`` records :attr:`scoring_policy`.
 
         Notes
         -----
@@ -340,6 +341,7 @@ class OutcomeModel:
         Returns
         -------
         dict of DataFrame
+            Each records :attr:`scoring_policy` in ``attrs["scoring_policy"]``.
             ``"tests"``: one row per moderator and predictor: ``moderator,
             predictor, num_df, den_df, f, p`` (F test, with the model's ``ddf``, that all
             predictor x time x moderator terms are zero, as
