@@ -22,6 +22,7 @@ __all__ = [
     "FORMULA_TRIGGERS",
     "POLICY_KEY",
     "builtin_policies",
+    "register_builtin_policy",
     "unescape_cells",
     "write_study",
 ]
@@ -36,14 +37,20 @@ ESCAPE_KEY = "engagestats:formulaEscape"
 POLICY_KEY = "engagestats:scoringPolicy"
 
 
-def builtin_policies() -> dict[str, Any]:
-    """The built-in scoring policies by name (``"builtin"``, ``"prorate_80"``).
+_BUILTIN_POLICIES: dict[str, Any] = {}
 
-    Imported when called: :mod:`engagestats.scoring` builds on :mod:`engagestats.io`.
+
+def register_builtin_policy(policy: Any) -> None:
+    """Register a built-in scoring policy by its name (called by :mod:`engagestats.scoring`).
+
+    :mod:`engagestats.scoring` builds on :mod:`engagestats.io`, so io does not import it.
     """
-    from ..scoring import BUILTIN_RULES, PRORATE_80
+    _BUILTIN_POLICIES[policy.name] = policy
 
-    return {p.name: p for p in (BUILTIN_RULES, PRORATE_80)}
+
+def builtin_policies() -> dict[str, Any]:
+    """The built-in scoring policies by name (``"builtin"``, ``"prorate_80"``)."""
+    return dict(_BUILTIN_POLICIES)
 
 
 def _policy_name(policy: Any) -> str | None:
