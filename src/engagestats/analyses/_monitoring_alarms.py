@@ -12,6 +12,7 @@ from .._validate import check_choice, check_level, check_prob
 from ..change import reliable_change
 from ..change.rates import wilson_interval
 from ..errors import DataValidationError
+from ..scoring import state_policy
 from ..study import Study
 from ._monitoring_curve import ExpectedRecovery
 
@@ -170,7 +171,7 @@ def first_alarms(alarms: pd.DataFrame) -> pd.DataFrame:
     last = scored.groupby(client, sort=False).tail(1).set_index(client)
     out["final_session"] = last[session]
     out["final_score"] = last["observed"].astype(float)
-    return out.reset_index()
+    return state_policy(out.reset_index(), alarms.attrs.get("scoring_policy"))
 
 
 @dataclass(eq=False)
@@ -350,4 +351,6 @@ def monitoring_accuracy(
             tabs += [{"session_index": float(c), **row} for row in r]
             cnts.append({"session_index": float(c), **n})
         table, count_table = pd.DataFrame(tabs), pd.DataFrame(cnts)
+    for t in (table, count_table):
+        state_policy(t, alarms.attrs.get("scoring_policy"))
     return MonitoringAccuracy(table, count_table, ev, excluded, outcome, level)

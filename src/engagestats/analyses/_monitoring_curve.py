@@ -12,8 +12,10 @@ import pandas as pd
 
 from .._validate import as_table, check_choice, require_columns
 from ..errors import DataValidationError, DataWarning, ModelSpecError
+from ..scoring import ScoringPolicy, policy_for, state_policy
 from ..study import Study
 from ._panel import Exclusions, named_terms, scored_study, with_sum_scales
+from ._tables import policy_text
 
 __all__ = ["TIME_FORMS", "ExpectedRecovery", "expected_recovery", "monitoring_frame"]
 
@@ -102,6 +104,10 @@ class ExpectedRecovery:
         Session rows of the past clients not used: ``reason, n_rows, n_clients``.
     n_clients, n_sessions : int
         Past clients and follow-up session scores the curve was fitted on.
+    scoring_policy : ScoringPolicy or None
+        The past clients' scoring policy (None for a DataFrame, whose scores
+        are used as given); :attr:`coefficients` and :meth:`curve` record it in
+        ``attrs["scoring_policy"]``, :meth:`predict` the new clients' own.
     """
 
     outcome: str
@@ -118,6 +124,7 @@ class ExpectedRecovery:
     n_clients: int
     n_sessions: int
     excluded: pd.DataFrame = field(repr=False)
+    scoring_policy: ScoringPolicy | None = None
 
     # ------------------------------------------------------------- design rows
     def _names(self) -> tuple[list[str], list[str]]:
@@ -149,13 +156,14 @@ class ExpectedRecovery:
     @property
     def coefficients(self) -> pd.DataFrame:
         mean, var = self._names()
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "part": ["mean"] * len(mean) + ["log_variance"] * len(var),
                 "term": mean + var,
                 "estimate": np.concatenate([self.beta, self.gamma]),
             }
         )
+        return state_policy(table, self.scoring_policy)
 
     def cut(self, tail: float) -> float:
         """Deviation beyond which a score is in the worst ``tail`` of past clients' scores."""
@@ -182,7 +190,9 @@ class ExpectedRecovery:
             ``observed``, ``expected``, ``sd_expected`` and ``deviation``
             (standardised distance from the curve, positive = worse than
             expected). Curve columns are missing where ``role`` is not
-            ``follow_up``.
+            ``follow_up``. ``attrs["scoring_policy"]`` records the scoring
+            policy of a Study's scores (none for a DataFrame's scores, used as
+            given).
         """
         frame, _ = monitoring_frame(
             data,
@@ -204,7 +214,7 @@ class ExpectedRecovery:
         out["expected"] = mu
         out["sd_expected"] = sd
         out["deviation"] = sign * (out["observed"].to_numpy() - mu) / sd
-        return out
+        return state_policy(out, policy_for(data) if isinstance(data, Study) else None)
 
     def curve(
         self,
@@ -240,7 +250,7 @@ class ExpectedRecovery:
             frame[f"cov_{name}"] = float(given[name])
         mu, sd = self._moments(frame)
         sign = -1.0 if self.higher_is_better else 1.0
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "session_index": k,
                 "expected": mu,
@@ -248,6 +258,7 @@ class ExpectedRecovery:
                 "alarm_bound": mu + sign * self.cut(tail) * sd,
             }
         )
+        return state_policy(table, self.scoring_policy)
 
     def summary(self) -> str:
         """Data used, exclusions and coefficients as text."""
@@ -256,7 +267,8 @@ class ExpectedRecovery:
             f"Expected recovery curve of {self.outcome!r} (time form {self.time!r})\n"
             f"past clients: {self.n_clients}, follow-up scores: {self.n_sessions}, "
             f"session indices 2-{self.max_session_index:g}\n"
-            f"session rows not used: {excl}\n\n{self.coefficients.to_string(index=False)}"
+            f"session rows not used: {excl}\n{policy_text(self.scoring_policy)}\n\n"
+            f"{self.coefficients.to_string(index=False)}"
         )
 
     def __repr__(self) -> str:
@@ -422,6 +434,7 @@ def expected_recovery(
         n_clients=n_clients,
         n_sessions=len(fit),
         excluded=ex.table(),
+        scoring_policy=policy_for(data) if isinstance(data, Study) else None,
     )
     X, W = model._rows(fit)
     y = fit["observed"].to_numpy(dtype=float)

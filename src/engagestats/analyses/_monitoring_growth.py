@@ -16,6 +16,7 @@ from scipy import stats
 
 from .._validate import as_table, check_level
 from ..errors import ModelSpecError
+from ..scoring import policy_for, state_policy
 from ..study import Study
 from ._panel import apply_spec, fixed_rows, scored_study, with_sum_scales
 from .outcome_model import OutcomeModel
@@ -160,7 +161,7 @@ def expected_change(
     X = model._design_rows(model._at(intake), t)
     out = _bands(model, X, t, level)
     out.insert(0, "time", t)
-    return out
+    return state_policy(out, model.scoring_policy)
 
 
 def off_track(
@@ -255,7 +256,7 @@ def off_track(
     better = below if worse_high else above
     status = np.where(off, "off track", np.where(better, "better than expected", "on track"))
     status = np.where(obs.isna() | bands["estimate"].isna(), "no score", status)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             spec.client: frame[spec.client].to_numpy(),
             spec.session: frame[spec.session].to_numpy(),
@@ -268,3 +269,4 @@ def off_track(
             "status": status,
         }
     )
+    return state_policy(table, policy_for(data) if isinstance(data, Study) else None)

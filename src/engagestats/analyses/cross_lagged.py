@@ -14,10 +14,12 @@ from scipy import stats
 
 from .._validate import check_choice, check_level, check_positive_int
 from ..errors import ConvergenceWarning, ModelSpecError
+from ..scoring import ScoringPolicy, policy_for, state_policy
 from ..study import CLIENT, SESSION, Study
 from ._cross_lagged_data import wide_panel
 from ._cross_lagged_ml import STRUCTURAL, TRENDS, fit_riclpm
 from ._panel import named_terms
+from ._tables import policy_text
 
 __all__ = ["CrossLaggedResult", "cross_lagged"]
 
@@ -44,6 +46,11 @@ class CrossLaggedResult:
         The wide panel analysed (one row per client; ``NaN`` = missing at the occasion).
     loglik, n_clients, n_waves, n_params, converged, occasion, level
         Fit information.
+    scoring_policy : ScoringPolicy or None
+        The study's scoring policy (None for a DataFrame, whose scores are used
+        as given); :attr:`paths`, :attr:`parameters`, :attr:`exclusions` and
+        :attr:`coverage` record it in ``attrs["scoring_policy"]`` and
+        :meth:`summary` states it.
     """
 
     paths: pd.DataFrame
@@ -60,6 +67,11 @@ class CrossLaggedResult:
     converged: bool
     occasion: str
     level: float
+    scoring_policy: ScoringPolicy | None = None
+
+    def __post_init__(self) -> None:
+        for table in (self.paths, self.parameters, self.exclusions, self.coverage):
+            state_policy(table, self.scoring_policy)
 
     @property
     def aic(self) -> float:
@@ -105,6 +117,7 @@ class CrossLaggedResult:
                 self.paths[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"),
                 "rows without a value (FIML: missing at random assumed):\n" + excl,
                 "\n".join(self.interpretation()),
+                policy_text(self.scoring_policy),
             ]
         )
 
@@ -116,7 +129,8 @@ class CrossLaggedResult:
             f"<p>{self.n_clients} clients, {self.n_waves} occasions, log-likelihood "
             f"{self.loglik:.3f}</p>"
             f"{self.paths.to_html(index=False, float_format=lambda v: f'{v:.4f}')}"
-            f"<p>Rows without a value:</p>{excl}</div>"
+            f"<p>Rows without a value:</p>{excl}"
+            f"<p><small>{html.escape(policy_text(self.scoring_policy))}</small></p></div>"
         )
 
 
@@ -316,6 +330,7 @@ def cross_lagged(
         converged=fit.converged,
         occasion=occasion,
         level=level,
+        scoring_policy=policy_for(data) if isinstance(data, Study) else None,
     )
 
 

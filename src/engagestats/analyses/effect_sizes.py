@@ -17,6 +17,7 @@ from scipy import stats as sps
 from .._validate import check_positive_int
 from ..errors import DataValidationError, ModelSpecError
 from ..models._types import EngineFit
+from ..scoring import state_policy
 from ._therapist_variance import bootstrap
 from ._time_scale import plain
 from .outcome_model import OutcomeModel
@@ -356,7 +357,7 @@ def effect_sizes(
             "n_no_post": n_no_post,
         }
     )
-    return EffectSizes(table, comp)
+    return EffectSizes(state_policy(table, model.scoring_policy), comp)
 
 
 def _pre_post(

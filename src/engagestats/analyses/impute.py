@@ -21,6 +21,7 @@ import pandas as pd
 
 from .._validate import as_table, check_positive_int, require_columns
 from ..errors import DataValidationError
+from ..scoring import policy_for, state_policy
 from ..study import CLIENT, SESSION, THERAPIST, Study
 from ._impute_draw import DrawModel, fit_draw_model
 from ._panel import named_terms, scored_study
@@ -56,7 +57,8 @@ class Imputations:
         Shift added to the imputed values of dropouts (0: missing at random).
     missing : DataFrame
         ``what, n_rows, n_clients``: rows imputed, imputed rows of dropouts,
-        rows added after dropout, rows left missing (predictor missing).
+        rows added after dropout, rows left missing (predictor missing);
+        ``attrs["scoring_policy"]`` records a Study's scoring policy.
     seed : int or None
     notes : tuple of str
     """
@@ -378,4 +380,5 @@ def impute(
     method = template.format(
         y=outcome, t=time, preds=" + ".join(preds) or "1", client=client, therapist=therapist
     )
+    state_policy(missing, policy_for(data) if isinstance(data, Study) else None)
     return Imputations(datasets, outcome, method, float(delta), missing, seed, model.notes)

@@ -20,11 +20,13 @@ import pandas as pd
 from .._validate import as_table, check_choice, check_level, check_positive_int, require_columns
 from ..errors import DataValidationError, ModelSpecError
 from ..models.formula import quote_name
+from ..scoring import ScoringPolicy, policy_for, state_policy
 from ..study import CLIENT, THERAPIST, Study
 from ._mediation_data import DERIVED, client_frame
 from ._mediation_fit import EFFECT_COLUMNS, Path, Terms, effects, fit_lmm, fit_ols
 from ._mediation_slope import N_POST, TIME, single_post, slope_data, slope_formulas
 from ._panel import Exclusions
+from ._tables import policy_text
 
 __all__ = ["EFFECT_COLUMNS", "MediationResult", "mediation"]
 
@@ -85,6 +87,10 @@ class MediationResult:
         Fit notes (e.g. a therapist variance estimated as 0).
     caveats : tuple of str
         The sequential-ignorability caveat and the proportion-mediated caution.
+    scoring_policy : ScoringPolicy or None
+        The study's scoring policy (None for a DataFrame, whose scores are used
+        as given); :attr:`effects`, :attr:`paths` and :attr:`exclusions` record
+        it in ``attrs["scoring_policy"]`` and :meth:`summary` states it.
     """
 
     effects: pd.DataFrame
@@ -106,6 +112,11 @@ class MediationResult:
     sessions: pd.DataFrame | None = None
     slope_of: str | None = None
     early_sessions: int = 3
+    scoring_policy: ScoringPolicy | None = None
+
+    def __post_init__(self) -> None:
+        for table in (self.effects, self.exclusions, *self.paths.values()):
+            state_policy(table, self.scoring_policy)
 
     def _row(self, effect: str) -> pd.Series:
         return self.effects.set_index("effect").loc[effect]
@@ -144,6 +155,7 @@ class MediationResult:
             + ("" if self.sessions is None else f", {len(self.sessions)} sessions"),
             f"Estimand: {self.estimand}",
             f"Clients excluded: {excl}",
+            policy_text(self.scoring_policy),
             "",
             self.effects.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
             "",
@@ -171,6 +183,7 @@ class MediationResult:
         notes = "".join(f"<p><em>{html.escape(c)}</em></p>" for c in self.notes + self.caveats)
         return (
             f"<div><p><strong>{head}</strong></p><p>{html.escape(self.estimand)}</p>"
+            f"<p><small>{html.escape(policy_text(self.scoring_policy))}</small></p>"
             f"{self.effects.to_html(index=False, float_format=lambda v: f'{v:.4g}')}"
             f"<p>{html.escape(self.interpretation())}</p>{notes}</div>"
         )
@@ -460,6 +473,7 @@ def mediation(
         sessions=sessions,
         slope_of=slope_of if slope else None,
         early_sessions=early_sessions,
+        scoring_policy=policy_for(data) if isinstance(data, Study) else None,
     )
 
 

@@ -279,7 +279,8 @@ class OutcomeModel:
         Returns
         -------
         DataFrame
-            ``[by], time, estimate, se, ci_low, ci_high``.
+            ``[by], time, estimate, se, ci_low, ci_high``;
+            ``attrs["scoring_policy"]`` records :attr:`scoring_policy`.
 
         Notes
         -----
@@ -319,7 +320,7 @@ class OutcomeModel:
         if by is not None:
             levels = [g[0] for g in groups]
             out[by] = pd.Categorical(out[by], categories=levels, ordered=True)
-        return out
+        return state_policy(out, self.scoring_policy)
 
     # -------------------------------------------------------- moderation
     def moderation(
@@ -340,6 +341,7 @@ class OutcomeModel:
         Returns
         -------
         dict of DataFrame
+            Each records :attr:`scoring_policy` in ``attrs["scoring_policy"]``.
             ``"tests"``: one row per moderator and predictor: ``moderator,
             predictor, num_df, den_df, f, p`` (F test, with the model's ``ddf``, that all
             predictor x time x moderator terms are zero, as
@@ -412,7 +414,8 @@ class OutcomeModel:
         4       group      modality   equal
         5  individual      modality   equal
         """
-        return _moderation.moderation(self, level=level, weights=weights)
+        out = _moderation.moderation(self, level=level, weights=weights)
+        return {name: state_policy(t, self.scoring_policy) for name, t in out.items()}
 
     # ------------------------------------------------------------- tables
     def table(

@@ -20,6 +20,8 @@ from scipy import stats as sps
 from .._validate import check_choice, check_positive_int
 from ..errors import DataValidationError, ModelSpecError
 from ..models._types import EngineFit
+from ..scoring import ScoringPolicy, state_policy
+from ._tables import policy_text
 from ._therapist_variance import bootstrap, components, conditional_covs, shares, term_index
 from .outcome_model import OutcomeModel
 
@@ -62,6 +64,11 @@ class TherapistEffects:
         ``n_therapists``, ``n_clients``, ``n_boot``, ``n_failed``, ``n_singular``.
     outcome : str
     level : float
+    scoring_policy : ScoringPolicy or None
+        The model's scoring policy (:attr:`OutcomeModel.scoring_policy
+        <engagestats.analyses.OutcomeModel.scoring_policy>`; None for scores
+        given as data); each table records it in ``attrs["scoring_policy"]``
+        and :meth:`summary` states it.
     """
 
     shares: pd.DataFrame
@@ -69,6 +76,11 @@ class TherapistEffects:
     components: pd.DataFrame
     outcome: str
     level: float
+    scoring_policy: ScoringPolicy | None = None
+
+    def __post_init__(self) -> None:
+        for table in (self.shares, self.therapists, self.components):
+            state_policy(table, self.scoring_policy)
 
     @property
     def caution(self) -> str:
@@ -97,6 +109,7 @@ class TherapistEffects:
             f"Therapists whose {pct}% interval of the adjusted end-of-treatment deviation "
             f"excludes 0: {out} of {len(t)}."
         )
+        lines.append(policy_text(self.scoring_policy))
         lines.append(self.caution)
         return "\n".join(lines)
 
@@ -111,6 +124,7 @@ class TherapistEffects:
             ("Components", self.components),
         ):
             parts.append(f"<p>{title}</p>" + table.to_html(index=False, float_format="%.4g"))
+        parts.append(f"<p><small>{html.escape(policy_text(self.scoring_policy))}</small></p>")
         parts.append(f"<p><i>{html.escape(self.caution)}</i></p>")
         return "\n".join(parts)
 
@@ -387,4 +401,6 @@ def therapist_effects(
             "n_singular": [singular],
         }
     )
-    return TherapistEffects(table, therapists, comp, model.spec.outcome, float(level))
+    return TherapistEffects(
+        table, therapists, comp, model.spec.outcome, float(level), model.scoring_policy
+    )

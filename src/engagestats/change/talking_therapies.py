@@ -22,7 +22,7 @@ from .._sessions import _first_last
 from .._validate import as_table
 from ..errors import DataValidationError
 from ..instruments import resolve
-from ..scoring import PRORATE_80, ScoringPolicy, ensure_scores
+from ..scoring import ScoringPolicy, ensure_scores, policy_for, state_policy
 from ..study import CLIENT, SESSION, Study
 from .jacobson_truax import (
     CLINICAL_CATEGORIES,
@@ -47,7 +47,7 @@ def instrument_change(
     client: str = CLIENT,
     session: str = SESSION,
     clients: Sequence[Any] | None = None,
-    policy: ScoringPolicy = PRORATE_80,
+    policy: ScoringPolicy | None = None,
 ) -> pd.DataFrame:
     """First-to-last change per client on one instrument, with published criteria.
 
@@ -78,8 +78,11 @@ def instrument_change(
     clients : sequence, optional
         Clients to report (e.g. every client of a study); clients without a
         scored session still get a row.
-    policy : ScoringPolicy, default PRORATE_80
-        Rule for scoring a missing score column (the analyses' policy).
+    policy : ScoringPolicy, optional
+        Rule for scoring a missing score column: by default the study's own
+        (:attr:`Study.scoring_policy <engagestats.Study.scoring_policy>`), or
+        :data:`~engagestats.scoring.PRORATE_80` (the analyses' policy) for a
+        table. The result records it in ``attrs["scoring_policy"]``.
 
     Returns
     -------
@@ -132,6 +135,7 @@ def instrument_change(
         )
     hib = bool(higher_is_better)
     sessions = as_table(data, "sessions", attended_only=True)
+    policy = policy_for(data, policy)
     table = ensure_scores(sessions, [score], policy=policy, table="sessions")
     if clients is None and isinstance(data, Study):
         clients = list(data.clients[client])
@@ -169,7 +173,7 @@ def instrument_change(
     reason[out["n_scored"].to_numpy() == 0] = "no scored sessions"
     reason[(out["n_scored"].to_numpy() == 1)] = "fewer than two scored sessions"
     out["reason"] = reason
-    return out
+    return state_policy(out, policy)
 
 
 def _flag(values: np.ndarray, valid: np.ndarray) -> pd.arrays.BooleanArray:
@@ -191,7 +195,7 @@ def talking_therapies_outcomes(
     clients: Sequence[Any] | None = None,
     finished_treatment: bool | None = None,
     min_treatment_sessions: int = 2,
-    policy: ScoringPolicy = PRORATE_80,
+    policy: ScoringPolicy | None = None,
 ) -> pd.DataFrame:
     """NHS Talking Therapies (IAPT) outcomes per client, from first and last paired scores.
 
@@ -226,8 +230,11 @@ def talking_therapies_outcomes(
         ``end_reason`` is an error.
     min_treatment_sessions : int, default 2
         Attended sessions needed to have finished a course of treatment.
-    policy : ScoringPolicy, default PRORATE_80
-        Rule for scoring missing PHQ-9 and GAD-7 totals (the analyses' policy).
+    policy : ScoringPolicy, optional
+        Rule for scoring missing PHQ-9 and GAD-7 totals: by default the study's
+        own (:attr:`Study.scoring_policy <engagestats.Study.scoring_policy>`), or
+        :data:`~engagestats.scoring.PRORATE_80` (the analyses' policy) for a
+        table. The result records it in ``attrs["scoring_policy"]``.
 
     Returns
     -------
@@ -313,6 +320,7 @@ def talking_therapies_outcomes(
     2         c      <NA>                  <NA>                    <NA>
     """
     sessions = as_table(data, "sessions", attended_only=True)
+    policy = policy_for(data, policy)
     table = ensure_scores(sessions, [phq9, gad7], policy=policy, table="sessions")
     if clients is None and isinstance(data, Study):
         clients = list(data.clients[client])
@@ -361,7 +369,7 @@ def talking_therapies_outcomes(
             out.loc[not_finished, col] = pd.NA
         reason[not_finished & pd.isna(reason)] = "did not finish a course of treatment"
     out["reason"] = reason
-    return out
+    return state_policy(out, policy)
 
 
 _TT_OUTCOMES = (

@@ -17,7 +17,7 @@ from ._prepare import accounting, apply_recode, apply_value_labels, blank_text, 
 from ._readers import SUPPORTED_EXTENSIONS, RawTable, raw_from_frame, read_raw
 from .schema import TABLES, merge_schema
 from .validate import validate_tables
-from .write import ESCAPE_KEY, unescape_cells
+from .write import ESCAPE_KEY, POLICY_KEY, builtin_policies, unescape_cells
 
 __all__ = ["load_study"]
 
@@ -201,7 +201,9 @@ def load_study(
         The study's one scoring policy (:attr:`Study.scoring_policy`), under
         which :func:`engagestats.score` and every analysis score it and which
         every result table states; by default that of a Study given as
-        ``path``, else :data:`engagestats.scoring.PRORATE_80`.
+        ``path``, else the built-in policy a ``datapackage.json`` names
+        (``"engagestats:scoringPolicy"``, as :func:`write_study` records it),
+        else :data:`engagestats.scoring.PRORATE_80`.
     max_cells : int, default 20,000,000
         Tables of more cells (rows x columns) are refused while they are read
         (Parquet and SPSS files from their metadata, before): tiny cells take
@@ -379,12 +381,16 @@ def load_study(
         labels=_labels(raws),
         column_map=pd.DataFrame(changes, columns=list(COLUMN_MAP_COLUMNS), dtype=object),
         accounting=accounting(raws, tables, excluded),
-        scoring_policy=_policy_of(path, scoring_policy),
+        scoring_policy=_policy_of(path, scoring_policy, schema),
     )
 
 
-def _policy_of(path: Any, policy: Any) -> Any:
-    """The scoring policy of the loaded study: ``policy``, or that of a Study given as path."""
+def _policy_of(path: Any, policy: Any, schema: Any = None) -> Any:
+    """The scoring policy of the loaded study.
+
+    ``policy``, else that of a Study given as path, else the built-in policy the
+    Data Package names, else None (the Study's default).
+    """
     if policy is not None:
         if not callable(getattr(policy, "rescore", None)):
             raise DataValidationError.for_argument(
@@ -393,7 +399,31 @@ def _policy_of(path: Any, policy: Any) -> Any:
                 "scoring_policy must be an engagestats.scoring.ScoringPolicy (e.g. PRORATE_80)",
             )
         return policy
-    return path.scoring_policy if isinstance(path, Study) else None
+    if isinstance(path, Study):
+        return path.scoring_policy
+    package = _package(schema)
+    name = package.get(POLICY_KEY) if package is not None else None
+    if name is None:
+        return None
+    known = builtin_policies()
+    if name not in known:
+        raise DataValidationError.for_file(
+            str(schema) if isinstance(schema, str | Path) else "schema",
+            f"{POLICY_KEY} is {name!r}; expected the name of a built-in scoring policy "
+            f"({', '.join(map(repr, known))}), or give the policy as load_study(..., "
+            "scoring_policy=)",
+        )
+    return known[name]
+
+
+def _package(schema: Any) -> Mapping[str, Any] | None:
+    """The Data Package ``schema`` as a mapping (read from its file), or None."""
+    if isinstance(schema, str | Path):
+        try:
+            schema = json.loads(Path(schema).read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError):
+            return None  # merge_schema has already reported an unreadable file
+    return schema if isinstance(schema, Mapping) else None
 
 
 def _raw(
@@ -414,12 +444,8 @@ def _package_options(schema: Any) -> dict[str, dict[str, Any]]:
     ``missing``: the Table Schema's ``missingValues``; ``escaped``: the CSV was
     written by :func:`write_study` with escaped formula cells.
     """
-    if isinstance(schema, str | Path):
-        try:
-            schema = json.loads(Path(schema).read_text(encoding="utf-8-sig"))
-        except (OSError, ValueError):
-            return {}  # merge_schema has already reported an unreadable file
-    if not isinstance(schema, Mapping) or not isinstance(schema.get("resources"), list):
+    schema = _package(schema)
+    if schema is None or not isinstance(schema.get("resources"), list):
         return {}
     out: dict[str, dict[str, Any]] = {}
     for r in schema["resources"]:

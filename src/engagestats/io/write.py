@@ -16,7 +16,16 @@ from ._decode import warn_user
 from ._readers import SUPPORTED_EXTENSIONS
 from .schema import TABLES, study_schema
 
-__all__ = ["ESCAPE_KEY", "FORMULA_START", "FORMULA_TRIGGERS", "unescape_cells", "write_study"]
+__all__ = [
+    "ESCAPE_KEY",
+    "FORMULA_START",
+    "FORMULA_TRIGGERS",
+    "POLICY_KEY",
+    "builtin_policies",
+    "register_builtin_policy",
+    "unescape_cells",
+    "write_study",
+]
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -24,6 +33,30 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_TRIGGERS = (*FORMULA_START, "'")
 #: The resource property of ``datapackage.json`` that says text cells were escaped.
 ESCAPE_KEY = "engagestats:formulaEscape"
+#: The package property of ``datapackage.json`` naming the study's (built-in) scoring policy.
+POLICY_KEY = "engagestats:scoringPolicy"
+
+
+_BUILTIN_POLICIES: dict[str, Any] = {}
+
+
+def register_builtin_policy(policy: Any) -> None:
+    """Register a built-in scoring policy by its name (called by :mod:`engagestats.scoring`).
+
+    :mod:`engagestats.scoring` builds on :mod:`engagestats.io`, so io does not import it.
+    """
+    _BUILTIN_POLICIES[policy.name] = policy
+
+
+def builtin_policies() -> dict[str, Any]:
+    """The built-in scoring policies by name (``"builtin"``, ``"prorate_80"``)."""
+    return dict(_BUILTIN_POLICIES)
+
+
+def _policy_name(policy: Any) -> str | None:
+    """The name of a built-in policy; None for any other (not recorded)."""
+    name = getattr(policy, "name", None)
+    return name if isinstance(name, str) and builtin_policies().get(name) == policy else None
 
 
 def _escape(text: str) -> str:
@@ -270,7 +303,13 @@ def write_study(
     numbers come back as ``float64`` because the package records them as
     ``number``), with one exception: boolean columns, such as the
     ``phq9_item9_flag`` of a scored study, are written as ``true``/``false``
-    and read back as text.
+    and read back as text. The study's scoring policy
+    (:attr:`Study.scoring_policy <engagestats.Study.scoring_policy>`) is
+    recorded by name (``"engagestats:scoringPolicy": "builtin"``) when it is
+    a built-in one (:data:`~engagestats.scoring.BUILTIN_RULES`,
+    :data:`~engagestats.scoring.PRORATE_80`), and :func:`load_study` gives the
+    study that policy again; a user-defined policy is not recorded (pass it
+    to ``load_study(..., scoring_policy=)``).
 
     Text cells and column names that start with ``=``, ``+``, ``-``, ``@``,
     a tab or a carriage return would be run as formulas by a spreadsheet
@@ -329,10 +368,10 @@ def write_study(
         else:
             _write_parquet(df, t, out / f"{t}.parquet")
         resources.append(_resource(t, df, schemas[t], format))
-    package = {
-        "profile": "tabular-data-package",
-        "name": "engagestats-study",
-        "resources": resources,
-    }
+    package: dict[str, Any] = {"profile": "tabular-data-package", "name": "engagestats-study"}
+    policy = _policy_name(study.scoring_policy)
+    if policy is not None:
+        package[POLICY_KEY] = policy
+    package["resources"] = resources
     text = json.dumps(package, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     (out / "datapackage.json").write_bytes(text.encode("utf-8"))

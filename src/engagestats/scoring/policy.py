@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..errors import DataValidationError
 from ..instruments import Instrument, available, example_names, for_block, resolve
+from ..io.write import register_builtin_policy
 from ..study import Study, _set_default_policy, item_blocks
 from .scorer import score
 
@@ -219,6 +220,8 @@ PRORATE_80 = ScoringPolicy(
 
 
 _set_default_policy(PRORATE_80)
+register_builtin_policy(BUILTIN_RULES)  # write_study records these by name, load_study reads
+register_builtin_policy(PRORATE_80)
 
 
 def _replace_policy(study: Study, policy: ScoringPolicy) -> Study:
