@@ -122,8 +122,9 @@ def _extras() -> dict[str, set[str]]:
 
 
 def _named_extra(message: str) -> str:
-    m = re.search(r"pip install \"?engagestats\[(\w+)\]", message)
-    assert m, f"no 'pip install engagestats[...]' in: {message}"
+    # quoted, so that the command also works in zsh (where [...] is a glob)
+    m = re.search(r"pip install \"engagestats\[(\w+)\]\"", message)
+    assert m, f"no 'pip install \"engagestats[...]\"' in: {message}"
     return m[1]
 
 

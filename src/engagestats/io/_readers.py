@@ -58,7 +58,7 @@ def io_extra(file: str, package: str, exc: ImportError) -> DataValidationError:
     err = DataValidationError.for_file(
         file,
         f"reading this format needs the optional package {package!r}; "
-        "install it with: pip install engagestats[io]",
+        'install it with: pip install "engagestats[io]"',
     )
     err.__cause__ = exc
     return err

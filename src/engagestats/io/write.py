@@ -213,7 +213,7 @@ def _needs(table: str, package: str, exc: ImportError) -> DataValidationError:
         "format",
         package,
         f"writing this format needs the optional package {package!r}; "
-        "install it with: pip install engagestats[io]",
+        'install it with: pip install "engagestats[io]"',
     )
     err.__cause__ = exc
     return err
@@ -278,7 +278,7 @@ def write_study(
         The table files' format. ``"xlsx"`` writes one workbook per table
         (one sheet named like the table; text cells stored as text, never as
         formulas) and needs openpyxl; ``"parquet"`` needs pyarrow. Both
-        are in the ``io`` extra (``pip install engagestats[io]``).
+        are in the ``io`` extra (``pip install "engagestats[io]"``).
 
     Returns
     -------
