@@ -297,7 +297,7 @@ def test_missing_optional_dependency(tmp_path, monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(DataValidationError, match=r"pip install engagestats\[io\]") as info:
+    with pytest.raises(DataValidationError, match=r"pip install \"engagestats\[io\]\"") as info:
         load_study(folder, clients="c.parquet")
     assert info.value.problems["file"].tolist() == ["c.parquet"]
 
