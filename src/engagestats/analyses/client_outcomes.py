@@ -15,6 +15,7 @@ from ..models.formula import quote_name
 from ..scoring import ScoringPolicy, policy_for, state_policy
 from ..study import CLIENT, THERAPIST, Study
 from ._panel import ADJUSTED_PREDICTORS, Exclusions, is_categorical, named_terms, scored_study
+from ._tables import policy_text
 
 __all__ = ["DEFAULT_PREDICTORS", "BinaryModel", "binary_model", "client_table"]
 
@@ -67,11 +68,7 @@ class BinaryModel:
     def summary(self) -> str:
         """The formula, the scoring policy, exclusions and the fit summary as text."""
         excl = "none" if self.exclusions.empty else "\n" + self.exclusions.to_string(index=False)
-        policy = (
-            self.scoring_policy.describe()
-            if self.scoring_policy is not None
-            else "Scores as given in the data (not scored by engagestats)."
-        )
+        policy = policy_text(self.scoring_policy)
         return (
             f"formula: {self.formula}\n{policy}\nclients excluded: {excl}\n\n{self.fit.summary()}"
         )
