@@ -155,3 +155,33 @@ def test_summary_and_html(point):
     html = point._repr_html_()
     assert html.count("<table") == 3
     assert list(point.shares.columns) == ["estimand", "estimate", "ci_low", "ci_high", "definition"]
+
+
+def test_slope_check_matches_lme4(point):
+    # tests/reference/therapist_effects/slope_test.R: anova(fit0, fit1, refit = FALSE), the
+    # 50:50 chi2(1)/chi2(2) mixture p and the intercept-only model's end_adjusted share
+    ref = pd.read_csv(REF / "slope_test.csv").set_index("quantity")["value"]
+    comp = point.components.iloc[0]
+    assert comp["slope_lrt_chisq"] == pytest.approx(ref["slope_lrt_chisq"], rel=1e-4)
+    assert comp["slope_lrt_p"] == pytest.approx(ref["slope_lrt_p"], rel=1e-4)
+    assert comp["end_adjusted_intercept_only"] == pytest.approx(
+        ref["end_adjusted_intercept_only"], rel=1e-4
+    )
+    assert "boundary LRT chi2 = 2.80, p = 0.170" in point.summary()
+    assert "Report both shares" in point.summary()
+
+
+def test_slope_lrt_mixture():
+    from engagestats.analyses._therapist_variance import slope_lrt
+
+    assert slope_lrt(-10.0, -10.5) == pytest.approx((1.0, 0.5 * 0.3173105 + 0.5 * 0.6065307))
+    assert slope_lrt(-11.0, -10.0) == (0.0, 1.0)  # a worse larger model is a statistic of 0
+
+
+def test_no_slope_check_without_a_therapist_slope():
+    data = pd.read_csv(REF / "growth_fixture.csv").drop(columns="time")
+    te = therapist_effects(growth_model(data), ci="none")
+    comp = te.components.iloc[0]
+    assert np.isnan(comp["slope_lrt_p"])
+    assert np.isnan(comp["end_adjusted_intercept_only"])
+    assert "boundary LRT" not in te.summary()

@@ -10,7 +10,7 @@ import pytest
 
 from engagestats.errors import ModelSpecError
 from engagestats.simulate import SCENARIOS, SimulationParams, simulate_study
-from engagestats.simulate._population import population_truths
+from engagestats.simulate._population import _observed_share, _therapist_share, population_truths
 from engagestats.simulate._process import ar1
 
 P = SimulationParams()
@@ -150,6 +150,55 @@ def test_truth_reports_every_estimand():
     # without the therapist slope only the intercept is left, most of it adjusted away
     flat = population_truths(dataclasses.replace(P, sd_therapist_slope=0.0), 20)
     assert flat.set_index("estimand").loc["therapist_share_adjusted", "value"] < 0.02
+
+
+def _synthetic_population(level: float, n: int = 4000, seed: int = 3) -> tuple:
+    """Latent = observed PHQ-9 totals from additive therapist effects (no item noise)."""
+    rng = np.random.default_rng(seed)
+    planned = rng.integers(6, 13, size=n)
+    f = planned - 1.0
+    u = rng.normal(0, P.sd_therapist, n)
+    v = rng.normal(0, P.sd_therapist_slope, n)
+    lat = np.empty((n, 12))
+    lat[:, 0] = level + u + rng.normal(0, 1.5, n)
+    end = level - 0.4 * f + u + v * f + 0.3 * (lat[:, 0] - level) + rng.normal(0, 1.5, n)
+    lat[np.arange(n), planned - 1] = end
+    full = {"phq_latent": lat, "phq_observed": np.clip(lat, 0, 27), "planned": planned}
+    return full, u, v, f
+
+
+def test_observed_share_is_the_latent_formula_inside_the_range():
+    # with every score inside 0-27 h(u, v) is linear and the quadrature is exact: the
+    # observed-score share equals the closed form with the observed-score b
+    full, u, v, f = _synthetic_population(level=14.0)
+    lat = full["phq_latent"]
+    pre, post = lat[:, 0], lat[np.arange(len(f)), full["planned"] - 1]
+    assert lat[:, 0].min() > 0
+    assert 0 < post.min() < post.max() < 27
+    coef = np.polyfit(pre, post, 1)
+    res = post - np.polyval(coef, pre)
+    assert _observed_share(P, full, u, v, f) == pytest.approx(
+        _therapist_share(P, float(coef[0]), f, res), rel=1e-4
+    )  # not exact: the outermost quadrature nodes (about 7 SD) reach the floor
+
+
+def test_observed_share_shrinks_at_the_floor():
+    # many clients end below 0: the floor compresses the therapist differences
+    full, u, v, f = _synthetic_population(level=4.0)
+    post = full["phq_latent"][np.arange(len(f)), full["planned"] - 1]
+    assert (post < 0).mean() > 0.3
+    obs = full["phq_observed"]
+    pre_o, post_o = obs[:, 0], obs[np.arange(len(f)), full["planned"] - 1]
+    coef = np.polyfit(pre_o, post_o, 1)
+    res = post_o - np.polyval(coef, pre_o)
+    assert _observed_share(P, full, u, v, f) < 0.8 * _therapist_share(P, float(coef[0]), f, res)
+
+
+def test_population_observed_share_is_below_the_latent_one():
+    est = population_truths(P, 20).set_index("estimand")["value"]
+    # the calibrated default: 5.4% latent, 4.9% observed (the floor; see docs/validity.md)
+    assert est["therapist_share_adjusted_observed"] == pytest.approx(0.0488, abs=0.001)
+    assert est["therapist_share_adjusted_observed"] < est["therapist_share_adjusted"]
 
 
 def test_population_share_matches_a_direct_anova_estimate():

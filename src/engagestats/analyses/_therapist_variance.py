@@ -11,12 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy import stats as sps
 
 from ..models import engine, stats
 from ..models._types import EngineFit
 from ..models.stats import lambda_blocks
 
-__all__ = ["Components", "bootstrap", "components", "conditional_covs", "shares", "term_index"]
+__all__ = [
+    "Components",
+    "bootstrap",
+    "components",
+    "conditional_covs",
+    "shares",
+    "slope_lrt",
+    "term_index",
+]
 
 
 @dataclass(frozen=True)
@@ -144,3 +153,16 @@ def bootstrap(
             continue
         rows.append(np.asarray(statistic(refit), dtype=float))
     return np.vstack(rows), failed, singular
+
+
+def slope_lrt(loglik_slope: float, loglik_intercept: float) -> tuple[float, float]:
+    """Boundary likelihood-ratio test of a random slope (its variance and covariance).
+
+    ``chisq = 2 max(0, l_1 - l_0)`` from two REML fits with the same fixed
+    effects, referred to the 50:50 mixture of chi-square(1) and chi-square(2)
+    (Stram & Lee 1994; Self & Liang 1987): the null puts the slope variance on
+    the boundary of its space. Returns ``(chisq, p)``.
+    """
+    chisq = 2.0 * max(0.0, float(loglik_slope) - float(loglik_intercept))
+    p = 0.5 * float(sps.chi2.sf(chisq, 1)) + 0.5 * float(sps.chi2.sf(chisq, 2))
+    return chisq, p

@@ -2,8 +2,8 @@
 
 A large study (``POPULATION_THERAPISTS`` x ``POPULATION_CLIENTS`` clients) is
 generated with the same parameters and a fixed seed, and each estimand is
-computed on its latent values, so it is the generating model's value up to a
-small, stated Monte-Carlo error.
+computed on its latent values (the therapist share also on the observed totals),
+so it is the generating model's value up to a small, stated Monte-Carlo error.
 """
 
 from __future__ import annotations
@@ -39,6 +39,64 @@ def _therapist_share(p: SimulationParams, b: float, f_end: np.ndarray, res: np.n
     """
     between = (1.0 - b) ** 2 * p.sd_therapist**2 + p.sd_therapist_slope**2 * f_end.mean() ** 2
     return float(between / res.var())
+
+
+#: Gauss-Hermite nodes of the therapist intercept and slope in :func:`_observed_share`.
+QUADRATURE_NODES = 21
+
+
+def _observed_share(
+    p: SimulationParams, full: dict, u: np.ndarray, v: np.ndarray, f_end: np.ndarray
+) -> float:
+    """Therapist share of the *observed* PHQ-9 at the planned end adjusted for the observed intake.
+
+    The estimand of a model fitted to observed totals (what a study reports).
+    The items keep the latent total in expectation inside the scale's range, so
+    :math:`E[x \\mid \\eta] = \\min(\\max(\\eta, 0), 27)` for latent total
+    :math:`\\eta` (:func:`~engagestats.simulate._items.items_from_latent`); the
+    floor compresses therapist differences among clients who end near 0. With
+    :math:`b` the population regression of observed end on observed intake
+    total and :math:`o_i` each client's latent scores without its therapist's
+    intercept :math:`u` and slope :math:`v f(T_i)`, a therapist's expected
+    adjusted end score is
+
+    .. math::
+
+        h(u, v) = \\overline{\\mathrm{clip}(u + v f(T_i) + o_{i,end})}
+                 - b\\,\\overline{\\mathrm{clip}(u + o_{i,0})},
+
+    averaged over every population client (so each therapist effect meets the
+    whole client distribution). Its variance over the generating normal
+    distributions of :math:`u` and :math:`v` (Gauss-Hermite quadrature, 21 x 21
+    nodes) is the between-therapist part; the denominator is the variance of the
+    observed adjusted end score. Without the floor and ceiling this equals the
+    latent formula of :func:`_therapist_share` with the observed-score :math:`b`.
+    Item skipping (a prorated total) is ignored in :math:`h`; it adds noise only.
+    """
+    obs, lat, planned = full["phq_observed"], full["phq_latent"], full["planned"]
+    n = lat.shape[0]
+    pre_o, post_o = obs[:, 0], obs[np.arange(n), planned - 1]
+    ok = np.isfinite(pre_o) & np.isfinite(post_o)
+    X = np.column_stack([np.ones(int(ok.sum())), pre_o[ok]])
+    coef = np.linalg.lstsq(X, post_o[ok], rcond=None)[0]
+    res = post_o[ok] - X @ coef
+    o_pre = lat[:, 0] - u
+    o_post = lat[np.arange(n), planned - 1] - u - v * f_end
+    high = 27.0  # PHQ-9: 9 items scored 0-3
+
+    def clip(z: np.ndarray) -> np.ndarray:
+        return np.clip(z, 0.0, high)
+
+    x, w = np.polynomial.hermite_e.hermegauss(QUADRATURE_NODES)
+    w = w / w.sum()
+    h = np.empty((x.size, x.size))
+    for a, uu in enumerate(p.sd_therapist * x):
+        pre = float(clip(uu + o_pre).mean())
+        for k, vv in enumerate(p.sd_therapist_slope * x):
+            h[a, k] = float(clip(uu + vv * f_end + o_post).mean()) - coef[1] * pre
+    weight = np.outer(w, w)
+    between = float((weight * (h - (weight * h).sum()) ** 2).sum())
+    return between / float(res.var())
 
 
 def _logit_fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -121,6 +179,8 @@ def population_truths(p: SimulationParams, max_sessions: int) -> pd.DataFrame:
     f_end = time_metric(p, full["planned"] - 1.0)
     share = _therapist_share(p, float(coef[1]), f_end, res)
     clients = latent["clients"]
+    u, v = (clients[k].to_numpy(dtype=float) for k in ("therapist_intercept", "therapist_slope"))
+    share_observed = _observed_share(p, full, u, v, f_end)
     Xd = np.column_stack([np.ones(n), clients["autonomous"], clients["readiness"]])
     beta = _logit_fit(Xd, clients["dropout"].to_numpy(dtype=float))
     resid = latent["full"]["residual"]
@@ -130,6 +190,7 @@ def population_truths(p: SimulationParams, max_sessions: int) -> pd.DataFrame:
         {
             "estimand": [
                 "therapist_share_adjusted",
+                "therapist_share_adjusted_observed",
                 "dropout_log_odds_autonomous",
                 "dropout_log_odds_readiness",
                 "dropout_rate",
@@ -141,6 +202,7 @@ def population_truths(p: SimulationParams, max_sessions: int) -> pd.DataFrame:
             ],
             "value": [
                 share,
+                share_observed,
                 beta[1],
                 beta[2],
                 float(clients["dropout"].mean()),

@@ -327,9 +327,11 @@ def generate(
         }
     )
     tables = {"therapists": therapists, "clients": clients, "sessions": sessions}
-    # the full latent PHQ-9 (every planned session, also after a dropout) for population truths
+    # the full latent and observed PHQ-9 (every planned session, also after a dropout) for
+    # population truths
     full = {
         "phq_latent": phq_latent,
+        "phq_observed": phq_total,
         "residual": proc["residual"],
         "planned": planned,
         "therapist": th,

@@ -77,9 +77,12 @@ class SimulationTruth:
         ``definition`` and ``source`` (``"parameter"``: a generating value;
         ``"population"``: computed on the latent values of a population study
         of 500 therapists x 40 clients with the same parameters and a fixed
-        seed, see ``simulate._population``; Monte-Carlo error, the SD over six
-        population seeds in ``benchmarks/validity/therapist_share_diagnostics.py``:
-        0.0003-0.0011 for the shares, 0.006-0.012 for the dropout log-odds).
+        seed, see ``simulate._population``, and for
+        ``therapist_share_adjusted_observed`` on its observed totals;
+        Monte-Carlo error, the SD over six population seeds in
+        ``benchmarks/validity/therapist_share_diagnostics.py`` and
+        ``therapist_share.py``: 0.0002-0.0011 for the shares, 0.006-0.012 for
+        the dropout log-odds).
         ``alliance_within_effect`` is
         the causal lagged within-client effect (0 in the null scenarios), also
         when reciprocal paths, AR(1) residuals or alliance trends make a
@@ -118,6 +121,12 @@ class SimulationTruth:
                 pop["therapist_share_adjusted"],
                 "population",
                 _DEF["share"],
+            ),
+            (
+                "therapist_share_adjusted_observed",
+                pop["therapist_share_adjusted_observed"],
+                "population",
+                _DEF["share_observed"],
             ),
             ("residual_ar", p.residual_ar, "parameter", _DEF["ar"]),
             (
@@ -195,6 +204,10 @@ _DEF = {
     "level": "PHQ-9 points at session 1 per point of the centred intake score",
     "share": "therapist share of the variance of the latent PHQ-9 at the planned last session "
     "adjusted (linearly) for the latent PHQ-9 at session 1",
+    "share_observed": "therapist share of the variance of the observed PHQ-9 total at the "
+    "planned last session adjusted (linearly) for the observed total at session 1 (the "
+    "estimand of a model fitted to observed scores; the scale's floor compresses therapist "
+    "differences)",
     "total_level": "total effect on the PHQ-9 at session 1 per point of the centred intake "
     "score (population projection on intake covariates only)",
     "total_slope": "total effect on the PHQ-9 change per session per point of the centred "

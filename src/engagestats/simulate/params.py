@@ -97,7 +97,9 @@ class SimulationParams:
         time metric; independent). Calibrated together so that therapists
         explain about 5% of the variance of the end-of-treatment PHQ-9
         adjusted for intake (``SimulationTruth.estimands``,
-        ``therapist_share_adjusted``: 5.4% at ``max_sessions=20``; Wampold &
+        ``therapist_share_adjusted``: 5.4% at ``max_sessions=20``, 4.9% of
+        the observed totals, ``therapist_share_adjusted_observed``, where the
+        scale's floor compresses therapist differences; Wampold &
         Brown 2005, J Consult Clin Psychol 73:914-923; Baldwin & Imel 2013, in
         Lambert (ed.), Bergin and Garfield's Handbook, 6th ed.). The intercept
         alone gives about 1%, because adjusting for intake removes most of it.
