@@ -71,9 +71,7 @@ def test_against_pbkrtest_vcovadj(case):
         assert b == pytest.approx(float(ref[f"b:{term}"]), rel=D_RTOL)
         assert b_se == pytest.approx(float(ref[f"b_se:{term}"]), rel=SE_RTOL)
     assert comp["difference"].iloc[0] == pytest.approx(float(ref["difference"]), rel=D_RTOL)
-    assert comp["difference_se"].iloc[0] == pytest.approx(
-        float(ref["difference_se"]), rel=SE_RTOL
-    )
+    assert comp["difference_se"].iloc[0] == pytest.approx(float(ref["difference_se"]), rel=SE_RTOL)
     delta, fixed = _row(r, "delta"), _row(r, "delta_sd_fixed")
     assert delta["estimate"] == pytest.approx(float(ref["d"]), rel=D_RTOL)
     assert fixed["se"] == pytest.approx(float(ref["se_fixed"]), rel=SE_RTOL)
