@@ -3,12 +3,15 @@
 import numpy as np
 import pytest
 
+import engagestats as es
 from engagestats.analyses import (
+    AnalysisResult,
     analyse_alliance,
     analyse_dropout,
     analyse_motivation,
     analyse_readiness,
 )
+from engagestats.analyses._tables import policy_text
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +129,16 @@ def test_alliance_estimands_say_between_or_within(results):
     assert eff["alliance_between"].startswith("between clients, intake level: client mean")
     assert eff["time:alliance_between"].startswith("between clients, rate of change")
     assert "partly a consequence of change" in eff["alliance_between"]
+
+
+@pytest.mark.parametrize("policy", [None, es.scoring.PRORATE_80, es.scoring.BUILTIN_RULES])
+def test_summary_states_the_policy_in_the_shared_words(sample_model, policy):
+    # AnalysisResult.summary() states the policy as every other table does (policy_text),
+    # also when there is none: "Scores as given in the data", not wording of its own
+    res = AnalysisResult(name="motivation", model=sample_model, scoring_policy=policy)
+    line = res.summary().splitlines()[1]
+    assert line == policy_text(policy)
+    if policy is None:
+        assert line == "Scores as given in the data (not scored by engagestats)."
+    else:
+        assert line == policy.describe()

@@ -290,3 +290,42 @@ def test_validity_benchmark_smoke(tmp_path):
     text = mod.to_markdown(tables, n_reps=2, time="log")
     assert text.count("### ") == 4
     assert "| tail |" in text
+
+
+# ------------------------------------------------------- one scoring policy (issue 15)
+def test_alarms_refuse_a_study_under_another_policy_than_the_curve(curve, past, new):
+    # the curve's past clients are scored under prorate_80; new clients under builtin would
+    # be judged against a curve of other scores, silently
+    other = new.with_policy(es.scoring.BUILTIN_RULES)
+    assert curve.scoring_policy == es.scoring.PRORATE_80
+    with pytest.raises(es.DataValidationError) as alarms_error:
+        es.progress_alarms(curve, other)
+    with pytest.raises(es.DataValidationError) as predict_error:
+        curve.predict(other)
+    for info, name in ((alarms_error, "progress_alarms"), (predict_error, "predict")):
+        text = str(info.value)
+        assert f"{name}: the curve was fitted on scores under scoring policy 'prorate_80'" in text
+        assert "the study to monitor is scored under 'builtin'" in text
+        assert "study.with_policy(...)" in text
+    # the two ways out: the new clients under the curve's policy, or a curve under theirs
+    back = es.progress_alarms(curve, other.with_policy(curve.scoring_policy))
+    assert back.attrs["scoring_policy"] == es.scoring.PRORATE_80
+    strict_curve = es.expected_recovery(past.with_policy(es.scoring.BUILTIN_RULES))
+    strict = es.progress_alarms(strict_curve, other)
+    assert strict.attrs["scoring_policy"] == es.scoring.BUILTIN_RULES
+
+
+def test_a_dataframe_on_either_side_is_not_checked(past, new):
+    # scores given as a table state no policy: nothing to compare
+    table_curve = es.expected_recovery(es.score(past).panel(attended_only=True))
+    assert table_curve.scoring_policy is None
+    alarms = es.progress_alarms(table_curve, new.with_policy(es.scoring.BUILTIN_RULES))
+    assert alarms.attrs["scoring_policy"] == es.scoring.BUILTIN_RULES
+
+
+def test_off_track_refuses_a_study_under_another_policy(small_study):
+    model = es.analyses.growth_model(small_study)
+    other = es.simulate_study(n_therapists=2, clients_per_therapist=3, seed=9)
+    assert len(es.analyses.off_track(model, other))
+    with pytest.raises(es.DataValidationError, match="off_track: the growth model was fitted"):
+        es.analyses.off_track(model, other.with_policy(es.scoring.BUILTIN_RULES))

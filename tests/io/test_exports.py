@@ -104,7 +104,21 @@ def test_qualtrics_without_recode_diagnoses_the_scale_per_column(tmp_path):
         read_qualtrics(path2, client_columns=["age"], columns=UPPER)
     err = info.value
     assert str(err).splitlines()[1].startswith("  * export.csv, column 'PHQ9_")
-    assert "recode={'phq9': {1: 0, 2: 1, 3: 2, 4: 3}}" in str(err)
+    # the next step is an argument of the function the user called, not of load_study
+    hint = "recode with read_qualtrics(..., recode={'phq9': {1: 0, 2: 1, 3: 2, 4: 3}})"
+    assert hint in str(err)
+    assert "load_study" not in str(err)
+    assert err.column_summary["hint"].str.endswith(hint).all()
+    # following the hint reads the export
+    study = read_qualtrics(path2, client_columns=["age"], columns=UPPER, recode=PHQ_1_4)
+    assert study.sessions["phq9_1"].max() == 3
+    # a direct load_study of the same data still names load_study (the reader's name is
+    # scoped to its own call)
+    tables = {"therapists": study.therapists, "clients": study.clients,
+              "sessions": study.sessions.assign(phq9_1=study.sessions["phq9_1"] + 1,
+                                                phq9_2=study.sessions["phq9_2"] + 1)}  # fmt: skip
+    with pytest.raises(DataValidationError, match=r"recode with load_study\(\.\.\., recode="):
+        es.load_study(tables)
     p = err.problems
     # rows are lines of the export: the first response is line 4
     # PHQ9_1 is 3, 2, 4, 4, 1, 1 in lines 4-9: the first 4 is on line 6
@@ -206,6 +220,23 @@ def test_redcap_problem_names_export_line(tmp_path):
     assert info.value.problems[["file", "row", "column"]].values.tolist() == [
         ["export.csv", 6, "phq9_1"]
     ]
+
+
+def test_redcap_recode_hint_names_read_redcap(tmp_path):
+    export = example_export("redcap_sample_export.csv")
+    raw = pd.read_csv(export, dtype=str, keep_default_na=False)
+    items = [f"phq9_{i}" for i in range(1, 10)]
+    session = raw["redcap_event_name"] != "intake_arm_1"
+    for c in items:  # shift to Qualtrics-like 1-4 codes
+        vals = pd.to_numeric(raw.loc[session, c], errors="coerce") + 1
+        raw.loc[session, c] = vals.map(lambda v: "" if pd.isna(v) else str(int(v)))
+    raw.to_csv(tmp_path / "export.csv", index=False)
+    with pytest.raises(DataValidationError) as info:
+        read_redcap(tmp_path / "export.csv", example_export("redcap_sample_dictionary.csv"))
+    assert "recode with read_redcap(..., recode={'phq9': {1: 0, 2: 1, 3: 2, 4: 3}})" in str(
+        info.value
+    )
+    assert "load_study" not in str(info.value)
 
 
 def test_redcap_explicit_events_and_wrong_dictionary(tmp_path):

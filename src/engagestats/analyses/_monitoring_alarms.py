@@ -14,7 +14,7 @@ from ..change.rates import wilson_interval
 from ..errors import DataValidationError
 from ..scoring import state_policy
 from ..study import Study
-from ._monitoring_curve import ExpectedRecovery
+from ._monitoring_curve import ExpectedRecovery, same_policy
 
 __all__ = ["MonitoringAccuracy", "first_alarms", "monitoring_accuracy", "progress_alarms"]
 
@@ -55,6 +55,16 @@ def progress_alarms(
         ``"not on track"``) and ``alarm_so_far`` (an alarm at this or an
         earlier session of the client). ``attrs`` hold the settings.
 
+    Raises
+    ------
+    DataValidationError
+        When ``data`` is a Study scored under another scoring policy than the
+        past clients the curve was fitted on (``curve.scoring_policy``): one
+        policy, stated in every table. Monitor ``data.with_policy(...)`` under
+        the curve's policy, or fit the curve on past clients under the new
+        clients' policy. A DataFrame on either side (scores as given) is not
+        checked.
+
     Notes
     -----
     Each session is judged on the intake values and that session's score only,
@@ -92,6 +102,7 @@ def progress_alarms(
         raise DataValidationError.for_argument(
             "at_risk_tail", at_risk_tail, f"at_risk_tail must be larger than tail ({tail})"
         )
+    same_policy(curve.scoring_policy, data, what="curve", function="progress_alarms")
     out = curve.predict(data)
     sign = -1.0 if curve.higher_is_better else 1.0
     q_alarm, q_risk = curve.cut(tail), curve.cut(at_risk_tail)

@@ -17,7 +17,13 @@ from ..study import Study
 from ._panel import Exclusions, named_terms, scored_study, with_sum_scales
 from ._tables import policy_text
 
-__all__ = ["TIME_FORMS", "ExpectedRecovery", "expected_recovery", "monitoring_frame"]
+__all__ = [
+    "TIME_FORMS",
+    "ExpectedRecovery",
+    "expected_recovery",
+    "monitoring_frame",
+    "same_policy",
+]
 
 #: Time forms of the expected curve: name -> basis functions of the session index k.
 TIME_FORMS: dict[str, tuple[str, ...]] = {
@@ -33,6 +39,31 @@ def _time_basis(k: np.ndarray, form: str) -> np.ndarray:
     if form == "log_linear":
         cols.append(k - 1.0)
     return np.column_stack(cols)
+
+
+def same_policy(
+    fitted: ScoringPolicy | None, data: Study | pd.DataFrame, *, what: str, function: str
+) -> None:
+    """Refuse to monitor a Study scored under another policy than the reference's past clients.
+
+    ``fitted`` is the scoring policy of the scores the curve (or model) was fitted on, None
+    when they came from a DataFrame (scores as given); a DataFrame to monitor has no stated
+    policy either. Only two stated policies can be compared, and they must be one: a score
+    prorated under one rule and judged against a curve of scores under another would move a
+    client's status by the rule, not by their progress, and the table could state only one.
+    """
+    if fitted is None or not isinstance(data, Study):
+        return
+    own = policy_for(data)
+    if own != fitted:
+        raise DataValidationError.for_argument(
+            "data",
+            own.name,
+            f"{function}: the {what} was fitted on scores under scoring policy "
+            f"{fitted.name!r}, the study to monitor is scored under {own.name!r}; one scoring "
+            f"policy per study, stated in every table: monitor study.with_policy(...) under "
+            f"{fitted.name!r}, or fit the {what} on past clients scored under {own.name!r}",
+        )
 
 
 def monitoring_frame(
@@ -193,7 +224,17 @@ class ExpectedRecovery:
             ``follow_up``. ``attrs["scoring_policy"]`` records the scoring
             policy of a Study's scores (none for a DataFrame's scores, used as
             given).
+
+        Raises
+        ------
+        DataValidationError
+            When ``data`` is a Study scored under another policy than
+            :attr:`scoring_policy` (the past clients'): monitor
+            ``data.with_policy(curve.scoring_policy)``, or fit the curve on past
+            clients under the new clients' policy. A DataFrame (scores as given) on
+            either side is not checked.
         """
+        same_policy(self.scoring_policy, data, what="curve", function="predict")
         frame, _ = monitoring_frame(
             data,
             outcome=self.outcome,

@@ -18,6 +18,7 @@ from .._validate import as_table, check_level
 from ..errors import ModelSpecError
 from ..scoring import policy_for, state_policy
 from ..study import Study
+from ._monitoring_curve import same_policy
 from ._panel import apply_spec, fixed_rows, scored_study, with_sum_scales
 from .outcome_model import OutcomeModel
 
@@ -197,6 +198,12 @@ def off_track(
         ``"on track"``, ``"better than expected"``, or ``"no score"`` when the
         outcome or an intake predictor is missing).
 
+    Raises
+    ------
+    DataValidationError
+        When ``data`` is a Study scored under another scoring policy than the
+        study the model was fitted on (as :func:`progress_alarms`).
+
     Notes
     -----
     Each session is compared with the two-sided band of a new client with the
@@ -224,6 +231,7 @@ def off_track(
     ['pi_low', 'pi_high', 'off_track', 'status']
     """
     level = check_level(level)
+    same_policy(model.scoring_policy, data, what="growth model", function="off_track")
     spec = copy.deepcopy(model.spec)
     if isinstance(data, Study):
         needed = [spec.outcome, *spec.predictors.values(), *spec.moderators.values()]

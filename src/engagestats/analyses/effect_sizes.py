@@ -116,6 +116,17 @@ def _group_terms(
     return pairs, labels, hi - lo, f"{lo:g}", f"{hi:g}"
 
 
+def _fixed_vcov(model: OutcomeModel) -> np.ndarray:
+    """V of the delta method: ``Phi_A`` (``pbkrtest::vcovAdj``) under Kenward-Roger df.
+
+    With ``ddf="satterthwaite"`` it is the model-based covariance ``vcov(fit)``, unadjusted,
+    which is also what lmerTest's Satterthwaite t tests use.
+    """
+    if model.ddf == "kenward-roger":
+        return np.asarray(model.fit._kr.vcov_beta, dtype=float)
+    return np.asarray(model.fit._fit.vcov_beta, dtype=float)
+
+
 def _pooled_sd(y: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
     ss, df = 0.0, 0
     for g in np.unique(labels):
@@ -223,6 +234,15 @@ def effect_sizes(
     parametric-bootstrap refits (simulate from the fitted model, refit, recompute
     :math:`L^\\top b` and the intake SD).
 
+    Which :math:`V`: with the model's ``ddf="kenward-roger"`` it is the Kenward-Roger
+    adjusted covariance :math:`\\Phi_A` (``pbkrtest::vcovAdj``, the covariance behind
+    lmerTest's ``summary(fit, ddf = "Kenward-Roger")`` and emmeans' ``lmer.df =
+    "kenward-roger"``), so ``b_se``, ``difference_se`` and both delta SEs are the
+    Kenward-Roger ones. With ``ddf="satterthwaite"`` (the default) it is the unadjusted
+    model-based covariance (``vcov(fit)``), the one Satterthwaite's method also uses: that
+    path is unaffected. Under both the delta intervals are normal (:math:`z`), not :math:`t`
+    with the model's df.
+
     Pre-post d (``pre_post``, per group) is :math:`c(n-1)(\\bar y_{post} - \\bar
     y_{pre}) / SD_{pre}` with the group's SD at intake (Becker 1988), the bias
     correction :math:`c(m) = 1 - 3/(4m - 1)` and the large-sample variance
@@ -303,7 +323,7 @@ def effect_sizes(
         return np.array([float(lvec @ np.asarray(f.beta)) / sd])
 
     beta = np.asarray(fit.beta, dtype=float)
-    vcov = np.asarray(fit.vcov_beta, dtype=float)
+    vcov = _fixed_vcov(model)
     diff = float(lvec @ beta)
     diff_se = float(np.sqrt(lvec @ vcov @ lvec))
     sd_raw, df_sd = _pooled_sd(data[outcome].to_numpy(dtype=float)[base_rows], base_labels)

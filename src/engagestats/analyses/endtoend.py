@@ -13,6 +13,7 @@ from ..errors import EngageStatsWarning
 from ..scoring import ScoringPolicy, policy_for, state_policy
 from ..study import Study
 from ._panel import ADJUSTED_PREDICTORS, ADJUSTED_TIME_VARYING, scored_study
+from ._tables import policy_text
 from .client_outcomes import BinaryModel, binary_model
 from .growth import growth_model
 from .outcome_model import OutcomeModel
@@ -79,9 +80,7 @@ class AnalysisResult:
 
     def summary(self) -> str:
         """The tables' names, the notes and the scoring policy, as text."""
-        policy = (
-            self.scoring_policy.describe() if self.scoring_policy is not None else "none stated"
-        )
+        policy = policy_text(self.scoring_policy)  # the words of every other table
         notes = "".join(f"\n  - {n}" for n in self.notes) or " none"
         return f"Analysis of {self.name}: tables {', '.join(self.tables)}\n{policy}\nnotes:{notes}"
 

@@ -36,6 +36,27 @@ from .jacobson_truax import (
 __all__ = ["instrument_change", "talking_therapies_outcomes"]
 
 
+def _one_policy(data: Any, policy: ScoringPolicy | None, function: str) -> ScoringPolicy:
+    """The policy to score and state: a Study's own; ``policy`` or PRORATE_80 for a table.
+
+    A Study is scored under one policy, stated in every table (issue 15): an explicit
+    other ``policy`` would score its missing columns under one rule while its present
+    columns were scored under the other, and the table would state only one of them.
+    """
+    chosen = policy_for(data, policy)
+    if isinstance(data, Study):
+        own = policy_for(data)
+        if chosen != own:
+            raise DataValidationError.for_argument(
+                "policy",
+                chosen.name,
+                f"{function}: policy {chosen.name!r} is not this study's own scoring policy "
+                f"{own.name!r}; one scoring policy per study, stated in every table: use "
+                f"{function}(study.with_policy(policy), ...) to analyse it under {chosen.name!r}",
+            )
+    return chosen
+
+
 def instrument_change(
     data: Any,
     *,
@@ -82,7 +103,9 @@ def instrument_change(
         Rule for scoring a missing score column: by default the study's own
         (:attr:`Study.scoring_policy <engagestats.Study.scoring_policy>`), or
         :data:`~engagestats.scoring.PRORATE_80` (the analyses' policy) for a
-        table. The result records it in ``attrs["scoring_policy"]``.
+        table. The result records it in ``attrs["scoring_policy"]``. For a Study only
+        its own policy is accepted (another raises; use :meth:`Study.with_policy
+        <engagestats.Study.with_policy>`).
 
     Returns
     -------
@@ -92,6 +115,12 @@ def instrument_change(
         (ordered, as in :func:`reliable_change`), ``case_pre``, ``case_post``
         (nullable bool), ``category`` (as in :func:`clinical_significance`)
         and ``reason`` (why the outcome is missing, else missing).
+
+    Raises
+    ------
+    DataValidationError
+        For a Study, a ``policy`` other than the study's own (one scoring policy per
+        study, stated in every table): use ``study.with_policy(policy)``.
 
     Notes
     -----
@@ -135,7 +164,7 @@ def instrument_change(
         )
     hib = bool(higher_is_better)
     sessions = as_table(data, "sessions", attended_only=True)
-    policy = policy_for(data, policy)
+    policy = _one_policy(data, policy, "instrument_change")
     table = ensure_scores(sessions, [score], policy=policy, table="sessions")
     if clients is None and isinstance(data, Study):
         clients = list(data.clients[client])
@@ -234,7 +263,9 @@ def talking_therapies_outcomes(
         Rule for scoring missing PHQ-9 and GAD-7 totals: by default the study's
         own (:attr:`Study.scoring_policy <engagestats.Study.scoring_policy>`), or
         :data:`~engagestats.scoring.PRORATE_80` (the analyses' policy) for a
-        table. The result records it in ``attrs["scoring_policy"]``.
+        table. The result records it in ``attrs["scoring_policy"]``. For a Study only
+        its own policy is accepted (another raises; use :meth:`Study.with_policy
+        <engagestats.Study.with_policy>`).
 
     Returns
     -------
@@ -251,6 +282,12 @@ def talking_therapies_outcomes(
         treatment"``).
         ``recovery`` and ``reliable_recovery`` are missing for clients not at
         caseness at the start, who are outside their denominator.
+
+    Raises
+    ------
+    DataValidationError
+        For a Study, a ``policy`` other than the study's own (one scoring policy per
+        study, stated in every table): use ``study.with_policy(policy)``.
 
     Notes
     -----
@@ -320,7 +357,7 @@ def talking_therapies_outcomes(
     2         c      <NA>                  <NA>                    <NA>
     """
     sessions = as_table(data, "sessions", attended_only=True)
-    policy = policy_for(data, policy)
+    policy = _one_policy(data, policy, "talking_therapies_outcomes")
     table = ensure_scores(sessions, [phq9, gad7], policy=policy, table="sessions")
     if clients is None and isinstance(data, Study):
         clients = list(data.clients[client])

@@ -4,23 +4,46 @@ Thousands of cell problems usually have one cause per column (an export
 coded 1-4 for a 0-3 scale, choice texts instead of codes). The summary
 counts problems by file, column and kind, and, when the values of a
 range-checked column span a range as wide as the allowed one but shifted,
-names the ``recode=`` argument that maps them.
+names the ``recode=`` argument that maps them, as an argument of the function the user
+called: ``load_study``, or the export reader (``read_qualtrics``, ``read_redcap``) that
+forwards its ``recode=`` to ``load_study`` (:func:`hints_name`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["SUMMARY_COLUMNS", "column_summary", "headline"]
+__all__ = ["SUMMARY_COLUMNS", "column_summary", "headline", "hints_name"]
 
 #: Columns of ``DataValidationError.column_summary``.
 SUMMARY_COLUMNS = ("file", "column", "problem", "n", "hint")
 
 _ITEM = re.compile(r"^(?P<prefix>[a-z][a-z0-9_]*?)_\d+$")
+
+
+#: The function a recode hint tells the user to call again with ``recode=``.
+_CALLER: ContextVar[str] = ContextVar("engagestats_recode_caller", default="load_study")
+
+
+@contextmanager
+def hints_name(caller: str) -> Iterator[None]:
+    """Name ``caller`` (not ``load_study``) in the recode hints raised inside the block.
+
+    The export readers call ``load_study`` themselves and take ``recode=`` in their own
+    signature, so a hint raised from them names the reader the user called.
+    """
+    token = _CALLER.set(caller)
+    try:
+        yield
+    finally:
+        _CALLER.reset(token)
 
 
 def _fmt(x: float) -> str:
@@ -49,7 +72,7 @@ def _hint(values: np.ndarray, field: dict[str, Any] | None, column: str) -> str:
         how = f"recode={{{key!r}: {{{pairs}}}}}" if pairs else "a recode"
         return (
             f"the values run from {_fmt(vmin)} to {_fmt(vmax)}, a scale of the same width "
-            f"as {_fmt(lo)}-{_fmt(hi)}: recode with load_study(..., {how})"
+            f"as {_fmt(lo)}-{_fmt(hi)}: recode with {_CALLER.get()}(..., {how})"
         )
     return ""
 

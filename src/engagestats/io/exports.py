@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import DataValidationError
 from ..study import CLIENT, COLUMN_MAP_COLUMNS, SESSION, THERAPIST, Study
+from ._diagnose import hints_name
 from ._readers import RawTable, read_raw
 from .load import load_study
 
@@ -255,12 +256,13 @@ def read_qualtrics(
             }
         )
     therapists, clients, sessions = _client_tables(data, client_columns, name)
-    study = load_study(
-        {"therapists": therapists, "clients": clients, "sessions": sessions},
-        columns=user_map or None,
-        recode=recode,
-        on_invalid=on_invalid,
-    )
+    with hints_name("read_qualtrics"):  # the user passes recode= to read_qualtrics
+        study = load_study(
+            {"therapists": therapists, "clients": clients, "sessions": sessions},
+            columns=user_map or None,
+            recode=recode,
+            on_invalid=on_invalid,
+        )
     return _with_map(dataclasses.replace(study, source=str(path)), notes)
 
 
@@ -460,11 +462,12 @@ def read_redcap(
     clients.attrs["source_file"] = name
     for n in notes:
         n["table"] = n["table"] or ("sessions" if n["column"] in sessions.columns else "clients")
-    study = load_study(
-        {"therapists": therapists, "clients": clients, "sessions": sessions},
-        recode=recode,
-        on_invalid=on_invalid,
-    )
+    with hints_name("read_redcap"):  # the user passes recode= to read_redcap
+        study = load_study(
+            {"therapists": therapists, "clients": clients, "sessions": sessions},
+            recode=recode,
+            on_invalid=on_invalid,
+        )
     rows: list[dict[str, Any]] = [{"table": "clients", "source": record_id, "column": CLIENT,
              "how": "REDCap record ID", "cells": None},
             {"table": "sessions", "source": f"{len(data)} export rows", "column": None,
