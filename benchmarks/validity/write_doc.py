@@ -21,6 +21,7 @@ def main() -> int:
         "therapist_share",
         "dropout",
         "total_effects",
+        "time_codings",
         "therapist_effects",
         "therapist_share_diagnostics",
         "mi_coverage",
