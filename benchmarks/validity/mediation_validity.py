@@ -291,17 +291,17 @@ def one_replication(cell: str, rep: int, truth: pd.DataFrame, n_draws: int) -> l
             except es.EngageStatsError as exc:  # a failed fit is counted, not dropped
                 rows.append({**base, "effect": "fit_failed", "error": str(exc)})
                 continue
-        for e in EFFECTS:
-            rows.append(
-                {
-                    **base,
-                    "effect": e,
-                    "true": tv.loc[(outcome, e), "true"],
-                    "limit": tv.loc[(outcome, e), "limit"],
-                    "truth_mcse": tv.loc[(outcome, e), "truth_mcse"],
-                    **eff.loc[e, ["estimate", "se", "ci_low", "ci_high"]].to_dict(),
-                }
-            )
+        rows.extend(
+            {
+                **base,
+                "effect": e,
+                "true": tv.loc[(outcome, e), "true"],
+                "limit": tv.loc[(outcome, e), "limit"],
+                "truth_mcse": tv.loc[(outcome, e), "truth_mcse"],
+                **eff.loc[e, ["estimate", "se", "ci_low", "ci_high"]].to_dict(),
+            }
+            for e in EFFECTS
+        )
     return rows
 
 
