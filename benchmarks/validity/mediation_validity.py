@@ -361,7 +361,7 @@ def run(
     cells: list[str],
     out: Path,
     *,
-    truth_therapists: int = 4000,
+    truth_therapists: int = 2000,
     truth_seeds: int = 6,
     n_draws: int = 20_000,
 ) -> pd.DataFrame:
@@ -395,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--cells", nargs="*", default=None, choices=GRID)
-    ap.add_argument("--truth-therapists", type=int, default=4000)
+    ap.add_argument("--truth-therapists", type=int, default=2000)
     ap.add_argument("--truth-seeds", type=int, default=6)
     args = ap.parse_args(argv)
     run(
