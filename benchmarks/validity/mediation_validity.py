@@ -350,7 +350,7 @@ def markdown(table: pd.DataFrame) -> str:
         if fmt[c].dtype.kind == "f":
             digits = 4 if c in ("true", "truth_mcse", "limit", "mean_estimate", "bias") else 3
             digits = 4 if c in ("bias_mcse", "emp_se", "mean_se") else digits
-            fmt[c] = fmt[c].map(lambda v, d=digits: "" if pd.isna(v) else f"{v:.{d}f}")
+            fmt[c] = fmt[c].map(lambda v, d=digits: "" if pd.isna(v) else f"{v + 0.0:.{d}f}")
     cols = list(fmt.columns)
     head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
     return head + "".join("| " + " | ".join(map(str, r)) + " |\n" for r in fmt.to_numpy())
