@@ -27,6 +27,7 @@ def main() -> int:
         "mi_coverage",
         "mi_coverage_tslope",
         "monitoring",
+        "mediation",
     ):
         table = (HERE / "results" / f"{name}.md").read_text()
         text = re.sub(
