@@ -401,8 +401,14 @@ def run(
     scenarios: list[str] | None = None,
     analyses: tuple[str, ...] = ANALYSES,
     cl_reps: int = CL_REPS,
+    checkpoint: int = 0,
 ) -> pd.DataFrame:
-    """Run the grid scenario by scenario; the tables are rewritten after each scenario."""
+    """Run the grid scenario by scenario; the tables are rewritten after each scenario.
+
+    With ``checkpoint`` > 0 (one process only) they are also rewritten after every
+    ``checkpoint`` replications, so a run stopped part-way leaves the cell's first
+    replications (a multiple of ``checkpoint``) in the results.
+    """
     grid = scenarios or GRID
     start = time.time()
     rows: list[dict] = []
@@ -413,7 +419,15 @@ def run(
             if pool is not None:
                 chunks = list(pool.map(one, [scenario] * reps, range(reps)))
             else:
-                chunks = [one(scenario, r) for r in range(reps)]
+                chunks = []
+                for r in range(reps):
+                    chunks.append(one(scenario, r))
+                    if checkpoint > 0 and (r + 1) % checkpoint == 0 and r + 1 < reps:
+                        _write(pd.DataFrame([*rows, *(x for c in chunks for x in c)]), out)
+                        print(
+                            f"{scenario}: {r + 1} of {reps}, {time.time() - start:.0f} s",
+                            flush=True,
+                        )
             rows.extend(row for chunk in chunks for row in chunk)
             table = _write(pd.DataFrame(rows), out)
             print(f"{scenario}: {reps} replications, {time.time() - start:.0f} s", flush=True)
@@ -432,6 +446,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--analyses", nargs="*", default=list(ANALYSES), choices=ANALYSES)
     ap.add_argument("--cl-reps", type=int, default=CL_REPS)
     ap.add_argument(
+        "--checkpoint",
+        type=int,
+        default=0,
+        help="with --jobs 1, also rewrite the results after every CHECKPOINT replications",
+    )
+    ap.add_argument(
         "--merge",
         type=Path,
         default=None,
@@ -441,7 +461,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.merge is not None:
         _write(pd.read_csv(args.merge), args.out)
         return 0
-    run(args.reps, args.jobs, args.out, args.scenarios, tuple(args.analyses), args.cl_reps)
+    run(
+        args.reps,
+        args.jobs,
+        args.out,
+        args.scenarios,
+        tuple(args.analyses),
+        args.cl_reps,
+        args.checkpoint,
+    )
     return 0
 
 
