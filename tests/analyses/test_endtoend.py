@@ -142,3 +142,6 @@ def test_summary_states_the_policy_in_the_shared_words(sample_model, policy):
         assert line == "Scores as given in the data (not scored by engagestats)."
     else:
         assert line == policy.describe()
+    # the repr names the policy, or says the scores were taken as given
+    expected = "none (scores as given)" if policy is None else repr(policy.name)
+    assert repr(res).endswith(f"scoring policy {expected})")

@@ -1,7 +1,9 @@
 """Private: growth-model prediction bands (:func:`expected_change`, :func:`off_track`).
 
 Superseded for progress monitoring by :func:`~engagestats.expected_recovery` and
-:func:`~engagestats.progress_alarms`; kept, unchanged in behaviour, for existing code.
+:func:`~engagestats.progress_alarms`; kept for existing code. Their bands are unchanged; since
+issue 15 they refuse a study scored under another policy than the model's (as the superseding
+functions do).
 """
 
 from __future__ import annotations

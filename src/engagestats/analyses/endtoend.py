@@ -71,11 +71,15 @@ class AnalysisResult:
     scoring_policy: ScoringPolicy | None = None
 
     def __repr__(self) -> str:
-        policy = self.scoring_policy.name if self.scoring_policy is not None else "none"
+        policy = (
+            repr(self.scoring_policy.name)
+            if self.scoring_policy is not None
+            else "none (scores as given)"
+        )
         return (
             f"AnalysisResult({self.name!r}: models {list(self.models)}, "
             f"tables {list(self.tables)}, figure data {list(self.figure_data)}, "
-            f"scoring policy {policy!r})"
+            f"scoring policy {policy})"
         )
 
     def summary(self) -> str:
