@@ -20,7 +20,8 @@ Each variant re-simulates the same seeds as ``routine_care`` in ``run_validity.p
 draws are the same (the parameters change no draw count), so the paired difference from the
 committed ``routine_care`` estimates isolates the mechanism with a small Monte-Carlo SE.
 
-``python benchmarks/validity/cross_lagged_bias.py --reps 40`` writes
+``python benchmarks/validity/cross_lagged_bias.py --reps 100`` (the committed run: 100
+replications of each variant, every committed ``routine_care`` seed) writes
 ``results/cross_lagged_bias_replications.csv`` and ``results/cross_lagged_bias.md``; the
 rows already there are kept except those of the same (variant, rep), so
 ``--reps 60 --first-rep 20`` adds replications 20..59 to the committed ones.
