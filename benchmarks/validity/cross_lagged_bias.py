@@ -20,8 +20,11 @@ Each variant re-simulates the same seeds as ``routine_care`` in ``run_validity.p
 draws are the same (the parameters change no draw count), so the paired difference from the
 committed ``routine_care`` estimates isolates the mechanism with a small Monte-Carlo SE.
 
-``python benchmarks/validity/cross_lagged_bias.py --reps 40`` writes
-``results/cross_lagged_bias_replications.csv`` and ``results/cross_lagged_bias.md``.
+``python benchmarks/validity/cross_lagged_bias.py --reps 100`` (the committed run: 100
+replications of each variant, every committed ``routine_care`` seed) writes
+``results/cross_lagged_bias_replications.csv`` and ``results/cross_lagged_bias.md``; the
+rows already there are kept except those of the same (variant, rep), so
+``--reps 60 --first-rep 20`` adds replications 20..59 to the committed ones.
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=40)
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--first-rep", type=int, default=0, help="run replications FIRST_REP..REPS-1")
     ap.add_argument("--check-reps", type=int, default=1, help="committed reps re-run as a check")
     args = ap.parse_args(argv)
     out = HERE / "results"
@@ -103,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     committed = committed[
         (committed["analysis"] == "cross_lagged") & (committed["scenario"] == SCENARIO)
     ]
+    path = out / "cross_lagged_bias_replications.csv"
+    kept = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["variant", "rep"])
     rows: list[dict] = []
     start = time.time()
     # the committed estimates must be reproduced by the current code (else no pairing)
@@ -113,11 +119,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"rep {rep} {r['term']}: {r['estimate']:.6f}, committed {old:.6f}, {same=}")
     print(f"check done ({time.time() - start:.0f} s)", flush=True)
     for variant in args.variants:
-        for rep in range(args.reps):
+        for rep in range(args.first_rep, args.reps):
             rows += variant_rows(variant, rep)
             if (rep + 1) % 10 == 0 or rep + 1 == args.reps:
-                raw = pd.DataFrame(rows)
-                raw.to_csv(out / "cross_lagged_bias_replications.csv", index=False)
+                new = pd.DataFrame(rows)
+                done = set(zip(new["variant"], new["rep"], strict=True))
+                key = pd.Series(list(zip(kept["variant"], kept["rep"], strict=True)))
+                raw = pd.concat([kept[~key.isin(done).to_numpy()], new], ignore_index=True)
+                order = {v: i for i, v in enumerate(VARIANTS)}
+                raw = raw.sort_values(
+                    ["variant", "rep"],
+                    key=lambda c: c.map(order) if c.name == "variant" else c,
+                    kind="stable",
+                )
+                raw.to_csv(path, index=False)
                 table = summarise(raw, committed)
                 (out / "cross_lagged_bias.md").write_text(rv._markdown(table))
                 print(f"{variant}: {rep + 1} reps, {time.time() - start:.0f} s", flush=True)

@@ -33,7 +33,13 @@ inflation of the naive estimate shows: only the within-client alliance analyses 
 Run ``make validate`` (all cells, 200 replications) or
 ``python benchmarks/validity/run_validity.py --reps 3`` for a smoke run;
 ``--analyses`` runs some analyses only (their rows replace those of the same analysis
-and scenario in ``results/replications.csv``; the others are kept).
+and scenario in ``results/replications.csv``; the others are kept). To add replications to
+a cell, run them into another directory and merge them (only the same replications are
+replaced)::
+
+    python benchmarks/validity/run_validity.py --scenarios long_null_both \
+        --analyses cross_lagged --reps 100 --first-rep 81 --out /tmp/extra
+    python benchmarks/validity/run_validity.py --merge /tmp/extra/replications.csv
 Replication r of scenario k uses seed ``SEED_BASE + 10_000 k + r``: no selection.
 """
 
@@ -330,15 +336,22 @@ def _markdown(table: pd.DataFrame) -> str:
     return head + "".join("| " + " | ".join(map(str, r)) + " |\n" for r in fmt.to_numpy())
 
 
-def _write(raw: pd.DataFrame, out: Path) -> pd.DataFrame:
-    """Write the replications and the tables; rows of other (analysis, scenario) cells
-    already in ``out/replications.csv`` are kept."""
+def _write(
+    raw: pd.DataFrame, out: Path, by: tuple[str, ...] = ("analysis", "scenario")
+) -> pd.DataFrame:
+    """Write the replications and the tables.
+
+    Rows already in ``out/replications.csv`` are kept unless ``raw`` has rows with the same
+    ``by`` key: by (analysis, scenario) cell for a run (a re-run replaces the cell), by
+    (analysis, scenario, rep) for ``--merge`` (a merge adds replications to a cell and
+    replaces only the replications it has).
+    """
     out.mkdir(parents=True, exist_ok=True)
     path = out / "replications.csv"
     if path.exists():
         old = pd.read_csv(path)
-        done = set(zip(raw["analysis"], raw["scenario"], strict=True))
-        cell = pd.Series(list(zip(old["analysis"], old["scenario"], strict=True)), index=old.index)
+        done = set(zip(*(raw[c] for c in by), strict=True))
+        cell = pd.Series(list(zip(*(old[c] for c in by), strict=True)), index=old.index)
         raw = pd.concat([old[~cell.isin(done)], raw], ignore_index=True)
     order = {s: i for i, s in enumerate(GRID)}
     raw = raw.sort_values(
@@ -402,8 +415,12 @@ def run(
     analyses: tuple[str, ...] = ANALYSES,
     cl_reps: int = CL_REPS,
     checkpoint: int = 0,
+    first_rep: int = 0,
 ) -> pd.DataFrame:
     """Run the grid scenario by scenario; the tables are rewritten after each scenario.
+
+    Replications ``first_rep`` .. ``reps - 1`` run (same seeds as in a full run); to add
+    replications to a committed cell, run them into another ``out`` and ``--merge`` them.
 
     With ``checkpoint`` > 0 (one process only) they are also rewritten after every
     ``checkpoint`` replications, so a run stopped part-way leaves the cell's first
@@ -417,10 +434,11 @@ def run(
     try:
         for scenario in grid:
             if pool is not None:
-                chunks = list(pool.map(one, [scenario] * reps, range(reps)))
+                todo = range(first_rep, reps)
+                chunks = list(pool.map(one, [scenario] * len(todo), todo))
             else:
                 chunks = []
-                for r in range(reps):
+                for r in range(first_rep, reps):
                     chunks.append(one(scenario, r))
                     if checkpoint > 0 and (r + 1) % checkpoint == 0 and r + 1 < reps:
                         _write(pd.DataFrame([*rows, *(x for c in chunks for x in c)]), out)
@@ -430,7 +448,10 @@ def run(
                         )
             rows.extend(row for chunk in chunks for row in chunk)
             table = _write(pd.DataFrame(rows), out)
-            print(f"{scenario}: {reps} replications, {time.time() - start:.0f} s", flush=True)
+            print(
+                f"{scenario}: replications {first_rep}..{reps - 1}, {time.time() - start:.0f} s",
+                flush=True,
+            )
     finally:
         if pool is not None:
             pool.shutdown()
@@ -446,6 +467,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--analyses", nargs="*", default=list(ANALYSES), choices=ANALYSES)
     ap.add_argument("--cl-reps", type=int, default=CL_REPS)
     ap.add_argument(
+        "--first-rep",
+        type=int,
+        default=0,
+        help="run replications FIRST_REP..REPS-1 only (to extend a cell: into another --out)",
+    )
+    ap.add_argument(
         "--checkpoint",
         type=int,
         default=0,
@@ -455,11 +482,12 @@ def main(argv: list[str] | None = None) -> int:
         "--merge",
         type=Path,
         default=None,
-        help="add the replications of another run's replications.csv and rewrite the tables",
+        help="add the replications of another run's replications.csv (replacing only the same "
+        "(analysis, scenario, rep)) and rewrite the tables",
     )
     args = ap.parse_args(argv)
     if args.merge is not None:
-        _write(pd.read_csv(args.merge), args.out)
+        _write(pd.read_csv(args.merge), args.out, by=("analysis", "scenario", "rep"))
         return 0
     run(
         args.reps,
@@ -469,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         tuple(args.analyses),
         args.cl_reps,
         args.checkpoint,
+        args.first_rep,
     )
     return 0
 

@@ -77,3 +77,35 @@ def test_summary_measures_on_known_replications(bench):
     assert row["coverage"] == 0.75  # the third CI excludes 0
     assert row["reject_rate"] == 0.25
     assert row["reject_mcse"] == pytest.approx((0.25 * 0.75 / 4) ** 0.5)
+
+
+def test_merge_adds_replications_without_replacing_the_cell(bench, tmp_path):
+    # a committed 3-replication cell and another cell; a later run adds reps 2..4 (rep 2
+    # repeated): the merge keeps reps 0-1 and the other cell, while a run replaces the cell
+    def rows(scenario, reps, estimate):
+        return pd.DataFrame(
+            {
+                "scenario": scenario,
+                "rep": list(reps),
+                "seed": list(reps),
+                "analysis": "growth",
+                "term": "alliance_within_lag",
+                "true": 0.0,
+                "estimate": estimate,
+                "ci_low": -1.0,
+                "ci_high": 1.0,
+                "p": 0.5,
+            }
+        )
+
+    committed = pd.concat([rows("null_ar1", range(3), 0.1), rows("null_trends", range(4), 0.2)])
+    committed.to_csv(tmp_path / "replications.csv", index=False)
+    bench._write(rows("null_ar1", range(2, 5), 0.3), tmp_path, by=("analysis", "scenario", "rep"))
+    raw = pd.read_csv(tmp_path / "replications.csv")
+    ar1 = raw[raw["scenario"] == "null_ar1"].set_index("rep")["estimate"]
+    assert ar1.to_dict() == {0: 0.1, 1: 0.1, 2: 0.3, 3: 0.3, 4: 0.3}
+    assert (raw["scenario"] == "null_trends").sum() == 4
+    bench._write(rows("null_ar1", range(2), 0.4), tmp_path)  # a run: the cell is replaced
+    raw = pd.read_csv(tmp_path / "replications.csv")
+    assert raw.loc[raw["scenario"] == "null_ar1", "rep"].tolist() == [0, 1]
+    assert (raw["scenario"] == "null_trends").sum() == 4
