@@ -35,7 +35,8 @@ differences). ``var_therapist_slope`` rows give the REML therapist slope varianc
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/validity/tslope_coverage.py --reps 200``
 (``--variants base kenward_roger`` for a subset; ``--deadline HH:MM`` (UTC) starts no
-replication after that time). Tables are rewritten every 20 replications, so a stopped run
+replication after that time; ``--start R`` keeps replications below R of the replications
+file and adds R, R + 1, ...). Tables are rewritten every 20 replications, so a stopped run
 leaves consistent tables. Results: ``results/tslope_coverage.{csv,md}`` and
 ``results/tslope_coverage_replications.csv``.
 """
@@ -216,30 +217,54 @@ def _past(deadline: str | None) -> bool:
     return (now.hour, now.minute) >= (hh, mm)
 
 
+def _timing(start: float, first: int, done: int) -> str:
+    spent = f"{time.perf_counter() - start:.0f} s"
+    if first == 0:
+        return spent
+    return (
+        f"replications {first}-{done - 1} in {spent} "
+        f"(0-{first - 1} from an earlier run of the same seeds)"
+    )
+
+
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--deadline", default=None, metavar="HH:MM", help="UTC; no new rep after")
+    parser.add_argument(
+        "--start",
+        type=int,
+        default=0,
+        metavar="R",
+        help="resume: keep replications < R of the replications file, run R .. reps - 1",
+    )
     args = parser.parse_args(argv)
     variants = args.variants if "base" in args.variants else ["base", *args.variants]
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     raw: list[dict] = []
+    if args.start > 0:
+        kept = pd.read_csv(args.out / "tslope_coverage_replications.csv")
+        kept = kept[kept["rep"] < args.start]
+        for name in variants:
+            if kept.loc[kept["variant"] == name, "rep"].nunique() != args.start:
+                raise SystemExit(f"replications 0..{args.start - 1} of {name} are not all there")
+        raw = kept[kept["variant"].isin(variants)].to_dict("records")
     text = ""
     table = pd.DataFrame()
-    for r in range(args.reps):
+    for r in range(args.start, args.reps):
         if _past(args.deadline):
-            print(f"deadline {args.deadline} UTC reached after {r} replications", flush=True)
+            print(f"deadline {args.deadline} UTC reached before replication {r}", flush=True)
             break
         raw += one_replication(r, variants)
         if (r + 1) % WRITE_EVERY == 0 or r + 1 == args.reps:
-            spent = f"{time.perf_counter() - start:.0f} s"
+            spent = _timing(start, args.start, r + 1)
             table, text = write_tables(pd.DataFrame(raw), args.out, spent)
             print(f"{r + 1} reps, {spent}", flush=True)
     if raw and (len({row["rep"] for row in raw}) % WRITE_EVERY):
-        spent = f"{time.perf_counter() - start:.0f} s"
+        spent = _timing(start, args.start, len({row["rep"] for row in raw}))
         table, text = write_tables(pd.DataFrame(raw), args.out, spent)
     print(text)
     return table

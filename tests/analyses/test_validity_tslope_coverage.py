@@ -77,6 +77,10 @@ def test_smoke_run_writes_paired_tables(bench, monkeypatch, tmp_path):
     assert one.loc["kenward_roger", "estimate"] == pytest.approx(one.loc["base", "estimate"])
     assert one.loc["kenward_roger", "se"] >= one.loc["base", "se"]
     assert one.loc["latent_outcome", "estimate"] != pytest.approx(one.loc["base", "estimate"])
+    # resuming at replication 1 reproduces the table (same seeds, replication 0 read back)
+    bench.main(["--reps", "2", "--out", str(tmp_path), "--variants", *variants, "--start", "1"])
+    again = pd.read_csv(tmp_path / "tslope_coverage.csv")
+    pd.testing.assert_frame_equal(again, table)
 
 
 def test_base_reproduces_the_mi_coverage_complete_fit(bench):
