@@ -25,7 +25,12 @@ thing at a time (``VARIANTS``), every variant on the same seed within a replicat
 * ``no_dropout``: ``dropout_intercept = -40`` (nobody drops out; missed appointments stay);
 * ``no_therapist_slope``: ``sd_therapist_slope = 0`` in the truth (the analysis model keeps
   the therapist slope);
-* ``therapists_40``: 40 therapists (8 clients each) instead of 20.
+* ``therapists_40``: 40 therapists (8 clients each) instead of 20;
+* ``oracle_latent``: the ``latent_outcome`` data fitted by generalised least squares with the
+  *generating* covariance matrix (``oracle_gls``: no variance component is estimated), SE
+  ``sqrt((X'V^-1 X)^-1)`` and a normal (z) interval, exact when the data follow the analysis
+  model: it checks the simulator and gives the SE that the REML fit would report if it knew
+  the variance components (no ``var_therapist_slope`` row).
 
 Performance measures (Morris, White & Crowther 2019): bias and its MCSE, empirical SE and its
 MCSE (``emp_se / sqrt(2 (n - 1))``), mean model SE, ``se_ratio = mean_se / emp_se``, coverage
@@ -59,6 +64,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mi_coverage as mc  # the benchmark whose result this explains
 
 import engagestats as es
+from engagestats.simulate import SimulationParams
 
 SEED_BASE = mc.SEED_BASE
 DESIGN = dict(mc.DESIGN)
@@ -85,6 +91,7 @@ VARIANTS: dict[str, tuple[dict, dict, str, str]] = {
     "no_dropout": ({"dropout_intercept": -40.0}, {}, "phq9_total", "satterthwaite"),
     "no_therapist_slope": ({"sd_therapist_slope": 0.0}, {}, "phq9_total", "satterthwaite"),
     "therapists_40": ({}, {"n_therapists": 40}, "phq9_total", "satterthwaite"),
+    "oracle_latent": ({}, {}, "phq9_latent", "oracle"),
 }
 
 
@@ -103,11 +110,60 @@ def simulate(rep: int, changes: dict, design: dict) -> pd.DataFrame:
     return out
 
 
-def _fit_rows(panel: pd.DataFrame, outcome: str, ddf: str) -> pd.DataFrame:
+def oracle_gls(data: pd.DataFrame, params: SimulationParams) -> pd.DataFrame:
+    """GLS fixed effects of ``phq9_total`` with the generating covariance matrix of ``params``.
+
+    ``V`` per therapist: ``Z_t G_t Z_t' + blockdiag_i(Z_i G_c Z_i') + sigma^2 R``, ``Z = [1,
+    time]``, ``G_t = diag(sd_therapist^2, sd_therapist_slope^2)``, ``G_c`` the client intercept
+    and slope covariance, ``R`` the AR(1) correlation (``residual_ar``) over sessions. Exact
+    for the latent PHQ-9 (linear trajectory); a normal 95% interval (df = inf).
+    """
+    p = params
+    cov_c = p.cor_client * p.sd_client_intercept * p.sd_client_slope
+    g_c = np.array([[p.sd_client_intercept**2, cov_c], [cov_c, p.sd_client_slope**2]])
+    g_t = np.diag([p.sd_therapist**2, p.sd_therapist_slope**2])
+    d = data.dropna(subset=["phq9_total", "autonomous", "readiness"])
+    t, a, r = (d[c].to_numpy(float) for c in ("time", "autonomous", "readiness"))
+    X = np.column_stack([np.ones(len(d)), t, a, r, t * a, t * r])
+    y = d["phq9_total"].to_numpy(float)
+    xvx = np.zeros((6, 6))
+    xvy = np.zeros(6)
+    for idx in d.groupby("therapist_id").indices.values():
+        z = np.column_stack([np.ones(idx.size), t[idx]])
+        v = z @ g_t @ z.T
+        cl = d["client_id"].to_numpy()[idx]
+        same = cl[:, None] == cl[None, :]
+        lag = np.abs(d["session"].to_numpy(float)[idx][:, None] - d["session"].to_numpy()[idx])
+        v += np.where(same, z @ g_c @ z.T + p.sd_residual**2 * p.residual_ar**lag, 0.0)
+        xi = X[idx]
+        sol = np.linalg.solve(v, np.column_stack([xi, y[idx]]))
+        xvx += xi.T @ sol[:, :6]
+        xvy += xi.T @ sol[:, 6]
+    cov = np.linalg.inv(xvx)
+    est = cov @ xvy
+    se = np.sqrt(np.diag(cov))
+    return pd.DataFrame(
+        {
+            "estimate": est,
+            "se": se,
+            "df": np.inf,
+            "ci_low": est - 1.959963984540054 * se,
+            "ci_high": est + 1.959963984540054 * se,
+        },
+        index=pd.Index(list(TRUTH), name="term"),
+    )
+
+
+def _fit_rows(
+    panel: pd.DataFrame, outcome: str, ddf: str, params: SimulationParams = BASE_PARAMS
+) -> pd.DataFrame:
     """Fixed effects (``ddf``) and the therapist slope variance of one fit."""
     data = panel.dropna(subset=["phq9_total"])  # the rows of the observed-score fit
     if outcome != "phq9_total":
         data = data.assign(phq9_total=data[outcome])
+    if ddf == "oracle":
+        table = oracle_gls(data, params)
+        return table.assign(true=[TRUTH[t] for t in table.index]).reset_index()
     fit = es.lmm(FORMULA, data)
     table = fit.fixed if ddf == "satterthwaite" else fit.fixed_effects(ddf=ddf)
     table = table.loc[list(TRUTH), ["estimate", "se", "df", "ci_low", "ci_high"]]
@@ -135,7 +191,7 @@ def one_replication(rep: int, variants: list[str]) -> list[dict]:
                 if key not in studies:
                     studies[key] = simulate(rep, changes, design)
                 panel = studies[key]
-                table = _fit_rows(panel, outcome, ddf)
+                table = _fit_rows(panel, outcome, ddf, replace(BASE_PARAMS, **changes))
                 truth_var = replace(BASE_PARAMS, **changes).sd_therapist_slope ** 2
                 table.loc[table["term"] == "var_therapist_slope", "true"] = truth_var
                 n_obs = int(panel["phq9_total"].notna().sum())

@@ -54,12 +54,16 @@ def test_smoke_run_writes_paired_tables(bench, monkeypatch, tmp_path):
     monkeypatch.setattr(
         bench, "DESIGN", {"n_therapists": 6, "clients_per_therapist": 4, "max_sessions": 8}
     )
-    variants = ["kenward_roger", "latent_outcome", "no_therapist_slope"]
+    variants = ["kenward_roger", "latent_outcome", "no_therapist_slope", "oracle_latent"]
     bench.main(["--reps", "2", "--out", str(tmp_path), "--variants", *variants])
     table = pd.read_csv(tmp_path / "tslope_coverage.csv")
     assert table.columns.tolist() == COLUMNS
     assert set(table["variant"]) == {"base", *variants}  # base is always added
-    assert set(table["term"]) == {*bench.TRUTH, "var_therapist_slope"}
+    fitted = table[table["variant"] != "oracle_latent"]
+    assert set(fitted["term"]) == {*bench.TRUTH, "var_therapist_slope"}
+    oracle = table[table["variant"] == "oracle_latent"]
+    assert set(oracle["term"]) == set(bench.TRUTH)  # known variances: no variance row
+    assert np.isinf(oracle["mean_df"]).all()
     assert (table["n_reps"] == 2).all()
     t = table.set_index(["variant", "term"])
     assert np.isnan(t.loc[("base", "time:autonomous"), "coverage_diff"])  # base: no diff
@@ -77,6 +81,13 @@ def test_smoke_run_writes_paired_tables(bench, monkeypatch, tmp_path):
     assert one.loc["kenward_roger", "estimate"] == pytest.approx(one.loc["base", "estimate"])
     assert one.loc["kenward_roger", "se"] >= one.loc["base", "se"]
     assert one.loc["latent_outcome", "estimate"] != pytest.approx(one.loc["base", "estimate"])
+    # GLS with the generating covariance is close to, not equal to, the REML fit of the latent
+    oracle_est, latent_est = (
+        one.loc["oracle_latent", "estimate"],
+        one.loc["latent_outcome", "estimate"],
+    )
+    assert oracle_est != latent_est
+    assert oracle_est == pytest.approx(latent_est, abs=2 * one.loc["latent_outcome", "se"])
     # resuming at replication 1 reproduces the table (same seeds, replication 0 read back)
     bench.main(["--reps", "2", "--out", str(tmp_path), "--variants", *variants, "--start", "1"])
     again = pd.read_csv(tmp_path / "tslope_coverage.csv")
