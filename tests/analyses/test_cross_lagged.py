@@ -1,4 +1,4 @@
-"""cross_lagged (RI-CLPM) against lavaan, and its data rules."""
+"""cross_lagged (LCM-SR by default, RI-CLPM) against lavaan, and its data rules."""
 
 from __future__ import annotations
 
@@ -40,8 +40,31 @@ def test_matches_lavaan(panel, occasion, trends, suffix):
     np.testing.assert_allclose(got.loc[ref.index, "ci_high"], ref["ci.upper"], rtol=1e-3)
 
 
-def test_paths_table_and_estimands(panel):
+def test_default_is_the_lcm_sr(panel):
+    # the default (trends=True) is the lavaan LCM-SR of riclpm.R (estimates_trends.csv)
+    ref = pd.read_csv(REF / "estimates_trends.csv").set_index("key")
     m = cross_lagged(panel, waves=6)
+    assert m.trends
+    assert m.n_params == len(ref)
+    np.testing.assert_allclose(m.paths["estimate"].iloc[:2], ref.loc[["d", "b"], "est"], 1e-4)
+    assert m.summary().startswith("Latent curve model with structured residuals (LCM-SR)")
+    assert "LCM-SR" in m._repr_html_()
+    assert all("own trend line" in t for t in m.interpretation())
+    ri = cross_lagged(panel, waves=6, trends=False)
+    assert not ri.trends
+    assert ri.summary().startswith("Random-intercept cross-lagged panel model (RI-CLPM)")
+    assert all("own typical level" in t for t in ri.interpretation())
+
+
+def test_trends_need_four_occasions(panel):
+    with pytest.raises(es.ModelSpecError, match=r"at least 4 occasions.*trends=False"):
+        cross_lagged(panel, waves=3)
+    assert cross_lagged(panel, waves=3, trends=False).n_waves == 3
+    assert cross_lagged(panel, waves=4).n_waves == 4
+
+
+def test_paths_table_and_estimands(panel):
+    m = cross_lagged(panel, waves=6, trends=False)
     assert isinstance(m, CrossLaggedResult)
     assert list(m.paths.columns) == [
         "path", "estimand", "estimate", "se", "z", "p", "ci_low", "ci_high"
