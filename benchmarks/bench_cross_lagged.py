@@ -1,4 +1,4 @@
-"""Time :func:`engagestats.cross_lagged` (RI-CLPM, FIML) on the sample and a large study.
+"""Time :func:`engagestats.cross_lagged` (LCM-SR and RI-CLPM, FIML) on the sample and a large study.
 
 Run ``python benchmarks/bench_cross_lagged.py`` (``--clients 5000`` for the simulated
 study's size, ``--waves`` for its occasions). Each time is the whole call (scoring the
@@ -121,13 +121,16 @@ def main() -> None:
         validity(args.validity, args.n_clients, args.sessions, cl, not args.skip_growth)
         return
     sample = es.load_sample()
-    timed("sample, waves=8", sample, args.repeat, waves=8)
-    timed("sample, all occasions", sample, args.repeat)
     t0 = time.perf_counter()
     study = es.simulate_study(n_therapists=args.clients // 50, clients_per_therapist=50, seed=1)
     print(f"simulate_study({args.clients} clients): {time.perf_counter() - t0:.1f} s")
-    timed(f"simulated {args.clients} clients, waves=8", study, max(1, args.repeat - 2), waves=8)
-    timed(f"simulated {args.clients} clients, all occasions", study, 1, waves=args.waves)
+    for trends, name in ((True, "LCM-SR, the default"), (False, "RI-CLPM, trends=False")):
+        timed(f"{name}: sample, waves=8", sample, args.repeat, waves=8, trends=trends)
+        timed(f"{name}: sample, all occasions", sample, args.repeat, trends=trends)
+        reps = max(1, args.repeat - 2)
+        label = f"{name}: simulated {args.clients} clients"
+        timed(f"{label}, waves=8", study, reps, waves=8, trends=trends)
+        timed(f"{label}, all occasions", study, 1, waves=args.waves, trends=trends)
 
 
 if __name__ == "__main__":

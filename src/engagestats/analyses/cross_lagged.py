@@ -252,14 +252,15 @@ def cross_lagged(
 
     Estimands. ``predictor -> outcome`` is :math:`\\beta_{xy}`, the within-person
     cross-lagged effect: the expected deviation of the outcome from the client's own
-    typical level at :math:`t` per unit deviation of the predictor at :math:`t-1`,
-    holding the outcome's deviation at :math:`t-1` (the prior outcome) constant.
-    ``outcome -> predictor`` is :math:`\\beta_{yx}` likewise; the autoregressions
-    :math:`\\alpha` are within-person carry-over. Stable differences between clients
-    cannot produce these paths (they are in the random intercepts), unlike the paths of
-    a cross-lagged model without random intercepts. They are still associations: a
-    third time-varying variable, or effects faster than one occasion (in the innovation
-    covariance), are not ruled out.
+    trend line (the LCM-SR) or typical level (the RI-CLPM) at :math:`t` per unit
+    deviation of the predictor at :math:`t-1`, holding the outcome's deviation at
+    :math:`t-1` (the prior outcome) constant. ``outcome -> predictor`` is
+    :math:`\\beta_{yx}` likewise; the autoregressions :math:`\\alpha` are within-person
+    carry-over. Stable differences between clients (and, in the LCM-SR, clients' own
+    linear trends) cannot produce these paths (they are in the random intercepts and
+    slopes), unlike the paths of a cross-lagged model without random intercepts. They
+    are still associations: a third time-varying variable, or effects faster than one
+    occasion (in the innovation covariance), are not ruled out.
 
     Estimation is full-information maximum likelihood (missing values at random given
     the observed ones; every client with at least one value contributes), with SEs from
