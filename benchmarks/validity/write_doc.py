@@ -23,6 +23,7 @@ def main() -> int:
         "total_effects",
         "time_codings",
         "therapist_effects",
+        "therapist_share_ci",
         "therapist_share_diagnostics",
         "mi_coverage",
         "mi_coverage_tslope",
