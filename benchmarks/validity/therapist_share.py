@@ -76,12 +76,17 @@ def _first_last(study: es.Study) -> pd.DataFrame:
     return d.reset_index()
 
 
-def one_replication(scenario: str, rep: int) -> list[dict]:
-    k = GRID.index(scenario)
-    seed = SEED_BASE + 10_000 * k + rep
+def simulate(scenario: str, rep: int) -> tuple[es.Study, object, int]:
+    """Replication ``rep`` of ``scenario``: its study, truth and seed (no selection)."""
+    seed = SEED_BASE + 10_000 * GRID.index(scenario) + rep
     study, truth = es.simulate_study(
         **DESIGN, seed=seed, params=_params(scenario), return_truth=True
     )
+    return study, truth, seed
+
+
+def one_replication(scenario: str, rep: int) -> list[dict]:
+    study, truth, seed = simulate(scenario, rep)
     est_truth = truth.estimands.set_index("estimand")["value"]
     base = {"scenario": scenario, "rep": rep, "seed": seed, "truth": "observed"}
     base["true"] = float(est_truth["therapist_share_adjusted_observed"])

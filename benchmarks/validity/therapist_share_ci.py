@@ -43,7 +43,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import therapist_share as ts  # the point-estimate benchmark: same design, seeds, truth
 
-import engagestats as es
 from engagestats.analyses import growth_model, therapist_effects
 
 OUT = ts.OUT
@@ -67,11 +66,7 @@ def _interval(te, base: dict, estimator: str) -> dict:
 
 def one_replication(scenario: str, rep: int, n_boot: int) -> list[dict]:
     """The bootstrap intervals of one simulated study (``therapist_share.py``'s seed)."""
-    k = GRID.index(scenario)
-    seed = ts.SEED_BASE + 10_000 * k + rep
-    study, truth = es.simulate_study(
-        **ts.DESIGN, seed=seed, params=ts._params(scenario), return_truth=True
-    )
+    study, truth, seed = ts.simulate(scenario, rep)
     est_truth = truth.estimands.set_index("estimand")["value"]
     base = {
         "scenario": scenario,
